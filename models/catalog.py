@@ -1,0 +1,375 @@
+"""The resource catalog: what can be exchanged, in which unit, at which default factors.
+
+The built-in catalog (``models/data/resources.yaml``) lists common symbiosis
+resources. Every number in it is a :class:`Factor` with its unit, source and
+year. A scenario may add resources or override fields of existing ones.
+The European List of Waste (``models/data/ewc_codes.csv``) backs EWC codes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources as importlib_resources
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import DataError, Issue
+
+__all__ = [
+    "Catalog",
+    "Category",
+    "Factor",
+    "Mode",
+    "Resource",
+    "Substitute",
+    "ewc_table",
+    "hazardous_codes",
+    "normalise_ewc",
+]
+
+Category = Literal["energy", "water", "waste", "material"]
+Mode = Literal["truck", "pipe", "grid"]
+_DATA = importlib_resources.files("models") / "data"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Factor(_Frozen):
+    """A number with its unit, source and year; the catalog holds no bare numbers.
+
+    Examples
+    --------
+    >>> Factor(value=475, unit="DKK/t", source="Danish landfill tax", year=2024).currency
+    'DKK'
+    >>> Factor(value=1, unit="EUR/t", source="", year=2024)
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for Factor
+    source
+      String should have at least 1 character [type=string_too_short, input_value='', input_type=str]
+        For further information visit https://errors.pydantic.dev/.../v/string_too_short
+    """
+
+    value: float
+    unit: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    year: int = Field(ge=1900, le=2100)
+    note: str | None = None
+
+    @property
+    def currency(self) -> str | None:
+        """Currency code of a monetary factor (``"EUR/t"`` -> ``"EUR"``), else None."""
+        head = self.unit.split("/", 1)[0].strip()
+        return head if re.fullmatch(r"[A-Z]{3}", head) else None
+
+
+class Substitute(_Frozen):
+    """This resource can replace ``key``: one unit of it meets ``ratio`` units of ``key``."""
+
+    key: str
+    ratio: float = Field(gt=0)
+
+
+class Resource(_Frozen):
+    """One catalog entry.
+
+    Costs are per base unit in the factor's currency; emissions are kg CO2e
+    per base unit. ``quality`` lists the quality attributes streams may carry;
+    limits on the attributes in ``blend`` apply to the flow-weighted mix a
+    demand receives, virgin input counted at ``virgin_quality``.
+    """
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = ""
+    category: Category
+    unit: Literal["t", "m3", "MWh"]
+    transport: Mode
+    disposal_cost: Factor | None = None
+    disposal_co2e: Factor | None = None
+    virgin_cost: Factor | None = None
+    virgin_co2e: Factor | None = None
+    transport_cost_per_unit_km: Factor | None = None
+    transport_co2e_kg_per_unit_km: Factor | None = None
+    density_t_per_m3: Factor | None = None
+    energy_mwh_per_t: Factor | None = None
+    substitutes: tuple[Substitute, ...] = ()
+    ewc: tuple[str, ...] = ()
+    quality: tuple[str, ...] = ()
+    blend: tuple[str, ...] = ()
+    virgin_quality: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("ewc", mode="before")
+    @classmethod
+    def _ewc_codes(cls, value: Iterable[Any]) -> tuple[str, ...]:
+        codes = tuple(normalise_ewc(v) for v in value)
+        unknown = [c for c in codes if c not in ewc_table().index]
+        if unknown:
+            raise ValueError(f"unknown EWC code(s) {', '.join(unknown)}")
+        return codes
+
+    @model_validator(mode="after")
+    def _factor_units(self) -> Resource:
+        per = f"/{self.unit}"
+        for name in ("disposal_cost", "virgin_cost", "transport_cost_per_unit_km"):
+            f = getattr(self, name)
+            if f is not None and f.currency is None:
+                raise ValueError(f"{name} needs a currency unit such as EUR{per}, got {f.unit!r}")
+        for name in ("disposal_cost", "virgin_cost", "disposal_co2e", "virgin_co2e"):
+            f = getattr(self, name)
+            if f is not None and not f.unit.replace(" ", "").endswith(per):
+                raise ValueError(f"{name} must be per {self.unit} (the base unit), got {f.unit!r}")
+        missing = set(self.virgin_quality) - set(self.quality) - set(self.blend)
+        if missing or set(self.blend) - set(self.quality):
+            raise ValueError("blend and virgin_quality attributes must be listed in quality")
+        return self
+
+
+class Catalog:
+    """Resources by key, with the currency table and transport defaults.
+
+    Parameters
+    ----------
+    resources : mapping of str to Resource
+    currencies : mapping of str to Factor
+        Units of each currency per EUR.
+    transport : mapping of mode to mapping of factor name to Factor
+    """
+
+    def __init__(
+        self,
+        resources: Mapping[str, Resource],
+        currencies: Mapping[str, Factor],
+        transport: Mapping[str, Mapping[str, Factor]],
+    ) -> None:
+        self.resources = dict(resources)
+        self.currencies = dict(currencies)
+        self.transport = {m: dict(v) for m, v in transport.items()}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.resources
+
+    def __getitem__(self, key: str) -> Resource:
+        return self.resources[key]
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+    @classmethod
+    def builtin(cls) -> Catalog:
+        """The catalog shipped with symbiose."""
+        return _builtin()
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Catalog:
+        """A catalog from a YAML file of the built-in catalog's form."""
+        path = Path(path)
+        return _parse(_read_yaml(path), path.name, base=None)
+
+    def extended(self, document: Mapping[str, Any], file: str = "resources.yaml") -> Catalog:
+        """This catalog with the resources of ``document`` added or overridden.
+
+        An entry whose ``key`` exists overrides only the fields it gives.
+
+        Raises
+        ------
+        DataError
+            Naming each invalid entry and field.
+        """
+        return _parse(document, file, base=self)
+
+    def fx(self, frm: str, to: str) -> float:
+        """Factor that converts an amount in currency ``frm`` into ``to``."""
+        for code in (frm, to):
+            if code not in self.currencies:
+                raise KeyError(f"currency {code!r} is not in the catalog ({', '.join(self.currencies)})")
+        return self.currencies[to].value / self.currencies[frm].value
+
+    def table(self, currency: str) -> pd.DataFrame:
+        """Numeric factors of every resource, one row per key, costs in ``currency``.
+
+        Columns: ``category, unit, transport, disposal_cost, disposal_co2e_kg,
+        virgin_cost, virgin_co2e_kg, transport_cost, transport_co2e_kg,
+        density, energy``; missing factors are NaN (transport ones fall back
+        to the mode's defaults in the matcher).
+        """
+        rows = []
+        for r in self.resources.values():
+            rows.append(
+                {
+                    "key": r.key,
+                    "category": r.category,
+                    "unit": r.unit,
+                    "transport": r.transport,
+                    "disposal_cost": self._money(r.disposal_cost, currency),
+                    "disposal_co2e_kg": _val(r.disposal_co2e),
+                    "virgin_cost": self._money(r.virgin_cost, currency),
+                    "virgin_co2e_kg": _val(r.virgin_co2e),
+                    "transport_cost": self._money(r.transport_cost_per_unit_km, currency),
+                    "transport_co2e_kg": _val(r.transport_co2e_kg_per_unit_km),
+                    "density": _val(r.density_t_per_m3),
+                    "energy": _val(r.energy_mwh_per_t),
+                }
+            )
+        return pd.DataFrame(rows).set_index("key")
+
+    def transport_defaults(self, currency: str) -> dict[str, dict[str, float]]:
+        """Default cost (in ``currency``) and kg CO2e per base unit and km, per mode."""
+        return {
+            mode: {
+                "cost_per_unit_km": self._money(f["cost_per_unit_km"], currency),
+                "co2e_kg_per_unit_km": f["co2e_kg_per_unit_km"].value,
+            }
+            for mode, f in self.transport.items()
+        }
+
+    def _money(self, f: Factor | None, currency: str) -> float:
+        if f is None:
+            return float("nan")
+        return f.value * self.fx(f.currency or "EUR", currency)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain, YAML-ready form of the whole catalog."""
+        return {
+            "currencies": {k: v.model_dump(exclude_none=True) for k, v in self.currencies.items()},
+            "transport": {
+                m: {k: f.model_dump(exclude_none=True) for k, f in v.items()}
+                for m, v in self.transport.items()
+            },
+            "resources": [
+                r.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+                for r in self.resources.values()
+            ],
+        }
+
+
+def _val(f: Factor | None) -> float:
+    return float("nan") if f is None else f.value
+
+
+@cache
+def _builtin() -> Catalog:
+    with (_DATA / "resources.yaml").open(encoding="utf-8") as fh:
+        return _parse(yaml.safe_load(fh), "resources.yaml (built-in)", base=None)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8-sig") as fh:
+            return yaml.safe_load(fh)
+    except OSError as exc:
+        raise DataError([Issue(path.name, None, "", f"cannot read file: {exc.strerror}")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = None if mark is None else mark.line + 1
+        raise DataError([Issue(path.name, row, "", f"not valid YAML: {exc}")]) from None
+
+
+def _resolve_sources(node: Any, sources: Mapping[str, str]) -> Any:
+    """Replace a factor's ``source`` key by the full citation it names."""
+    if isinstance(node, dict):
+        out = {k: _resolve_sources(v, sources) for k, v in node.items()}
+        if "source" in out and "value" in out and isinstance(out["source"], str):
+            out["source"] = sources.get(out["source"], out["source"])
+        return out
+    if isinstance(node, list):
+        return [_resolve_sources(v, sources) for v in node]
+    return node
+
+
+def _parse(document: Any, file: str, base: Catalog | None) -> Catalog:
+    """Validate a catalog document, collecting every problem before raising."""
+    if not isinstance(document, dict):
+        raise DataError([Issue(file, None, "", "expected a mapping with a 'resources' list")])
+    sources = dict(_builtin_sources()) if base is not None else {}
+    sources.update(document.get("sources") or {})
+    doc = _resolve_sources(document, sources)
+    issues: list[Issue] = []
+
+    currencies = dict(base.currencies) if base else {}
+    for code, raw in (doc.get("currencies") or {}).items():
+        try:
+            currencies[code] = Factor.model_validate(raw)
+        except ValidationError as exc:
+            issues += _issues(exc, file, f"currencies.{code}")
+    transport = {m: dict(v) for m, v in base.transport.items()} if base else {}
+    for mode, raw in (doc.get("transport") or {}).items():
+        try:
+            transport.setdefault(mode, {}).update(
+                {k: Factor.model_validate(v) for k, v in (raw or {}).items()}
+            )
+        except ValidationError as exc:
+            issues += _issues(exc, file, f"transport.{mode}")
+
+    resources = dict(base.resources) if base else {}
+    entries = doc.get("resources") or []
+    if not isinstance(entries, list):
+        issues.append(Issue(file, None, "resources", "expected a list of resource entries"))
+        entries = []
+    for i, raw in enumerate(entries):
+        where = f"resources[{i}]"
+        if not isinstance(raw, dict) or "key" not in raw:
+            issues.append(Issue(file, None, where, "expected a mapping with at least 'key'"))
+            continue
+        merged = {**_dump(resources[raw["key"]]), **raw} if raw["key"] in resources else raw
+        try:
+            resources[raw["key"]] = Resource.model_validate(merged)
+        except ValidationError as exc:
+            issues += _issues(exc, file, f"{where} ({raw['key']})")
+    for r in resources.values():
+        for s in r.substitutes:
+            if s.key not in resources:
+                issues.append(Issue(file, None, f"resources ({r.key})", f"substitute {s.key!r} is not a resource"))
+    for mode in ("truck", "pipe", "grid"):
+        if {"cost_per_unit_km", "co2e_kg_per_unit_km"} - set(transport.get(mode, {})):
+            issues.append(Issue(file, None, f"transport.{mode}", "needs cost_per_unit_km and co2e_kg_per_unit_km"))
+    if "EUR" not in currencies:
+        issues.append(Issue(file, None, "currencies", "needs EUR (the reference currency)"))
+    if issues:
+        raise DataError(issues)
+    return Catalog(resources, currencies, transport)
+
+
+def _builtin_sources() -> dict[str, str]:
+    with (_DATA / "resources.yaml").open(encoding="utf-8") as fh:
+        return dict(yaml.safe_load(fh).get("sources") or {})
+
+
+def _dump(r: Resource) -> dict[str, Any]:
+    return r.model_dump(exclude_none=True)
+
+
+def _issues(exc: ValidationError, file: str, where: str) -> list[Issue]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        out.append(Issue(file, None, f"{where}.{loc}" if loc else where, err["msg"]))
+    return out
+
+
+def normalise_ewc(code: Any) -> str:
+    """EWC code as six digits: ``"17 05 03*"`` and ``170503`` both give ``"170503"``."""
+    text = re.sub(r"[\s.*]", "", str(code))
+    return text.zfill(6) if text.isdigit() else text
+
+
+@cache
+def ewc_table() -> pd.DataFrame:
+    """The European List of Waste, indexed by six-digit code (``hazardous``, ``description``)."""
+    with (_DATA / "ewc_codes.csv").open(encoding="utf-8") as fh:
+        df = pd.read_csv(fh, dtype=str)
+    df["hazardous"] = df["is_hazardous"].str.lower().eq("true")
+    return df.set_index("code")[["code_spaced", "hazardous", "entry_type", "description"]]
+
+
+def hazardous_codes(codes: pd.Series) -> pd.Series:
+    """Boolean mask of codes that the European List of Waste marks hazardous."""
+    table = ewc_table()["hazardous"]
+    return codes.map(table).fillna(False).astype(bool)

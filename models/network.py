@@ -1,0 +1,348 @@
+"""The validated network: members, their streams and known links, checked as a whole.
+
+A :class:`Network` is built only when every table is valid; otherwise a
+:class:`~models.errors.DataError` lists every problem, and nothing is loaded.
+The tables stay as pandas DataFrames (one row per member, stream, link), so
+everything downstream works on whole columns.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .catalog import Catalog, ewc_table, normalise_ewc
+from .errors import DataError, Issue
+from .records import TABLES, Link, Member, Stream
+from .tables import RawTable, tables_from_mapping
+from .units import UnitProblem, factor_to_base
+from .validate import parse_table
+
+__all__ = ["Network"]
+
+_DERIVED = ["base_unit", "category", "quantity_base", "min_quantity_base"]
+
+
+class Network:
+    """Members, streams and links of one symbiosis network, validated together.
+
+    Attributes
+    ----------
+    members : DataFrame
+        Indexed by ``member_id``; columns of :class:`~models.records.Member` and extras.
+    streams : DataFrame
+        Indexed by ``stream_id``; columns of :class:`~models.records.Stream`,
+        extras (``q_*`` quality columns as floats), and the derived
+        ``base_unit``, ``category``, ``quantity_base`` and ``min_quantity_base``
+        (yearly amounts in the resource's base unit).
+    links : DataFrame
+        One row per known connection (:class:`~models.records.Link`).
+    catalog : Catalog
+        The resource catalog the streams were checked against.
+    """
+
+    def __init__(self, members: pd.DataFrame, streams: pd.DataFrame, links: pd.DataFrame, catalog: Catalog):
+        self.members = members
+        self.streams = streams
+        self.links = links
+        self.catalog = catalog
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_frames(
+        cls,
+        members: pd.DataFrame,
+        streams: pd.DataFrame,
+        links: pd.DataFrame | None = None,
+        catalog: Catalog | None = None,
+    ) -> Network:
+        """Build a network from DataFrames with the columns of the CSV tables.
+
+        Raises
+        ------
+        DataError
+            Listing every problem; rows are counted from 0 (``iloc`` positions).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> m = pd.DataFrame({"member_id": ["A", "B"], "name": ["Alfa", "Beta"],
+        ...                   "lat": [55.9, 55.93], "lon": [12.3, 12.31]})
+        >>> s = pd.DataFrame({"stream_id": ["s1", "d1"], "member_id": ["A", "B"],
+        ...                   "direction": ["supply", "demand"], "resource": ["heat_low"] * 2,
+        ...                   "quantity": [500, 300], "unit": ["MWh", "MWh"]})
+        >>> Network.from_frames(m, s).streams["quantity_base"].tolist()
+        [500.0, 300.0]
+        >>> s.loc[1, "unit"] = "t"
+        >>> Network.from_frames(m, s)
+        Traceback (most recent call last):
+        ...
+        models.errors.DataError: 1 problem(s) in the input:
+        <streams DataFrame>:1:unit: unit 't' is a mass; this resource is measured in MWh (an energy) and declares no energy content to convert
+        """
+        tables = tables_from_mapping({"members": members, "streams": streams, "links": links})
+        return cls.from_tables(tables, catalog)
+
+    @classmethod
+    def from_tables(cls, tables: Mapping[str, RawTable], catalog: Catalog | None = None) -> Network:
+        """Build a network from raw tables (see :mod:`models.tables`), all checks at once."""
+        catalog = catalog or Catalog.builtin()
+        issues: list[Issue] = []
+        for required in ("members", "streams"):
+            if required not in tables:
+                issues.append(Issue(required, None, "", f"the {required} table is missing"))
+        if issues:
+            raise DataError(issues)
+        parsed: dict[str, pd.DataFrame] = {}
+        files: dict[str, str] = {}
+        for name, model in TABLES.items():
+            raw = tables.get(name)
+            if raw is None:
+                raw = RawTable(pd.DataFrame(columns=list(model.model_fields)), np.array([], dtype=int), f"{name}")
+            frame, found = parse_table(raw, model)
+            parsed[name], files[name] = frame, raw.file
+            issues += found
+        members, streams, links = parsed["members"], parsed["streams"], parsed["links"]
+        issues += _check_members(members, files["members"])
+        streams, found = _check_streams(streams, members, catalog, files)
+        issues += found
+        issues += _check_links(links, members, files)
+        if issues:
+            raise DataError(issues)
+        members = members.drop(columns="_row").set_index("member_id")
+        streams = streams.drop(columns="_row").set_index("stream_id")
+        links = links.drop(columns="_row").reset_index(drop=True)
+        return cls(members, streams, links, catalog)
+
+    # ------------------------------------------------------------------ access
+    def member(self, member_id: str) -> Member:
+        """One member as a model."""
+        return Member.model_validate({"member_id": member_id, **_clean(self.members.loc[member_id])})
+
+    def stream(self, stream_id: str) -> Stream:
+        """One stream as a model (as submitted, without derived columns)."""
+        row = _clean(self.streams.loc[stream_id].drop(_DERIVED))
+        return Stream.model_validate({"stream_id": stream_id, **row})
+
+    @property
+    def supplies(self) -> pd.DataFrame:
+        """Streams with direction ``supply``."""
+        return self.streams[self.streams["direction"] == "supply"]
+
+    @property
+    def demands(self) -> pd.DataFrame:
+        """Streams with direction ``demand``."""
+        return self.streams[self.streams["direction"] == "demand"]
+
+    def summary(self) -> str:
+        """One line: members, and streams by category and direction."""
+        counts = self.streams.groupby(["category", "direction"]).size()
+        parts = [
+            f"{cat} {counts.get((cat, 'supply'), 0)}/{counts.get((cat, 'demand'), 0)}"
+            for cat in ("energy", "water", "waste", "material")
+            if cat in counts.index.get_level_values(0)
+        ]
+        return (
+            f"{len(self.members)} members, {len(self.streams)} streams "
+            f"(supply/demand: {', '.join(parts)}), {len(self.links)} links"
+        )
+
+    # ------------------------------------------------------------------ export
+    def to_frames(self) -> dict[str, pd.DataFrame]:
+        """The tables as submitted (no derived columns), ready to write back."""
+        members = _drop_empty_optional(self.members.reset_index(), Member)
+        streams = _drop_empty_optional(self.streams.drop(columns=_DERIVED).reset_index(), Stream)
+        links = _drop_empty_optional(self.links, Link)
+        return {"members": members, "streams": streams, "links": links}
+
+    def to_csv(self, folder: str | Path, sep: str = ",", decimal: str = ".") -> list[Path]:
+        """Write members.csv, streams.csv and (if any) links.csv into ``folder``.
+
+        Files are written completely or not at all (each goes through a
+        temporary file that is renamed into place).
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, frame in self.to_frames().items():
+            if name == "links" and frame.empty:
+                continue
+            text = _to_text(frame).to_csv(sep=sep, index=False)
+            if decimal != ".":
+                text = _to_text(frame, decimal).to_csv(sep=sep, index=False)
+            written.append(_atomic_write(folder / f"{name}.csv", text))
+        return written
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        """The tables as one JSON document (the form :func:`models.io.load_network` reads)."""
+        doc = {
+            name: json.loads(frame.to_json(orient="records", force_ascii=False))
+            for name, frame in self.to_frames().items()
+        }
+        text = json.dumps(doc, ensure_ascii=False, indent=1)
+        if path is not None:
+            _atomic_write(Path(path), text)
+        return text
+
+    def __repr__(self) -> str:
+        return f"<Network: {self.summary()}>"
+
+
+# ---------------------------------------------------------------------- checks
+def _dupes(frame: pd.DataFrame, column: str, file: str, what: str) -> list[Issue]:
+    key = frame[column]
+    dup = key.duplicated(keep="first") & key.notna()
+    first = frame.loc[~key.duplicated(keep="first")].set_index(column)["_row"]
+    return [
+        Issue(file, int(r), column, f"{what} {k!r} is used again (first on row {first[k]})")
+        for r, k in zip(frame.loc[dup, "_row"], key[dup])
+    ]
+
+
+def _check_members(members: pd.DataFrame, file: str) -> list[Issue]:
+    return _dupes(members, "member_id", file, "member_id")
+
+
+def _suggest(value: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(value, options, n=2, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _unknown_refs(frame: pd.DataFrame, column: str, known: pd.Index, file: str, what: str) -> list[Issue]:
+    bad = frame[column].notna() & ~frame[column].isin(known)
+    options = known.astype(str).tolist()
+    hints = {v: _suggest(v, options) for v in frame.loc[bad, column].unique()}
+    return [
+        Issue(file, int(r), column, f"{v!r} is not a {what}{hints[v]}")
+        for r, v in zip(frame.loc[bad, "_row"], frame.loc[bad, column])
+    ]
+
+
+def _check_streams(
+    streams: pd.DataFrame, members: pd.DataFrame, catalog: Catalog, files: Mapping[str, str]
+) -> tuple[pd.DataFrame, list[Issue]]:
+    file = files["streams"]
+    issues = _dupes(streams, "stream_id", file, "stream_id")
+    issues += _unknown_refs(streams, "member_id", pd.Index(members["member_id"].dropna()), file, f"member_id in {files['members']}")
+    issues += _unknown_refs(streams, "resource", pd.Index(list(catalog.resources)), file, "resource in the catalog")
+
+    def flag(mask: pd.Series, column: str, message: str) -> None:
+        issues.extend(Issue(file, int(r), column, message) for r in streams.loc[mask, "_row"])
+
+    table = catalog.table("EUR")
+    known = streams["resource"].isin(table.index)
+    res = streams["resource"].where(known)
+    streams["base_unit"] = res.map(table["unit"])
+    streams["category"] = res.map(table["category"])
+
+    # unit factors: one conversion per distinct (resource, unit) pair
+    pairs = streams.loc[known & streams["unit"].notna(), ["resource", "unit"]].drop_duplicates()
+    factors: dict[tuple[str, str], float] = {}
+    for resource, unit in pairs.itertuples(index=False):
+        r = table.loc[resource]
+        try:
+            factors[(resource, unit)] = factor_to_base(
+                unit, r["unit"], _opt(r["density"]), _opt(r["energy"])
+            )
+        except UnitProblem as exc:
+            mask = (streams["resource"] == resource) & (streams["unit"] == unit)
+            flag(mask, "unit", str(exc))
+    lookup = pd.Series(factors, dtype=float)
+    if len(lookup):
+        lookup.index = pd.MultiIndex.from_tuples(lookup.index)
+        keys = pd.MultiIndex.from_frame(streams[["resource", "unit"]].astype(object))
+        factor = pd.Series(lookup.reindex(keys).to_numpy(), index=streams.index)
+    else:
+        factor = pd.Series(np.nan, index=streams.index)
+    streams["quantity_base"] = streams["quantity"] * factor
+    streams["min_quantity_base"] = streams["min_quantity"] * factor
+    too_big = streams["min_quantity"] > streams["quantity"]
+    flag(too_big, "min_quantity", "min_quantity is larger than quantity")
+
+    supply = streams["direction"].eq("supply")
+    demand = streams["direction"].eq("demand")
+    flag(demand & streams["disposal_cost"].notna(), "disposal_cost", "disposal_cost applies to a supply; this row is a demand (use virgin_cost)")
+    flag(supply & streams["virgin_cost"].notna(), "virgin_cost", "virgin_cost applies to a demand; this row is a supply (use disposal_cost)")
+    flag(supply & streams["accepts_ewc"].notna(), "accepts_ewc", "accepts_ewc applies to a demand; this row is a supply")
+    for col in [c for c in streams.columns if c.startswith("q_")]:
+        is_limit = col.endswith(("_min", "_max"))
+        wrong = (supply if is_limit else demand) & streams[col].notna()
+        flag(wrong, col, "a quality limit belongs on a demand; a supply gives q_<attribute>" if is_limit
+             else "a quality value belongs on a supply; a demand gives q_<attribute>_min or _max")
+
+    # EWC codes: known, and a hazardous code makes the stream hazardous
+    ewc = ewc_table()
+    code = streams["ewc_code"].map(normalise_ewc, na_action="ignore")
+    unknown = code.notna() & ~code.isin(ewc.index)
+    for r, v in zip(streams.loc[unknown, "_row"], streams.loc[unknown, "ewc_code"]):
+        issues.append(Issue(file, int(r), "ewc_code", f"{v!r} is not a code of the European List of Waste"))
+    code_hazardous = code.map(ewc["hazardous"]).fillna(False).astype(bool)
+    flag(code_hazardous & streams["hazardous"].eq(False).fillna(False), "hazardous",
+         "the EWC code is hazardous (marked *), but hazardous says no")
+    streams["ewc_code"] = code.where(~unknown)
+    streams["hazardous"] = (streams["hazardous"].fillna(False) | code_hazardous).astype(bool)
+    flag(streams["hazardous"] & code.isna() & supply & ~unknown, "ewc_code",
+         "a hazardous supply needs its EWC code, so that a permitted receiver can be found")
+    accepts = streams["accepts_ewc"].str.findall(r"\d{2}\s*\d{2}\s*\d{2}\s*\*?|[^\s|,;/]+")
+    tokens = accepts.explode().dropna()
+    norm = tokens.map(normalise_ewc)
+    bad_tok = ~norm.isin(ewc.index)
+    for idx, v in zip(norm.index[bad_tok], tokens[bad_tok]):
+        issues.append(Issue(file, int(streams.at[idx, "_row"]), "accepts_ewc", f"{v!r} is not a code of the European List of Waste"))
+    streams["accepts_ewc"] = norm.groupby(level=0).agg(" ".join).reindex(streams.index)
+    return streams, issues
+
+
+def _check_links(links: pd.DataFrame, members: pd.DataFrame, files: Mapping[str, str]) -> list[Issue]:
+    file = files["links"]
+    known = pd.Index(members["member_id"].dropna())
+    issues = _unknown_refs(links, "from_member", known, file, f"member_id in {files['members']}")
+    issues += _unknown_refs(links, "to_member", known, file, f"member_id in {files['members']}")
+    pair = links["from_member"].astype(str) + " -> " + links["to_member"].astype(str)
+    dup = pair.duplicated() & links["from_member"].notna() & links["to_member"].notna()
+    issues += [Issue(file, int(r), "to_member", f"link {p} is given twice") for r, p in zip(links.loc[dup, "_row"], pair[dup])]
+    return issues
+
+
+# ---------------------------------------------------------------------- helpers
+def _opt(x: Any) -> float | None:
+    return None if pd.isna(x) else float(x)
+
+
+def _clean(row: pd.Series) -> dict[str, Any]:
+    return {k: (None if _isna(v) else v) for k, v in row.items()}
+
+
+def _isna(v: Any) -> bool:
+    return bool(pd.isna(v)) if np.ndim(v) == 0 else False
+
+
+def _drop_empty_optional(frame: pd.DataFrame, model: type) -> pd.DataFrame:
+    """Drop optional columns that are empty everywhere (so output mirrors input)."""
+    fields = model.model_fields  # type: ignore[attr-defined]
+    keep = [c for c in frame.columns if (c in fields and fields[c].is_required()) or frame[c].notna().any()]
+    return frame[keep]
+
+
+def _to_text(frame: pd.DataFrame, decimal: str = ".") -> pd.DataFrame:
+    out = frame.astype(object).copy()
+    for col in out.columns:
+        s = frame[col]
+        if pd.api.types.is_bool_dtype(s) or str(s.dtype) == "boolean":
+            out[col] = s.map({True: "yes", False: "no"}, na_action="ignore")
+        elif pd.api.types.is_float_dtype(s):
+            out[col] = s.map(lambda v: repr(float(v)).replace(".", decimal), na_action="ignore")
+    return out.where(frame.notna(), None)
+
+
+def _atomic_write(path: Path, text: str) -> Path:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path

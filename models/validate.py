@@ -1,0 +1,156 @@
+"""Vectorised checking of submitted tables against the row models.
+
+Each column is parsed and checked as a whole (no Python loop over rows): the
+field's type, whether it is required, and its constraints come from the
+pydantic model in :mod:`models.records`. Every problem becomes an
+:class:`~models.errors.Issue`; nothing is raised here, so callers can collect
+all problems of all tables before failing.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from typing import Any, Literal, Union, get_args, get_origin
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from .errors import Issue
+from .tables import RawTable
+
+__all__ = ["parse_bool", "parse_numbers", "parse_table"]
+
+_TRUE = {"yes", "y", "true", "1", "ja", "j", "x", "sant"}
+_FALSE = {"no", "n", "false", "0", "nej", "nei", "falsk", ""}
+
+
+def parse_numbers(text: pd.Series) -> pd.Series:
+    """Parse numbers written with a decimal point or a decimal comma.
+
+    ``"1 234,5"``, ``"1.234,5"``, ``"1,234.5"`` and ``"1234.5"`` all give
+    1234.5; a lone comma is a decimal comma. Blank or unreadable cells give NaN.
+
+    Examples
+    --------
+    >>> parse_numbers(pd.Series(["12,5", "1.234,5", "x", ""])).tolist()
+    [12.5, 1234.5, nan, nan]
+    """
+    t = text.astype(str).str.replace(r"[\s\u00a0\u202f']", "", regex=True)
+    has_comma = t.str.contains(",", regex=False)
+    has_point = t.str.contains(".", regex=False)
+    comma_last = t.str.rfind(",") > t.str.rfind(".")
+    both = has_comma & has_point
+    t = t.mask(both & comma_last, t.str.replace(".", "", regex=False))
+    t = t.mask(both & ~comma_last, t.str.replace(",", "", regex=False))
+    t = t.str.replace(",", ".", regex=False)
+    out = pd.to_numeric(t.where(t.ne("")), errors="coerce").astype(float)
+    return out.where(np.isfinite(out))
+
+
+def parse_bool(text: pd.Series) -> pd.Series:
+    """Parse yes/no cells (also ja/nej/nei, true/false, 1/0, x); others give NA."""
+    low = text.astype(str).str.strip().str.lower()
+    out = pd.Series(pd.NA, index=text.index, dtype="boolean")
+    out[low.isin(_TRUE)] = True
+    out[low.isin(_FALSE - {""})] = False
+    return out
+
+
+def _kind(annotation: Any) -> tuple[str, tuple[str, ...]]:
+    """Map a field annotation to ('str'|'float'|'bool'|'choice', choices)."""
+    args = get_args(annotation)
+    if get_origin(annotation) in (Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _kind(inner[0])
+    if get_origin(annotation) is Literal:
+        return "choice", tuple(str(a) for a in args)
+    if annotation in (float, int):
+        return "float", ()
+    if annotation is bool:
+        return "bool", ()
+    return "str", ()
+
+
+_BOUNDS = {"ge": (np.less, "at least"), "gt": (np.less_equal, "greater than"),
+           "le": (np.greater, "at most"), "lt": (np.greater_equal, "less than")}
+
+
+def parse_table(raw: RawTable, model: type[BaseModel]) -> tuple[pd.DataFrame, list[Issue]]:
+    """Parse the text cells of ``raw`` into typed columns and list every problem.
+
+    Parameters
+    ----------
+    raw : RawTable
+    model : pydantic model class
+        Row model from :mod:`models.records`.
+
+    Returns
+    -------
+    frame : DataFrame
+        One column per model field (NaN/None/NA where empty or invalid), then
+        the extra columns: ``q_*`` as floats, others as text. Column ``_row``
+        holds the spreadsheet row number.
+    issues : list of Issue
+    """
+    src, file = raw.frame, raw.file
+    rows = pd.Series(raw.rows, index=src.index)
+    issues: list[Issue] = []
+    out: dict[str, pd.Series] = {}
+
+    def flag(mask: pd.Series, column: str, message: str | pd.Series) -> None:
+        for r, m in zip(rows[mask], (message[mask] if isinstance(message, pd.Series) else [message] * int(mask.sum()))):
+            issues.append(Issue(file, int(r), column, m))
+
+    for name, field in model.model_fields.items():
+        kind, choices = _kind(field.annotation)
+        required = field.is_required()
+        if name not in src.columns:
+            if required:
+                issues.append(Issue(file, 1 if raw.rows.size else None, name, "required column is missing"))
+            out[name] = pd.Series(np.nan if kind == "float" else None, index=src.index, dtype=object if kind != "float" else float)
+            continue
+        text = src[name]
+        empty = text.eq("")
+        if required:
+            flag(empty, name, "value is required")
+        if kind == "float":
+            values = parse_numbers(text)
+            flag(values.isna() & ~empty, name, "expected a number, got " + text.map(repr))
+            for meta in field.metadata:
+                for attr, (op, words) in _BOUNDS.items():
+                    bound = getattr(meta, attr, None)
+                    if bound is not None:
+                        bad = pd.Series(op(values.to_numpy(), bound), index=src.index) & values.notna()
+                        flag(bad, name, f"must be {words} {bound:g}, got " + text)
+            out[name] = values
+        elif kind == "bool":
+            values = parse_bool(text)
+            flag(values.isna() & ~empty, name, "expected yes or no, got " + text.map(repr))
+            out[name] = values
+        elif kind == "choice":
+            low = text.str.lower()
+            flag(~low.isin(choices) & ~empty, name, f"expected one of {', '.join(choices)}, got " + text.map(repr))
+            out[name] = low.where(low.isin(choices), None)
+        else:
+            for meta in field.metadata:
+                pattern = getattr(meta, "pattern", None)
+                if pattern:
+                    bad = ~text.str.fullmatch(pattern) & ~empty
+                    flag(bad, name, "value " + text.map(repr) + " is not of the expected form")
+            out[name] = text.where(~empty, None)
+
+    for name in src.columns:
+        if name in model.model_fields:
+            continue
+        text = src[name]
+        if re.fullmatch(r"q_[a-z0-9_]+", name):
+            values = parse_numbers(text)
+            flag(values.isna() & text.ne(""), name, "expected a number, got " + text.map(repr))
+            out[name] = values
+        else:
+            out[name] = text.where(text.ne(""), None)
+    frame = pd.DataFrame(out, index=src.index)
+    frame["_row"] = raw.rows
+    return frame, issues
