@@ -108,6 +108,8 @@ class Network:
             frame, found = parse_table(raw, model)
             parsed[name], files[name] = frame, raw.file
             issues += found
+            if name != "links" and frame.empty:
+                issues.append(Issue(raw.file, None, "", f"the {name} table has no rows"))
         members, streams, links = parsed["members"], parsed["streams"], parsed["links"]
         issues += _check_members(members, files["members"])
         streams, found = _check_streams(streams, members, catalog, files)

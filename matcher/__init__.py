@@ -1,0 +1,36 @@
+"""symbiose matcher: candidate exchanges, the LP, solvers and results.
+
+The data flows one way: a validated :class:`models.Network` and a
+:class:`models.Scenario` -> :mod:`~matcher.inputs` -> :mod:`~matcher.candidates`
+-> :mod:`~matcher.formulation` -> :mod:`~matcher.solvers` -> :mod:`~matcher.result`.
+"""
+
+from .api import build, match, run
+from .candidates import Candidates, build_candidates
+from .formulation import LinearProgram, build_lp, write_mps
+from .graph import components, to_networkx
+from .inputs import MatchInputs, prepare
+from .result import KPI_INFO, MatchResult
+from .solvers import Solution, Solver, Status, available_solvers, get_solver
+
+__all__ = [
+    "KPI_INFO",
+    "Candidates",
+    "LinearProgram",
+    "MatchInputs",
+    "MatchResult",
+    "Solution",
+    "Solver",
+    "Status",
+    "available_solvers",
+    "build",
+    "build_candidates",
+    "build_lp",
+    "components",
+    "get_solver",
+    "match",
+    "prepare",
+    "run",
+    "to_networkx",
+    "write_mps",
+]

@@ -1,0 +1,80 @@
+"""The Python API: one call from a scenario to a :class:`~matcher.result.MatchResult`.
+
+>>> import matcher
+>>> result = matcher.run("scenarios/hillerod")          # doctest: +SKIP
+>>> result.exchanges[["supply_stream", "demand_stream", "quantity", "saving"]]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from models import Network, Scenario, load
+
+from .candidates import Candidates, build_candidates
+from .formulation import LinearProgram, build_lp, write_mps
+from .inputs import prepare
+from .result import MatchResult, read_result
+from .solvers import Solver, get_solver
+
+__all__ = ["build", "match", "run"]
+
+
+def build(network: Network, scenario: Scenario) -> tuple[Candidates, LinearProgram, dict[str, float]]:
+    """Candidates and the LP of a scenario, with the seconds each step took."""
+    t0 = time.perf_counter()
+    cand = build_candidates(prepare(network, scenario))
+    t1 = time.perf_counter()
+    lp = build_lp(cand)
+    t2 = time.perf_counter()
+    return cand, lp, {"candidates": t1 - t0, "build": t2 - t1}
+
+
+def match(
+    network: Network,
+    scenario: Scenario,
+    solver: str | Solver = "highs",
+    time_limit: float | None = None,
+    write_mps_to: str | Path | None = None,
+) -> MatchResult:
+    """Find the exchanges that minimise total cost.
+
+    Parameters
+    ----------
+    network : Network
+    scenario : Scenario
+    solver : str or Solver
+        ``"highs"`` (default), ``"cbc"``, ``"pulp:<PuLP solver name>"`` or an instance.
+    time_limit : float, optional
+        Seconds; the result's status says whether the optimum was proven.
+    write_mps_to : path, optional
+        Also write the whole model as MPS.
+
+    Returns
+    -------
+    MatchResult
+        Also when the problem is infeasible or the solver fails: check ``status``.
+
+    Raises
+    ------
+    KeyError
+        If the solver name is unknown.
+    """
+    backend = get_solver(solver) if isinstance(solver, str) else solver
+    cand, lp, timings = build(network, scenario)
+    if write_mps_to is not None:
+        write_mps(lp, write_mps_to)
+    t = time.perf_counter()
+    sol = backend.solve(lp, time_limit=time_limit)
+    timings["solve"] = time.perf_counter() - t
+    t = time.perf_counter()
+    result = read_result(cand, lp, sol, timings)
+    result.timings["results"] = time.perf_counter() - t
+    return result
+
+
+def run(path: str | Path, solver: str | Solver = "highs", time_limit: float | None = None) -> MatchResult:
+    """Load a scenario folder (or file) and match it."""
+    scenario, network = load(path)
+    return match(network, scenario, solver=solver, time_limit=time_limit)

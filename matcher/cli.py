@@ -1,0 +1,195 @@
+"""The ``symbiose`` command: a thin layer over the Python API.
+
+Exit codes: 0 success; 1 bad input data (every problem listed as
+``file:row:column: message``); 2 bad command-line usage; 3 the solver found
+no solution (infeasible, time limit without a solution, solver error).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import pandas as pd
+
+import scenarios
+from models import DataError, SymbioseError, load
+from models.records import TABLES
+from models.scenario import Scenario
+from models.templates import write_templates
+
+from .api import match
+from .result import MatchResult
+from .solvers import available_solvers
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _friendly(func: F) -> F:
+    """Turn expected errors into messages and exit codes, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DataError as exc:
+            for issue in exc.issues:
+                click.echo(str(issue), err=True)
+            click.echo(f"{len(exc.issues)} problem(s); nothing was loaded.", err=True)
+            sys.exit(1)
+        except (SymbioseError, FileExistsError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="symbiose")
+def main() -> None:
+    """symbiose: find the exchanges of surplus heat, water, waste and materials
+    between the members of an industrial-symbiosis network."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@_friendly
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check a scenario folder, a scenario file, a workbook, JSON or CSV files.
+
+    Prints every problem as file:row:column: message and exits 1, or prints a
+    one-line summary and exits 0.
+    """
+    scenario, network = load(*paths)
+    click.echo(f"{scenario.name}: OK. {network.summary()}")
+
+
+@main.command()
+@click.option("--table", type=click.Choice([*TABLES, "scenario", "all"]), default="all", show_default=True)
+def schema(table: str) -> None:
+    """Print the JSON Schema of the tables (members, streams, links) and scenario files."""
+    models: dict[str, Any] = {**TABLES, "scenario": Scenario}
+    chosen = models if table == "all" else {table: models[table]}
+    doc = {k: m.model_json_schema() for k, m in chosen.items()}
+    click.echo(json.dumps(doc if table == "all" else doc[table], indent=1, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite existing template files.")
+@_friendly
+def template(folder: Path, force: bool) -> None:
+    """Write empty members, streams and links templates (CSV and XLSX) into FOLDER."""
+    for path in write_templates(folder, overwrite=force):
+        click.echo(f"wrote {path}")
+
+
+def _solver_choice() -> click.Choice:
+    return click.Choice(sorted(available_solvers()), case_sensitive=False)
+
+
+def _match_options(func: F) -> F:
+    options = [
+        click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+                     help="Write exchanges.csv, members.csv, streams.csv and kpis.json here."),
+        click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Write the result as one workbook."),
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON document to stdout, nothing else."),
+        click.option("--solver", type=_solver_choice(), default="highs", show_default=True),
+        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds."),
+        click.option("--write-mps", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Also write the whole model as MPS."),
+    ]
+    for opt in reversed(options):
+        func = opt(func)
+    return func
+
+
+@main.command(name="match")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@_match_options
+@_friendly
+def match_cmd(path: Path, **opts: Any) -> None:
+    """Find the best exchanges in a scenario folder (or file) PATH."""
+    _run(path, **opts)
+
+
+@main.command()
+@_match_options
+@_friendly
+def demo(**opts: Any) -> None:
+    """Match the bundled Hillerød-style scenario."""
+    _run(scenarios.path("hillerod"), **opts)
+
+
+def _run(path: Path, out: Path | None, xlsx: Path | None, as_json: bool, solver: str,
+         time_limit: float | None, write_mps: Path | None) -> None:
+    scenario, network = load(path)
+    result = match(network, scenario, solver=solver, time_limit=time_limit, write_mps_to=write_mps)
+    if out is not None and result.status.has_solution:
+        result.to_csv(out)
+    if xlsx is not None and result.status.has_solution:
+        result.to_xlsx(xlsx)
+    if as_json:
+        click.echo(result.to_json())
+    else:
+        click.echo(render(result))
+        if out is not None and result.status.has_solution:
+            click.echo(f"\nWrote exchanges.csv, members.csv, streams.csv and kpis.json to {out}")
+    if not result.status.has_solution:
+        sys.exit(3)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+
+
+def render(result: MatchResult) -> str:
+    """A readable terminal report of a match."""
+    cur = result.currency
+    lines = [f"{result.scenario.name}: {result.status.value} ({result.solver} {result.solver_version})"]
+    if not result.status.has_solution:
+        lines.append(result.message)
+        return "\n".join(lines)
+    pct = 100 * result.savings / result.baseline_cost if result.baseline_cost else float("nan")
+    lines += [
+        f"Total cost {_fmt(result.objective)} {cur}; without exchanges {_fmt(result.baseline_cost)} {cur}; "
+        f"saving {_fmt(result.savings)} {cur} ({pct:.1f} %)",
+        "",
+        f"Exchanges ({len(result.exchanges)})",
+    ]
+    names = result.network.members["name"]
+    ex = result.exchanges
+    if len(ex):
+        table = pd.DataFrame({
+            "from": ex["from_member"] + " " + ex["from_member"].map(names).str.slice(0, 22),
+            "to": ex["to_member"] + " " + ex["to_member"].map(names).str.slice(0, 22),
+            "resource": ex["resource"],
+            "quantity": ex["quantity"].map(_fmt) + " " + ex["unit"],
+            "km": ex["distance_km"].map("{:.1f}".format),
+            f"saving {cur}": ex["saving"].map(_fmt),
+        })
+        lines.append(table.to_string(index=False))
+    lines += ["", "Key figures"]
+    kt = result.kpi_table
+    kt = pd.DataFrame({"": kt["kpi"], "value": kt["value"].map(_fmt), "unit": kt["unit"], "SDG": kt["sdg_target"]})
+    lines.append(kt.to_string(index=False))
+    un = result.unmatched
+    if len(un):
+        lines += ["", f"Left unmatched or partly matched ({len(un)})"]
+        t = pd.DataFrame({
+            "stream": un.index,
+            "resource": un["resource"],
+            "left": un["left"].map(_fmt) + " " + un["unit"],
+            "why": un["reason"],
+        })
+        lines.append(t.to_string(index=False))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

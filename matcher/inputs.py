@@ -1,0 +1,98 @@
+"""Per-stream numbers the matcher needs, resolved once from network, catalog and scenario.
+
+Stream-level values (a disposal cost a member gave) override the catalog's;
+catalog costs are converted into the scenario's currency; emissions are in
+t CO2e per base unit. Everything is a column of a DataFrame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from models import Network, Parameters, Scenario
+
+__all__ = ["MatchInputs", "prepare"]
+
+
+@dataclass(frozen=True)
+class MatchInputs:
+    """Supplies and demands with their cost coefficients, ready for candidate search.
+
+    Attributes
+    ----------
+    supplies, demands : DataFrame
+        Indexed by ``stream_id`` in network order; columns include ``member_id,
+        resource, q`` (base units), ``unit_cost`` (currency per base unit of
+        disposal or virgin purchase, carbon price included), ``unit_co2e_t``,
+        ``lat, lon, max_distance_km, period``.
+    rates : DataFrame
+        Per resource key: ``mode``, ``cost_per_unit_km``, ``co2e_t_per_unit_km``
+        (resource factor, else the scenario's mode parameter, else the catalog default).
+    mode_rates : DataFrame
+        Per mode: ``cost_per_unit_km``, ``co2e_t_per_unit_km``.
+    """
+
+    network: Network
+    scenario: Scenario
+    supplies: pd.DataFrame
+    demands: pd.DataFrame
+    rates: pd.DataFrame
+    mode_rates: pd.DataFrame
+
+    @property
+    def parameters(self) -> Parameters:
+        """The scenario's parameters."""
+        return self.scenario.parameters
+
+    @property
+    def currency(self) -> str:
+        """Currency of every cost."""
+        return self.scenario.currency
+
+
+def prepare(network: Network, scenario: Scenario) -> MatchInputs:
+    """Resolve every coefficient the LP needs, per stream, in one vectorised pass."""
+    p = scenario.parameters
+    table = network.catalog.table(scenario.currency)
+    defaults = network.catalog.transport_defaults(scenario.currency)
+    mode_rates = pd.DataFrame(defaults).T.rename(columns={"co2e_kg_per_unit_km": "co2e_t_per_unit_km"})
+    mode_rates["co2e_t_per_unit_km"] /= 1000.0
+    for mode, tp in p.transport.items():
+        if tp.cost_per_unit_km is not None:
+            mode_rates.loc[mode, "cost_per_unit_km"] = tp.cost_per_unit_km
+        if tp.co2e_kg_per_unit_km is not None:
+            mode_rates.loc[mode, "co2e_t_per_unit_km"] = tp.co2e_kg_per_unit_km / 1000.0
+    rates = pd.DataFrame(
+        {
+            "mode": table["transport"],
+            "cost_per_unit_km": table["transport_cost"].fillna(table["transport"].map(mode_rates["cost_per_unit_km"])),
+            "co2e_t_per_unit_km": (table["transport_co2e_kg"] / 1000.0).fillna(
+                table["transport"].map(mode_rates["co2e_t_per_unit_km"])
+            ),
+        }
+    )
+
+    s = network.streams.join(network.members[["lat", "lon"]], on="member_id")
+    s["q"] = s["quantity_base"].astype(float)
+    s["max_distance_km"] = s["max_distance_km"].fillna(np.inf).clip(upper=p.max_distance_km)
+    s["period"] = s["period"].fillna("").astype(str)
+    is_supply = s["direction"].eq("supply")
+    cat = table.reindex(s["resource"])
+    disposal = s["disposal_cost"].fillna(pd.Series(cat["disposal_cost"].to_numpy(), index=s.index)).fillna(0.0)
+    virgin = s["virgin_cost"].fillna(pd.Series(cat["virgin_cost"].to_numpy(), index=s.index)).fillna(0.0)
+    co2_disposal = pd.Series(cat["disposal_co2e_kg"].to_numpy(), index=s.index).fillna(0.0) / 1000.0
+    co2_virgin = pd.Series(cat["virgin_co2e_kg"].to_numpy(), index=s.index).fillna(0.0) / 1000.0
+    s["money_cost"] = np.where(is_supply, disposal, virgin)
+    s["unit_co2e_t"] = np.where(is_supply, co2_disposal, co2_virgin)
+    s["unit_cost"] = s["money_cost"] + p.carbon_price * s["unit_co2e_t"]
+    return MatchInputs(
+        network=network,
+        scenario=scenario,
+        supplies=s[is_supply].copy(),
+        demands=s[~is_supply].copy(),
+        rates=rates,
+        mode_rates=mode_rates,
+    )

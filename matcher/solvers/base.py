@@ -1,0 +1,79 @@
+"""The backend interface: one status vocabulary, one solution record, a registry.
+
+A backend only consumes a :class:`~matcher.formulation.LinearProgram`; it
+knows nothing of streams or members.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..formulation import LinearProgram
+
+__all__ = ["Feature", "Solution", "Solver", "Status"]
+
+
+class Status(str, enum.Enum):
+    """Outcome of a solve, the same whatever the backend."""
+
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    TIME_LIMIT_FEASIBLE = "time_limit_feasible"
+    TIME_LIMIT_NO_SOLUTION = "time_limit_no_solution"
+    ERROR = "error"
+
+    @property
+    def has_solution(self) -> bool:
+        """Whether a primal solution exists to read back."""
+        return self in (Status.OPTIMAL, Status.TIME_LIMIT_FEASIBLE)
+
+
+class Feature(str, enum.Enum):
+    """What a backend can do."""
+
+    LP = "lp"
+    MILP = "milp"
+    DUALS = "duals"
+    WARM_START = "warm_start"
+
+
+@dataclass
+class Solution:
+    """What a backend returns.
+
+    ``x`` and ``row_duals`` are set only when ``status.has_solution``;
+    ``row_duals`` holds d(objective)/d(row bound) and is None where the
+    backend or the problem (a MILP) gives none.
+    """
+
+    status: Status
+    objective: float = float("nan")
+    x: np.ndarray | None = None
+    row_duals: np.ndarray | None = None
+    message: str = ""
+    solver: str = ""
+    solver_version: str = ""
+    seconds: float = float("nan")
+
+
+class Solver(ABC):
+    """A backend that solves a :class:`LinearProgram`."""
+
+    name: ClassVar[str]
+    features: ClassVar[frozenset[Feature]]
+
+    @classmethod
+    @abstractmethod
+    def is_available(cls) -> bool:
+        """Whether the backend can run on this machine."""
+
+    @abstractmethod
+    def solve(self, lp: LinearProgram, time_limit: float | None = None) -> Solution:
+        """Solve ``lp``; never raises for an infeasible or failed solve."""

@@ -1,0 +1,147 @@
+"""HiGHS through highspy: the default backend.
+
+The model is passed as one column-wise sparse matrix. A MILP's duals come
+from the LP with its binaries fixed at the optimum.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from functools import cache
+from typing import TYPE_CHECKING
+
+import highspy
+import numpy as np
+
+from .base import Feature, Solution, Solver, Status
+
+if TYPE_CHECKING:
+    from ..formulation import LinearProgram
+
+__all__ = ["HighsSolver", "new_highs", "to_highs_lp"]
+
+_MS = highspy.HighsModelStatus
+#: HiGHS model status -> project status (time limit split by whether a solution exists).
+STATUS_MAP: dict[object, Status] = {
+    _MS.kOptimal: Status.OPTIMAL,
+    _MS.kInfeasible: Status.INFEASIBLE,
+    _MS.kUnbounded: Status.UNBOUNDED,
+    _MS.kUnboundedOrInfeasible: Status.INFEASIBLE,
+    _MS.kTimeLimit: Status.TIME_LIMIT_NO_SOLUTION,
+    _MS.kIterationLimit: Status.TIME_LIMIT_NO_SOLUTION,
+    _MS.kInterrupt: Status.TIME_LIMIT_NO_SOLUTION,
+    _MS.kModelEmpty: Status.OPTIMAL,
+}
+
+
+@cache
+def _banner_shown() -> bool:
+    """Create the first Highs object with stdout closed: HiGHS prints a banner once per process."""
+    fd = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(fd, 1)
+        os.close(fd)
+    return True
+
+
+def new_highs(threads: int | None = None) -> highspy.Highs:
+    """A silent Highs instance."""
+    _banner_shown()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    return h
+
+
+def to_highs_lp(lp: LinearProgram, names: bool = False) -> highspy.HighsLp:
+    """The project's arrays as a :class:`highspy.HighsLp` (column-wise matrix)."""
+    A = lp.A.tocsc()
+    A.sort_indices()
+    h = highspy.HighsLp()
+    h.num_row_, h.num_col_ = A.shape
+    h.col_cost_ = lp.c
+    h.col_lower_ = lp.col_lower
+    h.col_upper_ = lp.col_upper
+    h.row_lower_ = lp.row_lower
+    h.row_upper_ = lp.row_upper
+    h.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    h.a_matrix_.start_ = A.indptr.astype(np.int32)
+    h.a_matrix_.index_ = A.indices.astype(np.int32)
+    h.a_matrix_.value_ = A.data
+    if lp.is_mip:
+        kind = np.where(lp.integrality, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous)
+        h.integrality_ = kind.tolist()
+    if names and lp.col_names is not None and lp.row_names is not None:
+        h.col_names_ = [str(n) for n in lp.col_names]
+        h.row_names_ = [str(n) for n in lp.row_names]
+    return h
+
+
+class HighsSolver(Solver):
+    """HiGHS (simplex / IPM / branch and cut) through highspy."""
+
+    name = "highs"
+    features = frozenset({Feature.LP, Feature.MILP, Feature.DUALS, Feature.WARM_START})
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = threads
+
+    @classmethod
+    def is_available(cls) -> bool:
+        return True
+
+    def solve(self, lp: LinearProgram, time_limit: float | None = None) -> Solution:
+        start = time.perf_counter()
+        h = new_highs(self.threads)
+        version = h.version()
+        if time_limit is not None:
+            h.setOptionValue("time_limit", float(time_limit))
+        try:
+            h.passModel(to_highs_lp(lp))
+            h.run()
+        except Exception as exc:  # highspy raises on malformed input
+            return Solution(Status.ERROR, message=f"HiGHS failed: {exc}", solver=self.name, solver_version=version)
+        status = _status(h)
+        sol = Solution(status, solver=self.name, solver_version=version, message=h.modelStatusToString(h.getModelStatus()))
+        if status.has_solution:
+            s = h.getSolution()
+            sol.x = np.asarray(s.col_value, dtype=float)
+            sol.objective = float(h.getInfo().objective_function_value)
+            if not lp.is_mip and s.dual_valid:
+                sol.row_duals = np.asarray(s.row_dual, dtype=float)
+            elif lp.is_mip:
+                sol.row_duals = _fixed_lp_duals(lp, sol.x, self.threads)
+        sol.seconds = time.perf_counter() - start
+        return sol
+
+
+def _status(h: highspy.Highs) -> Status:
+    ms = h.getModelStatus()
+    status = STATUS_MAP.get(ms, Status.ERROR)
+    if ms in (_MS.kTimeLimit, _MS.kIterationLimit, _MS.kInterrupt) and h.getInfo().primal_solution_status == 2:
+        status = Status.TIME_LIMIT_FEASIBLE
+    return status
+
+
+def _fixed_lp_duals(lp: LinearProgram, x: np.ndarray, threads: int | None) -> np.ndarray | None:
+    """Duals of the LP with every integer column fixed at its value in ``x``."""
+    from dataclasses import replace
+
+    fixed = np.round(x[lp.integrality])
+    lower, upper = lp.col_lower.copy(), lp.col_upper.copy()
+    lower[lp.integrality] = fixed
+    upper[lp.integrality] = fixed
+    relaxed = replace(lp, col_lower=lower, col_upper=upper, integrality=np.zeros_like(lp.integrality))
+    h = new_highs(threads)
+    h.passModel(to_highs_lp(relaxed))
+    h.run()
+    if h.getModelStatus() != _MS.kOptimal:
+        return None
+    s = h.getSolution()
+    return np.asarray(s.row_dual, dtype=float) if s.dual_valid else None
