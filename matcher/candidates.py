@@ -24,12 +24,13 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from models.units import EARTH_RADIUS_KM
+
 from .compatibility import blend_mask, limit_columns, permit_mask, quality_mask, resource_pairs, same_context_mask
 from .inputs import MatchInputs
 
-__all__ = ["EARTH_RADIUS_KM", "STAGES", "Candidates", "build_candidates"]
+__all__ = ["STAGES", "Candidates", "build_candidates"]
 
-EARTH_RADIUS_KM = 6371.0088
 #: Filter stages, in order; ``Candidates.kept`` counts partners left after each.
 STAGES = ("resource", "reach", "context", "quality", "permit", "pays")
 
@@ -177,7 +178,7 @@ def build_candidates(inputs: MatchInputs) -> Candidates:
     edges = _costs(inputs, edges.reset_index(drop=True))
     pays = edges["unit_saving"].to_numpy() > 0
     # an edge into a demand with a blended limit may pay through the mix: keep it
-    pays |= _has_blend_limit(inputs)[edges["d"].to_numpy()]
+    pays |= has_blend_limit(inputs)[edges["d"].to_numpy()]
     edges = edges[pays].reset_index(drop=True)
     kept_s["pays"], kept_d["pays"] = _count(edges["s"].to_numpy(), ns), _count(edges["d"].to_numpy(), nd)
     return Candidates(
@@ -189,7 +190,7 @@ def build_candidates(inputs: MatchInputs) -> Candidates:
     )
 
 
-def _has_blend_limit(inputs: MatchInputs) -> np.ndarray:
+def has_blend_limit(inputs: MatchInputs) -> np.ndarray:
     dem = inputs.demands
     out = np.zeros(len(dem), dtype=bool)
     for attr, _side, col in limit_columns(dem):

@@ -145,7 +145,19 @@ def _run(path: Path, out: Path | None, xlsx: Path | None, as_json: bool, solver:
 
 
 def _fmt(x: float) -> str:
+    if float(x).is_integer() and abs(x) < 1e15:
+        return f"{x:,.0f}"
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+
+
+def _table(frame: pd.DataFrame, right: tuple[str, ...] = ()) -> str:
+    """Text columns left-aligned, the ``right`` columns right-aligned."""
+    widths = {c: max([len(str(c))] + [len(str(v)) for v in frame[c]]) for c in frame.columns}
+    fmt = {c: (lambda v, w=widths[c]: str(v).rjust(w)) if c in right else (lambda v, w=widths[c]: str(v).ljust(w))
+           for c in frame.columns}
+    header = "  ".join(str(c).rjust(widths[c]) if c in right else str(c).ljust(widths[c]) for c in frame.columns)
+    body = ["  ".join(fmt[c](v) for c, v in zip(frame.columns, row)) for row in frame.itertuples(index=False)]
+    return "\n".join(line.rstrip() for line in [header, *body])
 
 
 def render(result: MatchResult) -> str:
@@ -173,11 +185,12 @@ def render(result: MatchResult) -> str:
             "km": ex["distance_km"].map("{:.1f}".format),
             f"saving {cur}": ex["saving"].map(_fmt),
         })
-        lines.append(table.to_string(index=False))
+        lines.append(_table(table, right=("quantity", "km", f"saving {cur}")))
     lines += ["", "Key figures"]
     kt = result.kpi_table
-    kt = pd.DataFrame({"": kt["kpi"], "value": kt["value"].map(_fmt), "unit": kt["unit"], "SDG": kt["sdg_target"]})
-    lines.append(kt.to_string(index=False))
+    kt = pd.DataFrame({"figure": kt["kpi"], "value": kt["value"].map(_fmt), "unit": kt["unit"],
+                       "SDG target": kt["sdg_target"]})
+    lines.append(_table(kt, right=("value",)))
     un = result.unmatched
     if len(un):
         lines += ["", f"Left unmatched or partly matched ({len(un)})"]
@@ -187,7 +200,7 @@ def render(result: MatchResult) -> str:
             "left": un["left"].map(_fmt) + " " + un["unit"],
             "why": un["reason"],
         })
-        lines.append(t.to_string(index=False))
+        lines.append(_table(t, right=("left",)))
     return "\n".join(lines)
 
 

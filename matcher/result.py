@@ -18,7 +18,7 @@ import pandas as pd
 
 from models import Network, Scenario
 
-from .candidates import Candidates
+from .candidates import Candidates, has_blend_limit
 from .formulation import LinearProgram
 from .solvers import Solution, Status
 
@@ -307,6 +307,46 @@ def _stream_table(cand: Candidates, x: np.ndarray | None, y: np.ndarray | None, 
     return out
 
 
+def _edge_limits(cand: Candidates, x: np.ndarray) -> np.ndarray:
+    """Per edge, what may hold its flow back besides the partners' quantities."""
+    e = cand.edges
+    inp = cand.inputs
+    label = np.full(len(e), "the exchange does not pay at the optimum", dtype=object)
+    m_s = inp.supplies["min_quantity_base"].to_numpy(dtype=float)[e["s"].to_numpy()]
+    m_d = inp.demands["min_quantity_base"].to_numpy(dtype=float)[e["d"].to_numpy()]
+    label[(np.nan_to_num(m_s) > 0) | (np.nan_to_num(m_d) > 0)] = "a minimum quantity is not reached"
+    label[has_blend_limit(inp)[e["d"].to_numpy()]] = "the quality of the mix the demand receives is at its limit"
+    link = e["link"].to_numpy()
+    cap = e["capacity"].to_numpy()
+    on = (link >= 0) & np.isfinite(cap)
+    if on.any():
+        flow = pd.Series(x[on]).groupby(link[on]).transform("sum").to_numpy()
+        full = np.zeros(len(e), dtype=bool)
+        full[on] = flow >= cap[on] * (1 - 1e-6)
+        label[full] = "the link's capacity is used up"
+    return label
+
+
+def _lp_reasons(cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray, is_supply: bool) -> np.ndarray:
+    """Reasons for streams that have edges in the LP yet keep a quantity."""
+    e = cand.edges
+    inp = cand.inputs
+    own, other = ("s", "d") if is_supply else ("d", "s")
+    other_frame = inp.demands if is_supply else inp.supplies
+    other_left = z if is_supply else y
+    o = e[other].to_numpy()
+    saturated = other_left[o] <= _TOL * np.maximum(1.0, other_frame["q"].to_numpy()[o])
+    n_own = len(inp.supplies if is_supply else inp.demands)
+    out = np.full(n_own, "", dtype=object)
+    frame = pd.DataFrame({"own": e[own].to_numpy(), "sat": saturated, "limit": _edge_limits(cand, x)})
+    open_edges = frame[~frame["sat"]]
+    first_limit = open_edges.groupby("own")["limit"].first()
+    out[:] = ("partners' needs are fully met (by this or better pairs)" if is_supply
+              else "compatible surplus in reach is used up (by this or better pairs)")
+    out[first_limit.index.to_numpy()] = first_limit.to_numpy()
+    return out
+
+
 def _reasons(cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Why each stream keeps a quantity (empty where nothing is left)."""
     inp = cand.inputs
@@ -328,24 +368,16 @@ def _reasons(cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> n
         r[k["quality"].eq(0)] = "quality: no partner in reach meets the limits on " + qf[k["quality"].eq(0)]
         r[k["context"].eq(0)] = "compatible partners in reach are the same member or in another period"
         no_reach = k["reach"].eq(0)
-        r[no_reach] = "no compatible partner within reach (" + pd.Series(reach, index=frame.index)[no_reach].map("{:g}".format) + " km)"
+        if p.candidates == "links":
+            r[no_reach] = "no link in links.csv to a compatible partner"
+        else:
+            km = pd.Series(reach, index=frame.index)[no_reach].map("{:g}".format).astype(str)
+            r[no_reach] = "no compatible partner within reach (" + km + " km)"
         r[k["resource"].eq(0)] = f"no compatible partner: {nobody}"
         # in the LP but left over: were the partners' quantities taken by others?
         in_lp = r.eq("in_lp").to_numpy()
         if in_lp.any():
-            own, other = ("s", "d") if is_supply else ("d", "s")
-            other_left = z if is_supply else y
-            flows = pd.DataFrame({"own": e[own].to_numpy(), "other": e[other].to_numpy(), "x": x})
-            saturated = other_left[flows["other"].to_numpy()] <= _TOL * np.maximum(
-                1.0, (dem if is_supply else sup)["q"].to_numpy()[flows["other"].to_numpy()])
-            all_sat = pd.Series(saturated).groupby(flows["own"].to_numpy()).all()
-            idx = np.flatnonzero(in_lp)
-            sat = all_sat.reindex(idx).fillna(False).to_numpy()
-            r.iloc[idx] = np.where(
-                sat,
-                "partner's quantity taken: every compatible partner in reach is fully served by this or a better pair",
-                "limited by link capacity, blended quality or a minimum quantity",
-            )
+            r.iloc[np.flatnonzero(in_lp)] = _lp_reasons(cand, x, y, z, is_supply)[in_lp]
         r[left <= _TOL * np.maximum(1.0, frame["q"].to_numpy())] = ""
         reasons.append(r.to_numpy())
     return np.concatenate(reasons)

@@ -372,4 +372,4 @@ def ewc_table() -> pd.DataFrame:
 def hazardous_codes(codes: pd.Series) -> pd.Series:
     """Boolean mask of codes that the European List of Waste marks hazardous."""
     table = ewc_table()["hazardous"]
-    return codes.map(table).fillna(False).astype(bool)
+    return codes.map(table).astype("boolean").fillna(False).astype(bool)

@@ -130,7 +130,8 @@ class Network:
     def stream(self, stream_id: str) -> Stream:
         """One stream as a model (as submitted, without derived columns)."""
         row = _clean(self.streams.loc[stream_id].drop(_DERIVED))
-        return Stream.model_validate({"stream_id": stream_id, **row})
+        extras = {k for k in row if k not in Stream.model_fields and row[k] is None}
+        return Stream.model_validate({"stream_id": stream_id, **{k: v for k, v in row.items() if k not in extras}})
 
     @property
     def supplies(self) -> pd.DataFrame:
@@ -246,22 +247,18 @@ def _check_streams(
     # unit factors: one conversion per distinct (resource, unit) pair
     pairs = streams.loc[known & streams["unit"].notna(), ["resource", "unit"]].drop_duplicates()
     factors: dict[tuple[str, str], float] = {}
-    for resource, unit in pairs.itertuples(index=False):
+    problems: dict[tuple[str, str], str] = {}
+    for resource, unit in pairs.itertuples(index=False):  # one conversion per distinct pair
         r = table.loc[resource]
         try:
-            factors[(resource, unit)] = factor_to_base(
-                unit, r["unit"], _opt(r["density"]), _opt(r["energy"])
-            )
+            factors[(resource, unit)] = factor_to_base(unit, r["unit"], _opt(r["density"]), _opt(r["energy"]))
         except UnitProblem as exc:
-            mask = (streams["resource"] == resource) & (streams["unit"] == unit)
-            flag(mask, "unit", str(exc))
-    lookup = pd.Series(factors, dtype=float)
-    if len(lookup):
-        lookup.index = pd.MultiIndex.from_tuples(lookup.index)
-        keys = pd.MultiIndex.from_frame(streams[["resource", "unit"]].astype(object))
-        factor = pd.Series(lookup.reindex(keys).to_numpy(), index=streams.index)
-    else:
-        factor = pd.Series(np.nan, index=streams.index)
+            problems[(resource, unit)] = str(exc)
+    keys = pd.MultiIndex.from_frame(streams[["resource", "unit"]].astype(object))
+    factor = pd.Series(_lookup(factors, keys, np.nan), index=streams.index, dtype=float)
+    message = pd.Series(_lookup(problems, keys, None), index=streams.index, dtype=object)
+    for r, m in zip(streams.loc[message.notna(), "_row"], message.dropna()):
+        issues.append(Issue(file, int(r), "unit", m))
     streams["quantity_base"] = streams["quantity"] * factor
     streams["min_quantity_base"] = streams["min_quantity"] * factor
     too_big = streams["min_quantity"] > streams["quantity"]
@@ -284,11 +281,11 @@ def _check_streams(
     unknown = code.notna() & ~code.isin(ewc.index)
     for r, v in zip(streams.loc[unknown, "_row"], streams.loc[unknown, "ewc_code"]):
         issues.append(Issue(file, int(r), "ewc_code", f"{v!r} is not a code of the European List of Waste"))
-    code_hazardous = code.map(ewc["hazardous"]).fillna(False).astype(bool)
+    code_hazardous = code.map(ewc["hazardous"]).astype("boolean").fillna(False).astype(bool)
     flag(code_hazardous & streams["hazardous"].eq(False).fillna(False), "hazardous",
          "the EWC code is hazardous (marked *), but hazardous says no")
     streams["ewc_code"] = code.where(~unknown)
-    streams["hazardous"] = (streams["hazardous"].fillna(False) | code_hazardous).astype(bool)
+    streams["hazardous"] = (streams["hazardous"].astype("boolean").fillna(False) | code_hazardous).astype(bool)
     flag(streams["hazardous"] & code.isna() & supply & ~unknown, "ewc_code",
          "a hazardous supply needs its EWC code, so that a permitted receiver can be found")
     accepts = streams["accepts_ewc"].str.findall(r"\d{2}\s*\d{2}\s*\d{2}\s*\*?|[^\s|,;/]+")
@@ -313,6 +310,14 @@ def _check_links(links: pd.DataFrame, members: pd.DataFrame, files: Mapping[str,
 
 
 # ---------------------------------------------------------------------- helpers
+def _lookup(values: Mapping[tuple[str, str], Any], keys: pd.MultiIndex, default: Any) -> np.ndarray:
+    """Values of a dict keyed by (resource, unit) for every row's key, vectorised."""
+    if not values:
+        return np.full(len(keys), default, dtype=object)
+    series = pd.Series(list(values.values()), index=pd.MultiIndex.from_tuples(list(values)), dtype=object)
+    return series.reindex(keys).to_numpy()
+
+
 def _opt(x: Any) -> float | None:
     return None if pd.isna(x) else float(x)
 

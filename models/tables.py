@@ -54,7 +54,10 @@ def _finish(frame: pd.DataFrame, rows: np.ndarray, file: str) -> RawTable:
     dupes = frame.columns[frame.columns.duplicated()].unique().tolist()
     if dupes:
         raise DataError([Issue(file, 1, c, "column appears more than once") for c in dupes])
-    frame = frame.fillna("").astype(str).apply(lambda s: s.str.strip())
+    # control characters never belong in a cell (and NUL confuses string comparison)
+    frame = frame.fillna("").astype(str).apply(
+        lambda s: s.str.replace(r"[\x00-\x08\x0b-\x1f\x7f]", "", regex=True).str.strip()
+    )
     frame = frame.loc[:, [c for c in frame.columns if c and not c.startswith("unnamed:")]]
     if frame.shape[1]:
         first = frame.iloc[:, 0]

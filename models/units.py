@@ -17,7 +17,10 @@ from functools import lru_cache
 
 import pint
 
-__all__ = ["BASE_UNITS", "UnitProblem", "factor_to_base", "ureg"]
+__all__ = ["BASE_UNITS", "EARTH_RADIUS_KM", "UnitProblem", "factor_to_base", "ureg"]
+
+#: Mean Earth radius (IUGG), km, for great-circle distances.
+EARTH_RADIUS_KM = 6371.0088
 
 ureg = pint.UnitRegistry(cache_folder=None)
 # In Scandinavian usage a "ton" is a metric tonne, never a short ton.
@@ -112,7 +115,7 @@ def factor_to_base(
         raise UnitProblem("unit is empty; expected e.g. t, kg, m3, MWh, t/year")
     try:
         parsed = ureg.parse_units(text)
-    except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError):
+    except Exception:  # pint's parser raises assorted errors (even AssertionError) on junk
         raise UnitProblem(
             f"unit {unit!r} is not known; expected e.g. t, kg, m3, L, MWh, kWh, GJ, "
             "optionally per year or per month (t/year, MWh/month)"
