@@ -16,7 +16,7 @@ from .candidates import Candidates, build_candidates
 from .formulation import LinearProgram, build_lp, write_mps
 from .inputs import prepare
 from .result import MatchResult, read_result
-from .solvers import Solver, get_solver
+from .solvers import Feature, Solver, get_solver, with_fixed_integers
 
 __all__ = ["build", "match", "run"]
 
@@ -67,6 +67,9 @@ def match(
         write_mps(lp, write_mps_to)
     t = time.perf_counter()
     sol = backend.solve(lp, time_limit=time_limit)
+    if lp.is_mip and sol.status.has_solution and sol.x is not None and Feature.DUALS in backend.features:
+        # marginal values of a MILP: the duals of its LP with the binaries fixed at the optimum
+        sol.row_duals = backend.solve(with_fixed_integers(lp, sol.x)).row_duals
     timings["solve"] = time.perf_counter() - t
     t = time.perf_counter()
     result = read_result(cand, lp, sol, timings)

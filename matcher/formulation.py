@@ -19,7 +19,7 @@ demand, then binaries :math:`o_l` for links with a fixed cost and
         && \text{(link capacity; times } o_l \text{ if the link has a fixed cost)} \\
     & m_e\,o_e \le x_e \le M_e\,o_e
         && \text{(minimum quantity, MILP only)} \\
-    & 0 \le x_e \le \min(q_s, r_d / a_e),\; 0 \le y_s \le q_s,\; 0 \le z_d \le r_d
+    & 0 \le x_e \le \mathrm{cap}_e,\; y_s \ge 0,\; z_d \ge 0
 
 :math:`k_s` is the supply's quality value, :math:`k^0_d` the virgin quality
 of the demand's resource, :math:`L_d` the demand's limit.
@@ -97,8 +97,11 @@ def build_lp(cand: Candidates) -> LinearProgram:
         dem["unit_cost"].to_numpy(dtype=float),
     ])
     col_lower = np.zeros(ncol)
+    # the balance rows already bound x, y and z by q_s and r_d; repeating that as column bounds
+    # would hide a stream's marginal value in reduced costs instead of its row's dual, so
+    # columns carry only link capacities (x_upper still serves as big-M for the MILP rows)
     x_upper = np.minimum(np.minimum(q[s], r[d] / ratio), edges["capacity"].to_numpy())
-    col_upper = np.concatenate([x_upper, q, r])
+    col_upper = np.concatenate([edges["capacity"].to_numpy(dtype=float), np.full(ns + nd, np.inf)])
 
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     lo: list[np.ndarray] = []

@@ -299,10 +299,9 @@ def _stream_table(cand: Candidates, x: np.ndarray | None, y: np.ndarray | None, 
     left = np.concatenate([y, z])
     out["exchanged"] = out["quantity"].to_numpy() - left
     out["left"] = left
-    if duals is not None:
-        dual = duals[: ns + len(dem)]
-        out["dual"] = dual
-        out["marginal_saving"] = out["unit_cost"].to_numpy() - dual
+    dual = duals[: ns + len(dem)] if duals is not None else np.full(len(out), np.nan)
+    out["dual"] = dual
+    out["marginal_saving"] = out["unit_cost"].to_numpy() - dual
     out["reason"] = _reasons(cand, x, y, z)
     return out
 

@@ -284,7 +284,7 @@ def _check_streams(
     code_hazardous = code.map(ewc["hazardous"]).astype("boolean").fillna(False).astype(bool)
     flag(code_hazardous & streams["hazardous"].eq(False).fillna(False), "hazardous",
          "the EWC code is hazardous (marked *), but hazardous says no")
-    streams["ewc_code"] = code.where(~unknown)
+    streams["ewc_code"] = code.where(~unknown).astype(object)
     streams["hazardous"] = (streams["hazardous"].astype("boolean").fillna(False) | code_hazardous).astype(bool)
     flag(streams["hazardous"] & code.isna() & supply & ~unknown, "ewc_code",
          "a hazardous supply needs its EWC code, so that a permitted receiver can be found")
@@ -294,7 +294,7 @@ def _check_streams(
     bad_tok = ~norm.isin(ewc.index)
     for idx, v in zip(norm.index[bad_tok], tokens[bad_tok]):
         issues.append(Issue(file, int(streams.at[idx, "_row"]), "accepts_ewc", f"{v!r} is not a code of the European List of Waste"))
-    streams["accepts_ewc"] = norm.groupby(level=0).agg(" ".join).reindex(streams.index)
+    streams["accepts_ewc"] = norm.groupby(level=0).agg(" ".join).reindex(streams.index).astype(object)
     return streams, issues
 
 

@@ -10,11 +10,11 @@ KeyError: "unknown solver 'gurobi-by-magic'; available: cbc, highs"
 
 from __future__ import annotations
 
-from .base import Feature, Solution, Solver, Status
+from .base import Feature, Solution, Solver, Status, with_fixed_integers
 from .highs import HighsSolver
 from .pulp import PulpSolver
 
-__all__ = ["Feature", "Solution", "Solver", "Status", "available_solvers", "get_solver"]
+__all__ = ["Feature", "Solution", "Solver", "Status", "available_solvers", "get_solver", "with_fixed_integers"]
 
 _REGISTRY: dict[str, type[Solver]] = {"highs": HighsSolver, "cbc": PulpSolver}
 

@@ -16,7 +16,7 @@ import numpy as np
 if TYPE_CHECKING:
     from ..formulation import LinearProgram
 
-__all__ = ["Feature", "Solution", "Solver", "Status"]
+__all__ = ["Feature", "Solution", "Solver", "Status", "with_fixed_integers"]
 
 
 class Status(str, enum.Enum):
@@ -77,3 +77,17 @@ class Solver(ABC):
     @abstractmethod
     def solve(self, lp: LinearProgram, time_limit: float | None = None) -> Solution:
         """Solve ``lp``; never raises for an infeasible or failed solve."""
+
+
+def with_fixed_integers(lp: LinearProgram, x: np.ndarray) -> LinearProgram:
+    """The LP of a MILP with every integer column fixed at its (rounded) value in ``x``.
+
+    Its row duals are the marginal values at the MILP's optimum.
+    """
+    from dataclasses import replace
+
+    fixed = np.round(x[lp.integrality])
+    lower, upper = lp.col_lower.copy(), lp.col_upper.copy()
+    lower[lp.integrality] = fixed
+    upper[lp.integrality] = fixed
+    return replace(lp, col_lower=lower, col_upper=upper, integrality=np.zeros_like(lp.integrality))

@@ -115,8 +115,6 @@ class HighsSolver(Solver):
             sol.objective = float(h.getInfo().objective_function_value)
             if not lp.is_mip and s.dual_valid:
                 sol.row_duals = np.asarray(s.row_dual, dtype=float)
-            elif lp.is_mip:
-                sol.row_duals = _fixed_lp_duals(lp, sol.x, self.threads)
         sol.seconds = time.perf_counter() - start
         return sol
 
@@ -127,21 +125,3 @@ def _status(h: highspy.Highs) -> Status:
     if ms in (_MS.kTimeLimit, _MS.kIterationLimit, _MS.kInterrupt) and h.getInfo().primal_solution_status == 2:
         status = Status.TIME_LIMIT_FEASIBLE
     return status
-
-
-def _fixed_lp_duals(lp: LinearProgram, x: np.ndarray, threads: int | None) -> np.ndarray | None:
-    """Duals of the LP with every integer column fixed at its value in ``x``."""
-    from dataclasses import replace
-
-    fixed = np.round(x[lp.integrality])
-    lower, upper = lp.col_lower.copy(), lp.col_upper.copy()
-    lower[lp.integrality] = fixed
-    upper[lp.integrality] = fixed
-    relaxed = replace(lp, col_lower=lower, col_upper=upper, integrality=np.zeros_like(lp.integrality))
-    h = new_highs(threads)
-    h.passModel(to_highs_lp(relaxed))
-    h.run()
-    if h.getModelStatus() != _MS.kOptimal:
-        return None
-    s = h.getSolution()
-    return np.asarray(s.row_dual, dtype=float) if s.dual_valid else None

@@ -1,14 +1,22 @@
-"""PuLP backends: CBC (bundled with PuLP) and any other solver PuLP reaches.
+"""PuLP backend: CBC, and any other solver PuLP reaches.
 
 PuLP builds its model in Python, one expression per row; it is here for
-reach (GLPK, Gurobi, CPLEX, ...) and as an independent check of HiGHS, not
-for speed.
+reach (GLPK, Gurobi, CPLEX, ... by their PuLP names) and as an independent
+check of HiGHS, not for speed. CBC comes from the ``cbcbox`` wheel
+(``pulp[cbc]``) and is driven through PuLP's ``COIN_CMD``.
+
+Duals are not read back: CBC's presolve drops singleton rows and reports
+them with a zero shadow price, which breaks complementary slackness (seen
+on the bundled Hillerød scenario), so marginal values come from HiGHS only.
 """
 
 from __future__ import annotations
 
+import shutil
+import sys
 import time
-from typing import TYPE_CHECKING, ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pulp
@@ -18,9 +26,9 @@ from .base import Feature, Solution, Solver, Status
 if TYPE_CHECKING:
     from ..formulation import LinearProgram
 
-__all__ = ["PulpSolver"]
+__all__ = ["PulpSolver", "cbc_path"]
 
-#: PuLP status (and solution status) -> project status.
+#: PuLP status -> project status (refined by PuLP's solution status below).
 STATUS_MAP: dict[int, Status] = {
     pulp.LpStatusOptimal: Status.OPTIMAL,
     pulp.LpStatusInfeasible: Status.INFEASIBLE,
@@ -30,54 +38,59 @@ STATUS_MAP: dict[int, Status] = {
 }
 
 
+def cbc_path() -> str | None:
+    """The ``cbc`` executable: next to this Python (a venv), else on PATH."""
+    beside = Path(sys.executable).parent / "cbc"
+    if beside.exists():
+        return str(beside)
+    return shutil.which("cbc")
+
+
 class PulpSolver(Solver):
-    """A solver reached through PuLP, by its PuLP name (default ``PULP_CBC_CMD``)."""
+    """A solver reached through PuLP: ``cbc`` by default, or any PuLP solver name."""
 
     name: ClassVar[str] = "cbc"
-    features = frozenset({Feature.LP, Feature.MILP, Feature.DUALS})
+    features = frozenset({Feature.LP, Feature.MILP})
 
-    def __init__(self, pulp_name: str = "PULP_CBC_CMD") -> None:
+    def __init__(self, pulp_name: str = "COIN_CMD") -> None:
         self.pulp_name = pulp_name
 
     @classmethod
     def is_available(cls) -> bool:
-        return "PULP_CBC_CMD" in pulp.listSolvers(onlyAvailable=True)
+        return cbc_path() is not None
+
+    def _solver(self, time_limit: float | None) -> Any:
+        if self.pulp_name == "COIN_CMD":
+            return pulp.COIN_CMD(path=cbc_path(), msg=False, timeLimit=time_limit)
+        return pulp.getSolver(self.pulp_name, msg=False, timeLimit=time_limit)
 
     def solve(self, lp: LinearProgram, time_limit: float | None = None) -> Solution:
         start = time.perf_counter()
         prob = pulp.LpProblem("symbiose", pulp.LpMinimize)
-        n = lp.c.size
         cols = [
-            pulp.LpVariable(
+            prob.add_variable(
                 f"c{j}",
-                lowBound=None if np.isinf(lp.col_lower[j]) else float(lp.col_lower[j]),
-                upBound=None if np.isinf(lp.col_upper[j]) else float(lp.col_upper[j]),
-                cat=pulp.LpInteger if lp.integrality[j] else pulp.LpContinuous,
+                None if np.isinf(lo) else float(lo),
+                None if np.isinf(hi) else float(hi),
+                cat=pulp.LpInteger if integer else pulp.LpContinuous,
             )
-            for j in range(n)
+            for j, (lo, hi, integer) in enumerate(zip(lp.col_lower, lp.col_upper, lp.integrality))
         ]
-        prob += pulp.lpSum(float(cj) * v for cj, v in zip(lp.c, cols) if cj != 0)
+        prob.setObjective(pulp.LpAffineExpression([(cols[j], float(lp.c[j])) for j in np.flatnonzero(lp.c)]))
         A = lp.A.tocsr()
-        names = []
         for i in range(A.shape[0]):
             lo, hi = A.indptr[i], A.indptr[i + 1]
-            expr = pulp.LpAffineExpression(zip((cols[j] for j in A.indices[lo:hi]), map(float, A.data[lo:hi])))
+            expr = pulp.LpAffineExpression([(cols[j], float(v)) for j, v in zip(A.indices[lo:hi], A.data[lo:hi])])
             lo_b, hi_b = lp.row_lower[i], lp.row_upper[i]
             if lo_b == hi_b:
-                prob += (expr == float(lo_b)), f"r{i}"
-                names.append([f"r{i}"])
-                continue
-            row = []
-            if np.isfinite(lo_b):
-                prob += (expr >= float(lo_b)), f"r{i}_lo"
-                row.append(f"r{i}_lo")
-            if np.isfinite(hi_b):
-                prob += (expr <= float(hi_b)), f"r{i}_hi"
-                row.append(f"r{i}_hi")
-            names.append(row)
-        solver = pulp.getSolver(self.pulp_name, msg=False, timeLimit=time_limit)
+                parts = [expr == float(lo_b)]
+            else:
+                parts = ([expr >= float(lo_b)] if np.isfinite(lo_b) else []) + (
+                    [expr <= float(hi_b)] if np.isfinite(hi_b) else [])
+            for k, con in enumerate(parts):
+                prob.addConstraint(con, f"r{i}_{k}")
         try:
-            prob.solve(solver)
+            prob.solve(self._solver(time_limit))
         except pulp.PulpSolverError as exc:
             return Solution(Status.ERROR, message=str(exc), solver=self.name)
         status = STATUS_MAP.get(prob.status, Status.ERROR)
@@ -86,12 +99,10 @@ class PulpSolver(Solver):
             status = Status.TIME_LIMIT_FEASIBLE
         if status is Status.TIME_LIMIT_NO_SOLUTION and has_values:
             status = Status.TIME_LIMIT_FEASIBLE
-        sol = Solution(status, solver=self.name, solver_version=pulp.__version__, message=pulp.LpStatus[prob.status])
+        sol = Solution(status, solver=self.name, solver_version=f"PuLP {pulp.__version__}",
+                       message=pulp.LpStatus[prob.status])
         if status.has_solution:
             sol.x = np.array([v.value() or 0.0 for v in cols])
             sol.objective = float(lp.c @ sol.x)
-            if not lp.is_mip:
-                pi = {k: c.pi for k, c in prob.constraints.items()}
-                sol.row_duals = np.array([sum((pi.get(k) or 0.0) for k in row) for row in names])
         sol.seconds = time.perf_counter() - start
         return sol
