@@ -165,8 +165,10 @@ def build_candidates(inputs: MatchInputs) -> Candidates:
     q_ok, failed = quality_mask(s, d, sup, dem, inputs.network.catalog)
     bad = pd.DataFrame({"s": sup.index[s][~q_ok], "d": dem.index[d][~q_ok], "attr": failed[~q_ok]})
     quality_failed = pd.concat(
-        [bad.groupby("s")["attr"].agg(lambda a: ", ".join(sorted(set(a)))),
-         bad.groupby("d")["attr"].agg(lambda a: ", ".join(sorted(set(a))))]
+        [
+            bad.groupby("s")["attr"].agg(lambda a: ", ".join(sorted(set(a)))),
+            bad.groupby("d")["attr"].agg(lambda a: ", ".join(sorted(set(a)))),
+        ]
     )
     edges, s, d = edges[q_ok], s[q_ok], d[q_ok]
     kept_s["quality"], kept_d["quality"] = _count(s, ns), _count(d, nd)
@@ -240,7 +242,9 @@ def _costs(inputs: MatchInputs, edges: pd.DataFrame) -> pd.DataFrame:
     unit_cost_s = sup["unit_cost"].to_numpy()[s]
     unit_cost_d = dem["unit_cost"].to_numpy()[d]
     edges["unit_saving"] = (
-        unit_cost_s + edges["ratio"].to_numpy() * unit_cost_d
-        - edges["transport_cost"].to_numpy() - p.carbon_price * edges["transport_co2e_t"].to_numpy()
+        unit_cost_s
+        + edges["ratio"].to_numpy() * unit_cost_d
+        - edges["transport_cost"].to_numpy()
+        - p.carbon_price * edges["transport_co2e_t"].to_numpy()
     )
     return edges

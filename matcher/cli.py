@@ -95,14 +95,20 @@ def _solver_choice() -> click.Choice:
 
 def _match_options(func: F) -> F:
     options = [
-        click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-                     help="Write exchanges.csv, members.csv, streams.csv and kpis.json here."),
-        click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Write the result as one workbook."),
+        click.option(
+            "--out",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Write exchanges.csv, members.csv, streams.csv and kpis.json here.",
+        ),
+        click.option(
+            "--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Write the result as one workbook."
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON document to stdout, nothing else."),
         click.option("--solver", type=_solver_choice(), default="highs", show_default=True),
         click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds."),
-        click.option("--write-mps", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Also write the whole model as MPS."),
+        click.option(
+            "--write-mps", type=click.Path(dir_okay=False, path_type=Path), help="Also write the whole model as MPS."
+        ),
     ]
     for opt in reversed(options):
         func = opt(func)
@@ -126,8 +132,15 @@ def demo(**opts: Any) -> None:
     _run(scenarios.path("hillerod"), **opts)
 
 
-def _run(path: Path, out: Path | None, xlsx: Path | None, as_json: bool, solver: str,
-         time_limit: float | None, write_mps: Path | None) -> None:
+def _run(
+    path: Path,
+    out: Path | None,
+    xlsx: Path | None,
+    as_json: bool,
+    solver: str,
+    time_limit: float | None,
+    write_mps: Path | None,
+) -> None:
     scenario, network = load(path)
     result = match(network, scenario, solver=solver, time_limit=time_limit, write_mps_to=write_mps)
     if out is not None and result.status.has_solution:
@@ -153,8 +166,10 @@ def _fmt(x: float) -> str:
 def _table(frame: pd.DataFrame, right: tuple[str, ...] = ()) -> str:
     """Text columns left-aligned, the ``right`` columns right-aligned."""
     widths = {c: max([len(str(c))] + [len(str(v)) for v in frame[c]]) for c in frame.columns}
-    fmt = {c: (lambda v, w=widths[c]: str(v).rjust(w)) if c in right else (lambda v, w=widths[c]: str(v).ljust(w))
-           for c in frame.columns}
+    fmt = {
+        c: (lambda v, w=widths[c]: str(v).rjust(w)) if c in right else (lambda v, w=widths[c]: str(v).ljust(w))
+        for c in frame.columns
+    }
     header = "  ".join(str(c).rjust(widths[c]) if c in right else str(c).ljust(widths[c]) for c in frame.columns)
     body = ["  ".join(fmt[c](v) for c, v in zip(frame.columns, row)) for row in frame.itertuples(index=False)]
     return "\n".join(line.rstrip() for line in [header, *body])
@@ -177,29 +192,34 @@ def render(result: MatchResult) -> str:
     names = result.network.members["name"]
     ex = result.exchanges
     if len(ex):
-        table = pd.DataFrame({
-            "from": ex["from_member"] + " " + ex["from_member"].map(names).str.slice(0, 22),
-            "to": ex["to_member"] + " " + ex["to_member"].map(names).str.slice(0, 22),
-            "resource": ex["resource"],
-            "quantity": ex["quantity"].map(_fmt) + " " + ex["unit"],
-            "km": ex["distance_km"].map("{:.1f}".format),
-            f"saving {cur}": ex["saving"].map(_fmt),
-        })
+        table = pd.DataFrame(
+            {
+                "from": ex["from_member"] + " " + ex["from_member"].map(names).str.slice(0, 22),
+                "to": ex["to_member"] + " " + ex["to_member"].map(names).str.slice(0, 22),
+                "resource": ex["resource"],
+                "quantity": ex["quantity"].map(_fmt) + " " + ex["unit"],
+                "km": ex["distance_km"].map("{:.1f}".format),
+                f"saving {cur}": ex["saving"].map(_fmt),
+            }
+        )
         lines.append(_table(table, right=("quantity", "km", f"saving {cur}")))
     lines += ["", "Key figures"]
     kt = result.kpi_table
-    kt = pd.DataFrame({"figure": kt["kpi"], "value": kt["value"].map(_fmt), "unit": kt["unit"],
-                       "SDG target": kt["sdg_target"]})
+    kt = pd.DataFrame(
+        {"figure": kt["kpi"], "value": kt["value"].map(_fmt), "unit": kt["unit"], "SDG target": kt["sdg_target"]}
+    )
     lines.append(_table(kt, right=("value",)))
     un = result.unmatched
     if len(un):
         lines += ["", f"Left unmatched or partly matched ({len(un)})"]
-        t = pd.DataFrame({
-            "stream": un.index,
-            "resource": un["resource"],
-            "left": un["left"].map(_fmt) + " " + un["unit"],
-            "why": un["reason"],
-        })
+        t = pd.DataFrame(
+            {
+                "stream": un.index,
+                "resource": un["resource"],
+                "left": un["left"].map(_fmt) + " " + un["unit"],
+                "why": un["reason"],
+            }
+        )
         lines.append(_table(t, right=("left",)))
     return "\n".join(lines)
 

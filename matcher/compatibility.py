@@ -74,9 +74,7 @@ def quality_mask(
         limit = demands[col].to_numpy(dtype=float)[d]
         value_col = f"q_{attr}"
         value = (
-            supplies[value_col].to_numpy(dtype=float)[s]
-            if value_col in supplies.columns
-            else np.full(len(s), np.nan)
+            supplies[value_col].to_numpy(dtype=float)[s] if value_col in supplies.columns else np.full(len(s), np.nan)
         )
         blended = blend_mask(demands, catalog, attr)[d]
         has_limit = ~np.isnan(limit)

@@ -91,11 +91,13 @@ def build_lp(cand: Candidates) -> LinearProgram:
     # columns: x | y | z
     x0, y0, z0 = 0, ne, ne + ns
     ncol = ne + ns + nd
-    c = np.concatenate([
-        edges["transport_cost"].to_numpy() + p.carbon_price * edges["transport_co2e_t"].to_numpy(),
-        sup["unit_cost"].to_numpy(dtype=float),
-        dem["unit_cost"].to_numpy(dtype=float),
-    ])
+    c = np.concatenate(
+        [
+            edges["transport_cost"].to_numpy() + p.carbon_price * edges["transport_co2e_t"].to_numpy(),
+            sup["unit_cost"].to_numpy(dtype=float),
+            dem["unit_cost"].to_numpy(dtype=float),
+        ]
+    )
     col_lower = np.zeros(ncol)
     # the balance rows already bound x, y and z by q_s and r_d; repeating that as column bounds
     # would hide a stream's marginal value in reduced costs instead of its row's dual, so
@@ -109,7 +111,9 @@ def build_lp(cand: Candidates) -> LinearProgram:
     blocks: dict[str, slice] = {}
     nrow = 0
 
-    def add_rows(name: str, coo: tuple[np.ndarray, np.ndarray, np.ndarray], n: int, lower: np.ndarray, upper: np.ndarray) -> None:
+    def add_rows(
+        name: str, coo: tuple[np.ndarray, np.ndarray, np.ndarray], n: int, lower: np.ndarray, upper: np.ndarray
+    ) -> None:
         nonlocal nrow
         rr, cc, vv = coo
         parts.append((rr + nrow, cc, vv))
@@ -119,11 +123,29 @@ def build_lp(cand: Candidates) -> LinearProgram:
         nrow += n
 
     # supply balance: sum_e x_e + y_s = q_s
-    add_rows("supply", _coo(np.concatenate([s, np.arange(ns)]), np.concatenate([x0 + np.arange(ne), y0 + np.arange(ns)]),
-                            np.ones(ne + ns)), ns, q, q)
+    add_rows(
+        "supply",
+        _coo(
+            np.concatenate([s, np.arange(ns)]),
+            np.concatenate([x0 + np.arange(ne), y0 + np.arange(ns)]),
+            np.ones(ne + ns),
+        ),
+        ns,
+        q,
+        q,
+    )
     # demand balance: sum_e a_e x_e + z_d = r_d
-    add_rows("demand", _coo(np.concatenate([d, np.arange(nd)]), np.concatenate([x0 + np.arange(ne), z0 + np.arange(nd)]),
-                            np.concatenate([ratio, np.ones(nd)])), nd, r, r)
+    add_rows(
+        "demand",
+        _coo(
+            np.concatenate([d, np.arange(nd)]),
+            np.concatenate([x0 + np.arange(ne), z0 + np.arange(nd)]),
+            np.concatenate([ratio, np.ones(nd)]),
+        ),
+        nd,
+        r,
+        r,
+    )
 
     # blended quality limits: one row per (demand, attribute, side) that has a limit
     brows, bcols, bvals, blo, bhi, nb = [], [], [], [], [], 0
@@ -136,9 +158,11 @@ def build_lp(cand: Candidates) -> LinearProgram:
         row_of[rows_d] = nb + np.arange(rows_d.size)
         vcol = f"q_{attr}"
         value = sup[vcol].to_numpy(dtype=float) if vcol in sup.columns else np.full(ns, np.nan)
-        virgin = dem["resource"].map(
-            {k: res.virgin_quality.get(attr, np.nan) for k, res in inp.network.catalog.resources.items()}
-        ).to_numpy(dtype=float)
+        virgin = (
+            dem["resource"]
+            .map({k: res.virgin_quality.get(attr, np.nan) for k, res in inp.network.catalog.resources.items()})
+            .to_numpy(dtype=float)
+        )
         virgin = np.where(np.isnan(virgin), limit, virgin)  # unknown virgin quality: neutral
         on = row_of[d] >= 0
         brows += [row_of[d[on]], row_of[rows_d]]
@@ -149,8 +173,13 @@ def build_lp(cand: Candidates) -> LinearProgram:
         bhi.append(np.zeros(rows_d.size) if side == "max" else inf)
         nb += rows_d.size
     if nb:
-        add_rows("blend", _coo(np.concatenate(brows), np.concatenate(bcols), np.nan_to_num(np.concatenate(bvals))),
-                 nb, np.concatenate(blo), np.concatenate(bhi))
+        add_rows(
+            "blend",
+            _coo(np.concatenate(brows), np.concatenate(bcols), np.nan_to_num(np.concatenate(bvals))),
+            nb,
+            np.concatenate(blo),
+            np.concatenate(bhi),
+        )
 
     # binaries: links with a fixed cost, edges touching a stream with a minimum quantity
     link = edges["link"].to_numpy()
@@ -190,8 +219,13 @@ def build_lp(cand: Candidates) -> LinearProgram:
             rr.append(np.flatnonzero(has_fixed))
             cc.append(bin_col)
             vv.append(-np.minimum(cap_l, big_m)[has_fixed])
-        add_rows("capacity", _coo(np.concatenate(rr), np.concatenate(cc), np.concatenate(vv)),
-                 used.size, np.full(used.size, -np.inf), upper)
+        add_rows(
+            "capacity",
+            _coo(np.concatenate(rr), np.concatenate(cc), np.concatenate(vv)),
+            used.size,
+            np.full(used.size, -np.inf),
+            upper,
+        )
 
     # minimum quantity: x_e - m_e o_e >= 0  and  x_e - M_e o_e <= 0
     if min_edges.size:
@@ -201,18 +235,30 @@ def build_lp(cand: Candidates) -> LinearProgram:
         rows = np.concatenate([np.arange(k), np.arange(k), k + np.arange(k), k + np.arange(k)])
         cols = np.concatenate([xe, o, xe, o])
         vals = np.concatenate([np.ones(k), -m_e[min_edges], np.ones(k), -x_upper[min_edges]])
-        add_rows("minimum", _coo(rows, cols, vals), 2 * k,
-                 np.concatenate([np.zeros(k), np.full(k, -np.inf)]), np.concatenate([np.full(k, np.inf), np.zeros(k)]))
+        add_rows(
+            "minimum",
+            _coo(rows, cols, vals),
+            2 * k,
+            np.concatenate([np.zeros(k), np.full(k, -np.inf)]),
+            np.concatenate([np.full(k, np.inf), np.zeros(k)]),
+        )
 
-    rr, cc, vv = (np.concatenate(a) for a in zip(*parts))
-    A = sp.csr_matrix((vv, (rr, cc)), shape=(nrow, ncol))
+    all_rows, all_cols, all_vals = (np.concatenate(a) for a in zip(*parts))
+    A = sp.csr_matrix((all_vals, (all_rows, all_cols)), shape=(nrow, ncol))
     integrality = np.zeros(ncol, dtype=bool)
     integrality[open0:] = True
     blocks.update({"x": slice(x0, ne), "y": slice(y0, y0 + ns), "z": slice(z0, z0 + nd), "open": slice(open0, ncol)})
     return LinearProgram(
-        c=c, A=A, row_lower=np.concatenate(lo), row_upper=np.concatenate(hi),
-        col_lower=col_lower, col_upper=col_upper, integrality=integrality, blocks=blocks,
-        col_names=_col_names(cand, fixed_links, min_edges), row_names=_row_names(cand, blocks, nrow),
+        c=c,
+        A=A,
+        row_lower=np.concatenate(lo),
+        row_upper=np.concatenate(hi),
+        col_lower=col_lower,
+        col_upper=col_upper,
+        integrality=integrality,
+        blocks=blocks,
+        col_names=_col_names(cand, fixed_links, min_edges),
+        row_names=_row_names(cand, blocks, nrow),
     )
 
 
@@ -221,10 +267,15 @@ def _col_names(cand: Candidates, fixed_links: np.ndarray, min_edges: np.ndarray)
     sid = inp.supplies.index.to_numpy(dtype=str)
     did = inp.demands.index.to_numpy(dtype=str)
     x = np.char.add(np.char.add(np.char.add("x_", sid[e["s"].to_numpy()]), "_"), did[e["d"].to_numpy()])
-    return np.concatenate([
-        x, np.char.add("y_", sid), np.char.add("z_", did),
-        np.char.add("open_link_", fixed_links.astype(str)), np.char.add("open_", x[min_edges]),
-    ]).astype(object)
+    return np.concatenate(
+        [
+            x,
+            np.char.add("y_", sid),
+            np.char.add("z_", did),
+            np.char.add("open_link_", fixed_links.astype(str)),
+            np.char.add("open_", x[min_edges]),
+        ]
+    ).astype(object)
 
 
 def _row_names(cand: Candidates, blocks: dict[str, slice], nrow: int) -> np.ndarray:

@@ -7,12 +7,16 @@ and plots.
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from .candidates import Candidates
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["components", "to_networkx"]
 
@@ -40,10 +44,14 @@ def to_networkx(cand: Candidates) -> nx.Graph:
     Node attributes: ``member_id, resource, quantity`` (base units), ``unit``.
     Edge attributes: the columns of ``cand.edges`` except positions.
     """
+    import networkx as nx  # only needed for analysis and plots
+
     inp = cand.inputs
     g = nx.Graph()
     for side, frame in ((0, inp.supplies), (1, inp.demands)):
-        attrs = frame[["member_id", "resource", "q", "base_unit"]].rename(columns={"q": "quantity", "base_unit": "unit"})
+        attrs = frame[["member_id", "resource", "q", "base_unit"]].rename(
+            columns={"q": "quantity", "base_unit": "unit"}
+        )
         g.add_nodes_from(attrs.assign(bipartite=side).to_dict("index").items())
     e = cand.edges
     data = e.drop(columns=["s", "d"]).to_dict("records")

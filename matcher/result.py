@@ -88,9 +88,15 @@ class MatchResult:
     def kpi_table(self) -> pd.DataFrame:
         """KPIs with unit, SDG target and description."""
         rows = [
-            {"kpi": k, "value": v, "unit": self.currency if KPI_INFO[k][0] == "currency" else KPI_INFO[k][0],
-             "sdg_target": KPI_INFO[k][1], "description": KPI_INFO[k][2]}
-            for k, v in self.kpis.items() if k in KPI_INFO
+            {
+                "kpi": k,
+                "value": v,
+                "unit": self.currency if KPI_INFO[k][0] == "currency" else KPI_INFO[k][0],
+                "sdg_target": KPI_INFO[k][1],
+                "description": KPI_INFO[k][2],
+            }
+            for k, v in self.kpis.items()
+            if k in KPI_INFO
         ]
         return pd.DataFrame(rows)
 
@@ -102,6 +108,7 @@ class MatchResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``match --json`` document."""
+
         def recs(frame: pd.DataFrame) -> list[dict[str, Any]]:
             return json.loads(frame.to_json(orient="records", force_ascii=False))
 
@@ -119,11 +126,19 @@ class MatchResult:
             "savings": _num(self.savings),
             "kpis": {k: _num(v) for k, v in self.kpis.items()},
             "exchanges": recs(ex),
-            "unmatched": recs(un[["stream_id", "unmatched_quantity", "unit", "reason", "member_id", "direction", "resource"]]),
-            "virgin_purchases": recs(st.loc[left & st["direction"].eq("demand"), ["stream_id", "left", "unit"]]
-                                     .rename(columns={"left": "quantity"})),
-            "disposals": recs(st.loc[left & st["direction"].eq("supply"), ["stream_id", "left", "unit"]]
-                              .rename(columns={"left": "quantity"})),
+            "unmatched": recs(
+                un[["stream_id", "unmatched_quantity", "unit", "reason", "member_id", "direction", "resource"]]
+            ),
+            "virgin_purchases": recs(
+                st.loc[left & st["direction"].eq("demand"), ["stream_id", "left", "unit"]].rename(
+                    columns={"left": "quantity"}
+                )
+            ),
+            "disposals": recs(
+                st.loc[left & st["direction"].eq("supply"), ["stream_id", "left", "unit"]].rename(
+                    columns={"left": "quantity"}
+                )
+            ),
             "members": recs(self.members.reset_index()),
             "solver": {"name": self.solver, "version": self.solver_version},
         }
@@ -143,21 +158,29 @@ class MatchResult:
         for name, frame in (("exchanges", self.exchanges), ("members", self.members), ("streams", self.streams)):
             index = name != "exchanges"
             out.append(_atomic(folder / f"{name}.csv", lambda p, f=frame, i=index: f.to_csv(p, index=i)))
-        kpis = {"scenario": self.scenario.name, "status": self.status.value, "currency": self.currency,
-                "objective": _num(self.objective), "baseline_cost": _num(self.baseline_cost),
-                "savings": _num(self.savings), "kpis": {k: _num(v) for k, v in self.kpis.items()},
-                "kpi_info": {k: {"unit": u, "sdg_target": g, "description": t} for k, (u, g, t) in KPI_INFO.items()}}
+        kpis = {
+            "scenario": self.scenario.name,
+            "status": self.status.value,
+            "currency": self.currency,
+            "objective": _num(self.objective),
+            "baseline_cost": _num(self.baseline_cost),
+            "savings": _num(self.savings),
+            "kpis": {k: _num(v) for k, v in self.kpis.items()},
+            "kpi_info": {k: {"unit": u, "sdg_target": g, "description": t} for k, (u, g, t) in KPI_INFO.items()},
+        }
         out.append(_atomic(folder / "kpis.json", lambda p: p.write_text(json.dumps(kpis, indent=1), encoding="utf-8")))
         return out
 
     def to_xlsx(self, path: str | Path) -> Path:
         """One workbook with sheets kpis, exchanges, members, streams."""
+
         def write(p: Path) -> None:
             with pd.ExcelWriter(p, engine="openpyxl") as xl:
                 self.kpi_table.to_excel(xl, sheet_name="kpis", index=False)
                 self.exchanges.to_excel(xl, sheet_name="exchanges", index=False)
                 self.members.to_excel(xl, sheet_name="members")
                 self.streams.to_excel(xl, sheet_name="streams")
+
         return _atomic(Path(path), write)
 
 
@@ -177,18 +200,34 @@ def _atomic(path: Path, write: Any) -> Path:
 
 
 # ---------------------------------------------------------------------- reading back
-def read_result(cand: Candidates, lp: LinearProgram, sol: Solution, timings: dict[str, float] | None = None) -> MatchResult:
+def read_result(
+    cand: Candidates, lp: LinearProgram, sol: Solution, timings: dict[str, float] | None = None
+) -> MatchResult:
     """Turn a solver's :class:`Solution` into a :class:`MatchResult`."""
     inp = cand.inputs
-    sup, dem, e = inp.supplies, inp.demands, cand.edges
+    sup, dem = inp.supplies, inp.demands
     baseline = float(sup["q"] @ sup["unit_cost"] + dem["q"] @ dem["unit_cost"])
-    base = dict(scenario=inp.scenario, network=inp.network, status=sol.status, message=sol.message,
-                currency=inp.currency, baseline_cost=baseline, solver=sol.solver,
-                solver_version=sol.solver_version, timings=dict(timings or {}))
+    base: dict[str, Any] = dict(
+        scenario=inp.scenario,
+        network=inp.network,
+        status=sol.status,
+        message=sol.message,
+        currency=inp.currency,
+        baseline_cost=baseline,
+        solver=sol.solver,
+        solver_version=sol.solver_version,
+        timings=dict(timings or {}),
+    )
     if not sol.status.has_solution or sol.x is None:
         empty = pd.DataFrame()
-        return MatchResult(objective=float("nan"), exchanges=empty, members=empty,
-                           streams=_stream_table(cand, None, None, None, None), kpis={}, **base)
+        return MatchResult(
+            objective=float("nan"),
+            exchanges=empty,
+            members=empty,
+            streams=_stream_table(cand, None, None, None, None),
+            kpis={},
+            **base,
+        )
     x = np.clip(sol.x[lp.blocks["x"]], 0.0, None)
     y = np.clip(sol.x[lp.blocks["y"]], 0.0, None)
     z = np.clip(sol.x[lp.blocks["z"]], 0.0, None)
@@ -215,28 +254,34 @@ def _exchanges(cand: Candidates, x: np.ndarray, lp: LinearProgram, opened: np.nd
     if has_fixed.any():
         total = pd.Series(xe[has_fixed]).groupby(link[has_fixed]).transform("sum").to_numpy()
         fixed_share[has_fixed] = ed["fixed_cost"].to_numpy()[has_fixed] * xe[has_fixed] / total
-    out = pd.DataFrame({
-        "supply_stream": sup.index.to_numpy()[s],
-        "demand_stream": dem.index.to_numpy()[d],
-        "from_member": sup["member_id"].to_numpy()[s],
-        "to_member": dem["member_id"].to_numpy()[d],
-        "resource": sup["resource"].to_numpy()[s],
-        "demand_resource": dem["resource"].to_numpy()[d],
-        "quantity": xe,
-        "unit": sup["base_unit"].to_numpy()[s],
-        "delivered": xe * ed["ratio"].to_numpy(),
-        "delivered_unit": dem["base_unit"].to_numpy()[d],
-        "distance_km": ed["distance_km"].to_numpy(),
-        "mode": ed["mode"].to_numpy(),
-        "transport_cost": ed["transport_cost"].to_numpy() * xe,
-        "fixed_cost": fixed_share,
-        "co2e_t": ed["transport_co2e_t"].to_numpy() * xe,
-        "avoided_disposal_cost": sup["money_cost"].to_numpy()[s] * xe,
-        "avoided_virgin_cost": dem["money_cost"].to_numpy()[d] * xe * ed["ratio"].to_numpy(),
-        "co2e_avoided_t": (sup["unit_co2e_t"].to_numpy()[s] + ed["ratio"].to_numpy() * dem["unit_co2e_t"].to_numpy()[d]
-                           - ed["transport_co2e_t"].to_numpy()) * xe,
-        "saving": ed["unit_saving"].to_numpy() * xe - fixed_share,
-    })
+    out = pd.DataFrame(
+        {
+            "supply_stream": sup.index.to_numpy()[s],
+            "demand_stream": dem.index.to_numpy()[d],
+            "from_member": sup["member_id"].to_numpy()[s],
+            "to_member": dem["member_id"].to_numpy()[d],
+            "resource": sup["resource"].to_numpy()[s],
+            "demand_resource": dem["resource"].to_numpy()[d],
+            "quantity": xe,
+            "unit": sup["base_unit"].to_numpy()[s],
+            "delivered": xe * ed["ratio"].to_numpy(),
+            "delivered_unit": dem["base_unit"].to_numpy()[d],
+            "distance_km": ed["distance_km"].to_numpy(),
+            "mode": ed["mode"].to_numpy(),
+            "transport_cost": ed["transport_cost"].to_numpy() * xe,
+            "fixed_cost": fixed_share,
+            "co2e_t": ed["transport_co2e_t"].to_numpy() * xe,
+            "avoided_disposal_cost": sup["money_cost"].to_numpy()[s] * xe,
+            "avoided_virgin_cost": dem["money_cost"].to_numpy()[d] * xe * ed["ratio"].to_numpy(),
+            "co2e_avoided_t": (
+                sup["unit_co2e_t"].to_numpy()[s]
+                + ed["ratio"].to_numpy() * dem["unit_co2e_t"].to_numpy()[d]
+                - ed["transport_co2e_t"].to_numpy()
+            )
+            * xe,
+            "saving": ed["unit_saving"].to_numpy() * xe - fixed_share,
+        }
+    )
     return out.sort_values("saving", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -248,19 +293,23 @@ def _members(inp: Any, exchanges: pd.DataFrame) -> pd.DataFrame:
     saving = saving.groupby(level=0).sum()
     n_ex = pd.concat([exchanges["from_member"], exchanges["to_member"]]).value_counts()
     m = inp.network.members
-    out = pd.DataFrame({
-        "name": m["name"],
-        "sector": m["sector"],
-        "baseline_cost": baseline.reindex(m.index).fillna(0.0),
-        "saving": saving.reindex(m.index).fillna(0.0),
-        "exchanges": n_ex.reindex(m.index).fillna(0).astype(int),
-    })
+    out = pd.DataFrame(
+        {
+            "name": m["name"],
+            "sector": m["sector"],
+            "baseline_cost": baseline.reindex(m.index).fillna(0.0),
+            "saving": saving.reindex(m.index).fillna(0.0),
+            "exchanges": n_ex.reindex(m.index).fillna(0).astype(int),
+        }
+    )
     out["cost_after"] = out["baseline_cost"] - out["saving"]
     out.index.name = "member_id"
     return out
 
 
-def _kpis(cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray, ex: pd.DataFrame, savings: float) -> dict[str, float | int]:
+def _kpis(
+    cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray, ex: pd.DataFrame, savings: float
+) -> dict[str, float | int]:
     inp = cand.inputs
     sup, dem, e = inp.supplies, inp.demands, cand.edges
     s, d = e["s"].to_numpy(), e["d"].to_numpy()
@@ -268,7 +317,9 @@ def _kpis(cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray, ex: pd.
     s_unit, d_unit = sup["base_unit"].to_numpy()[s], dem["base_unit"].to_numpy()[d]
     s_cat, d_cat = sup["category"].to_numpy()[s], dem["category"].to_numpy()[d]
     co2_base = float(sup["q"] @ sup["unit_co2e_t"] + dem["q"] @ dem["unit_co2e_t"])
-    co2_opt = float(y @ sup["unit_co2e_t"].to_numpy() + z @ dem["unit_co2e_t"].to_numpy() + x @ e["transport_co2e_t"].to_numpy())
+    co2_opt = float(
+        y @ sup["unit_co2e_t"].to_numpy() + z @ dem["unit_co2e_t"].to_numpy() + x @ e["transport_co2e_t"].to_numpy()
+    )
     members = set(ex["from_member"]) | set(ex["to_member"])
     return {
         "savings": savings,
@@ -283,11 +334,12 @@ def _kpis(cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray, ex: pd.
     }
 
 
-def _stream_table(cand: Candidates, x: np.ndarray | None, y: np.ndarray | None, z: np.ndarray | None,
-                  duals: np.ndarray | None) -> pd.DataFrame:
+def _stream_table(
+    cand: Candidates, x: np.ndarray | None, y: np.ndarray | None, z: np.ndarray | None, duals: np.ndarray | None
+) -> pd.DataFrame:
     """Per stream: exchanged, left, marginal values and, where something is left, why."""
     inp = cand.inputs
-    sup, dem, e = inp.supplies, inp.demands, cand.edges
+    sup, dem = inp.supplies, inp.demands
     ns = len(sup)
     out = pd.concat([sup, dem])[["member_id", "direction", "resource", "q", "base_unit", "unit_cost"]]
     out = out.rename(columns={"q": "quantity", "base_unit": "unit"})
@@ -340,8 +392,11 @@ def _lp_reasons(cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray, i
     frame = pd.DataFrame({"own": e[own].to_numpy(), "sat": saturated, "limit": _edge_limits(cand, x)})
     open_edges = frame[~frame["sat"]]
     first_limit = open_edges.groupby("own")["limit"].first()
-    out[:] = ("partners' needs are fully met (by this or better pairs)" if is_supply
-              else "compatible surplus in reach is used up (by this or better pairs)")
+    out[:] = (
+        "partners' needs are fully met (by this or better pairs)"
+        if is_supply
+        else "compatible surplus in reach is used up (by this or better pairs)"
+    )
     out[first_limit.index.to_numpy()] = first_limit.to_numpy()
     return out
 
@@ -349,20 +404,29 @@ def _lp_reasons(cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray, i
 def _reasons(cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Why each stream keeps a quantity (empty where nothing is left)."""
     inp = cand.inputs
-    sup, dem, e = inp.supplies, inp.demands, cand.edges
+    sup, dem = inp.supplies, inp.demands
     p = inp.parameters
     reasons = []
     for frame, kept, left, is_supply in ((sup, cand.kept_supply, y, True), (dem, cand.kept_demand, z, False)):
-        nobody = ("no member needs this resource or one it can replace" if is_supply
-                  else "no member offers this resource or one that can replace it")
+        nobody = (
+            "no member needs this resource or one it can replace"
+            if is_supply
+            else "no member offers this resource or one that can replace it"
+        )
         r = pd.Series("", index=frame.index, dtype=object)
         k = kept.reindex(frame.index)
         reach = np.minimum(frame["max_distance_km"].to_numpy(), p.max_distance_km)
         r[:] = np.where(k["pays"] > 0, "in_lp", "")
-        r[k["pays"].eq(0)] = ("cheaper to dispose: no exchange in reach saves more than transport costs" if is_supply
-                              else "cheaper to buy virgin: no exchange in reach saves more than transport costs")
-        r[k["permit"].eq(0)] = ("hazardous: no receiver in reach is permitted for its EWC code (accepts_ewc)" if is_supply
-                                else "hazardous supplies in reach need this demand to list their EWC code in accepts_ewc")
+        r[k["pays"].eq(0)] = (
+            "cheaper to dispose: no exchange in reach saves more than transport costs"
+            if is_supply
+            else "cheaper to buy virgin: no exchange in reach saves more than transport costs"
+        )
+        r[k["permit"].eq(0)] = (
+            "hazardous: no receiver in reach is permitted for its EWC code (accepts_ewc)"
+            if is_supply
+            else "hazardous supplies in reach need this demand to list their EWC code in accepts_ewc"
+        )
         qf = cand.quality_failed.reindex(frame.index).fillna("")
         r[k["quality"].eq(0)] = "quality: no partner in reach meets the limits on " + qf[k["quality"].eq(0)]
         r[k["context"].eq(0)] = "compatible partners in reach are the same member or in another period"

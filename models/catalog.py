@@ -240,12 +240,10 @@ class Catalog:
         return {
             "currencies": {k: v.model_dump(exclude_none=True) for k, v in self.currencies.items()},
             "transport": {
-                m: {k: f.model_dump(exclude_none=True) for k, f in v.items()}
-                for m, v in self.transport.items()
+                m: {k: f.model_dump(exclude_none=True) for k, f in v.items()} for m, v in self.transport.items()
             },
             "resources": [
-                r.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
-                for r in self.resources.values()
+                r.model_dump(mode="json", exclude_none=True, exclude_defaults=True) for r in self.resources.values()
             ],
         }
 
@@ -302,9 +300,7 @@ def _parse(document: Any, file: str, base: Catalog | None) -> Catalog:
     transport = {m: dict(v) for m, v in base.transport.items()} if base else {}
     for mode, raw in (doc.get("transport") or {}).items():
         try:
-            transport.setdefault(mode, {}).update(
-                {k: Factor.model_validate(v) for k, v in (raw or {}).items()}
-            )
+            transport.setdefault(mode, {}).update({k: Factor.model_validate(v) for k, v in (raw or {}).items()})
         except ValidationError as exc:
             issues += _issues(exc, file, f"transport.{mode}")
 

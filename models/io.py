@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .catalog import Catalog
 from .errors import DataError, Issue
@@ -57,14 +58,24 @@ def load_catalog(scenario: Scenario) -> Catalog:
             raise DataError([Issue(scenario.resources, None, "", "resources file not found")])
         catalog = catalog.extended(_yaml(path), file=path.name)
     if scenario.currency not in catalog.currencies:
-        raise DataError([Issue("scenario.yaml", None, "currency",
-                               f"{scenario.currency!r} has no exchange rate; add it under currencies in resources.yaml")])
+        raise DataError(
+            [
+                Issue(
+                    "scenario.yaml",
+                    None,
+                    "currency",
+                    f"{scenario.currency!r} has no exchange rate; add it under currencies in resources.yaml",
+                )
+            ]
+        )
     return catalog
 
 
 def load_network(scenario: Scenario, catalog: Catalog | None = None) -> Network:
     """The validated network of a scenario."""
-    names = [scenario.tables] if scenario.tables else [n for n in (scenario.members, scenario.streams, scenario.links) if n]
+    names = (
+        [scenario.tables] if scenario.tables else [n for n in (scenario.members, scenario.streams, scenario.links) if n]
+    )
     paths = [scenario.path(n) for n in names if n]
     raw = read_tables(paths)
     if not scenario.tables:
@@ -106,15 +117,17 @@ def load(*paths: str | Path) -> tuple[Scenario, Network]:
         if p.is_dir():
             found = sorted(q for q in p.iterdir() if q.suffix.lower() in (".csv", ".xlsx", ".json"))
             if not found:
-                raise DataError([Issue(str(p), None, "", "folder has no scenario.yaml and no .csv, .xlsx or .json tables")])
+                raise DataError(
+                    [Issue(str(p), None, "", "folder has no scenario.yaml and no .csv, .xlsx or .json tables")]
+                )
             files += found
         else:
             files.append(p)
-    scenario = Scenario(name=first.stem or str(first), tables=str(files[0]))
+    scenario = Scenario(name=first.stem or str(first), currency="EUR", tables=str(files[0]))
     return scenario, Network.from_tables(read_tables(files), Catalog.builtin())
 
 
-def _yaml(path: Path) -> object:
+def _yaml(path: Path) -> Any:
     import yaml
 
     try:

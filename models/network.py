@@ -232,7 +232,9 @@ def _check_streams(
 ) -> tuple[pd.DataFrame, list[Issue]]:
     file = files["streams"]
     issues = _dupes(streams, "stream_id", file, "stream_id")
-    issues += _unknown_refs(streams, "member_id", pd.Index(members["member_id"].dropna()), file, f"member_id in {files['members']}")
+    issues += _unknown_refs(
+        streams, "member_id", pd.Index(members["member_id"].dropna()), file, f"member_id in {files['members']}"
+    )
     issues += _unknown_refs(streams, "resource", pd.Index(list(catalog.resources)), file, "resource in the catalog")
 
     def flag(mask: pd.Series, column: str, message: str) -> None:
@@ -266,14 +268,29 @@ def _check_streams(
 
     supply = streams["direction"].eq("supply")
     demand = streams["direction"].eq("demand")
-    flag(demand & streams["disposal_cost"].notna(), "disposal_cost", "disposal_cost applies to a supply; this row is a demand (use virgin_cost)")
-    flag(supply & streams["virgin_cost"].notna(), "virgin_cost", "virgin_cost applies to a demand; this row is a supply (use disposal_cost)")
-    flag(supply & streams["accepts_ewc"].notna(), "accepts_ewc", "accepts_ewc applies to a demand; this row is a supply")
+    flag(
+        demand & streams["disposal_cost"].notna(),
+        "disposal_cost",
+        "disposal_cost applies to a supply; this row is a demand (use virgin_cost)",
+    )
+    flag(
+        supply & streams["virgin_cost"].notna(),
+        "virgin_cost",
+        "virgin_cost applies to a demand; this row is a supply (use disposal_cost)",
+    )
+    flag(
+        supply & streams["accepts_ewc"].notna(), "accepts_ewc", "accepts_ewc applies to a demand; this row is a supply"
+    )
     for col in [c for c in streams.columns if c.startswith("q_")]:
         is_limit = col.endswith(("_min", "_max"))
         wrong = (supply if is_limit else demand) & streams[col].notna()
-        flag(wrong, col, "a quality limit belongs on a demand; a supply gives q_<attribute>" if is_limit
-             else "a quality value belongs on a supply; a demand gives q_<attribute>_min or _max")
+        flag(
+            wrong,
+            col,
+            "a quality limit belongs on a demand; a supply gives q_<attribute>"
+            if is_limit
+            else "a quality value belongs on a supply; a demand gives q_<attribute>_min or _max",
+        )
 
     # EWC codes: known, and a hazardous code makes the stream hazardous
     ewc = ewc_table()
@@ -282,18 +299,28 @@ def _check_streams(
     for r, v in zip(streams.loc[unknown, "_row"], streams.loc[unknown, "ewc_code"]):
         issues.append(Issue(file, int(r), "ewc_code", f"{v!r} is not a code of the European List of Waste"))
     code_hazardous = code.map(ewc["hazardous"]).astype("boolean").fillna(False).astype(bool)
-    flag(code_hazardous & streams["hazardous"].eq(False).fillna(False), "hazardous",
-         "the EWC code is hazardous (marked *), but hazardous says no")
+    flag(
+        code_hazardous & streams["hazardous"].eq(False).fillna(False),
+        "hazardous",
+        "the EWC code is hazardous (marked *), but hazardous says no",
+    )
     streams["ewc_code"] = code.where(~unknown).astype(object)
     streams["hazardous"] = (streams["hazardous"].astype("boolean").fillna(False) | code_hazardous).astype(bool)
-    flag(streams["hazardous"] & code.isna() & supply & ~unknown, "ewc_code",
-         "a hazardous supply needs its EWC code, so that a permitted receiver can be found")
+    flag(
+        streams["hazardous"] & code.isna() & supply & ~unknown,
+        "ewc_code",
+        "a hazardous supply needs its EWC code, so that a permitted receiver can be found",
+    )
     accepts = streams["accepts_ewc"].str.findall(r"\d{2}\s*\d{2}\s*\d{2}\s*\*?|[^\s|,;/]+")
     tokens = accepts.explode().dropna()
     norm = tokens.map(normalise_ewc)
     bad_tok = ~norm.isin(ewc.index)
     for idx, v in zip(norm.index[bad_tok], tokens[bad_tok]):
-        issues.append(Issue(file, int(streams.at[idx, "_row"]), "accepts_ewc", f"{v!r} is not a code of the European List of Waste"))
+        issues.append(
+            Issue(
+                file, int(streams.at[idx, "_row"]), "accepts_ewc", f"{v!r} is not a code of the European List of Waste"
+            )
+        )
     streams["accepts_ewc"] = norm.groupby(level=0).agg(" ".join).reindex(streams.index).astype(object)
     return streams, issues
 
@@ -305,7 +332,9 @@ def _check_links(links: pd.DataFrame, members: pd.DataFrame, files: Mapping[str,
     issues += _unknown_refs(links, "to_member", known, file, f"member_id in {files['members']}")
     pair = links["from_member"].astype(str) + " -> " + links["to_member"].astype(str)
     dup = pair.duplicated() & links["from_member"].notna() & links["to_member"].notna()
-    issues += [Issue(file, int(r), "to_member", f"link {p} is given twice") for r, p in zip(links.loc[dup, "_row"], pair[dup])]
+    issues += [
+        Issue(file, int(r), "to_member", f"link {p} is given twice") for r, p in zip(links.loc[dup, "_row"], pair[dup])
+    ]
     return issues
 
 

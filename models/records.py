@@ -88,7 +88,9 @@ class Link(BaseModel):
     from_member: str = Field(min_length=1, description="supplying member_id")
     to_member: str = Field(min_length=1, description="receiving member_id")
     distance_km: float | None = Field(None, ge=0, description="road or pipe distance")
-    cost_per_unit: float | None = Field(None, ge=0, description="transport cost per base unit, replaces distance x rate")
+    cost_per_unit: float | None = Field(
+        None, ge=0, description="transport cost per base unit, replaces distance x rate"
+    )
     capacity: float | None = Field(None, ge=0, description="most base units per year the link carries")
     fixed_cost: float | None = Field(None, ge=0, description="yearly cost of using the link at all")
     mode: Literal["truck", "pipe", "grid"] | None = None

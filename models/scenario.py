@@ -122,7 +122,9 @@ class Scenario(BaseModel):
             doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
         except (OSError, yaml.YAMLError) as exc:
             mark = getattr(exc, "problem_mark", None)
-            raise DataError([Issue(file, None if mark is None else mark.line + 1, "", f"cannot read scenario: {exc}")]) from None
+            raise DataError(
+                [Issue(file, None if mark is None else mark.line + 1, "", f"cannot read scenario: {exc}")]
+            ) from None
         return cls.from_dict(doc, folder=path.parent, file=file)
 
     @classmethod
@@ -133,9 +135,9 @@ class Scenario(BaseModel):
         try:
             scenario = cls.model_validate(doc)
         except ValidationError as exc:
-            raise DataError([
-                Issue(file, None, ".".join(str(p) for p in e["loc"]), _message(e)) for e in exc.errors()
-            ]) from None
+            raise DataError(
+                [Issue(file, None, ".".join(str(p) for p in e["loc"]), _message(e)) for e in exc.errors()]
+            ) from None
         scenario._folder = Path(folder).resolve()
         return scenario
 

@@ -55,8 +55,10 @@ def _finish(frame: pd.DataFrame, rows: np.ndarray, file: str) -> RawTable:
     if dupes:
         raise DataError([Issue(file, 1, c, "column appears more than once") for c in dupes])
     # control characters never belong in a cell (and NUL confuses string comparison)
-    frame = frame.fillna("").astype(str).apply(
-        lambda s: s.str.replace(r"[\x00-\x08\x0b-\x1f\x7f]", "", regex=True).str.strip()
+    frame = (
+        frame.fillna("")
+        .astype(str)
+        .apply(lambda s: s.str.replace(r"[\x00-\x08\x0b-\x1f\x7f]", "", regex=True).str.strip())
     )
     frame = frame.loc[:, [c for c in frame.columns if c and not c.startswith("unnamed:")]]
     if frame.shape[1]:
@@ -103,9 +105,7 @@ def read_csv(path: str | Path) -> RawTable:
     body = "\n".join(lines[lead:])
     sep = max([";", ",", "\t"], key=lines[lead].count)
     try:
-        frame = pd.read_csv(
-            io.StringIO(body), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False
-        )
+        frame = pd.read_csv(io.StringIO(body), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False)
     except pd.errors.ParserError:
         raise DataError(_ragged_rows(body, sep, lead, file)) from None
     rows = np.arange(len(frame)) + lead + 2

@@ -22,7 +22,16 @@ __all__ = ["BASE_UNITS", "EARTH_RADIUS_KM", "UnitProblem", "factor_to_base", "ur
 #: Mean Earth radius (IUGG), km, for great-circle distances.
 EARTH_RADIUS_KM = 6371.0088
 
-ureg = pint.UnitRegistry(cache_folder=None)
+
+def _registry() -> pint.UnitRegistry:
+    """A unit registry, with pint's parsed-definitions cache where the user cache is writable."""
+    try:
+        return pint.UnitRegistry(cache_folder=":auto:")
+    except OSError:
+        return pint.UnitRegistry(cache_folder=None)
+
+
+ureg = _registry()
 # In Scandinavian usage a "ton" is a metric tonne, never a short ton.
 ureg.define("ton = tonne")
 ureg.define("m3 = meter ** 3")
@@ -154,9 +163,7 @@ def _article(word: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
 
 
-def _bridge(
-    src: str, dst: str, density: float | None, energy: float | None
-) -> float | None:
+def _bridge(src: str, dst: str, density: float | None, energy: float | None) -> float | None:
     """Factor from the canonical unit of ``src`` to that of ``dst``."""
     to_mass = {"mass": 1.0, "volume": density, "energy": 1.0 / energy if energy else None}
     from_mass = {"mass": 1.0, "volume": 1.0 / density if density else None, "energy": energy}

@@ -73,8 +73,12 @@ def _kind(annotation: Any) -> tuple[str, tuple[str, ...]]:
     return "str", ()
 
 
-_BOUNDS = {"ge": (np.less, "at least"), "gt": (np.less_equal, "greater than"),
-           "le": (np.greater, "at most"), "lt": (np.greater_equal, "less than")}
+_BOUNDS = {
+    "ge": (np.less, "at least"),
+    "gt": (np.less_equal, "greater than"),
+    "le": (np.greater, "at most"),
+    "lt": (np.greater_equal, "less than"),
+}
 
 
 def parse_table(raw: RawTable, model: type[BaseModel]) -> tuple[pd.DataFrame, list[Issue]]:
@@ -109,7 +113,9 @@ def parse_table(raw: RawTable, model: type[BaseModel]) -> tuple[pd.DataFrame, li
         if name not in src.columns:
             if required:
                 issues.append(Issue(file, 1 if raw.rows.size else None, name, "required column is missing"))
-            out[name] = pd.Series(np.nan if kind == "float" else None, index=src.index, dtype=object if kind != "float" else float)
+            out[name] = pd.Series(
+                np.nan if kind == "float" else None, index=src.index, dtype=object if kind != "float" else float
+            )
             continue
         text = src[name]
         empty = text.eq("")

@@ -61,13 +61,24 @@ def test_normalise_ewc(code: object) -> None:
 
 
 def test_scenario_overrides_only_named_fields_and_adds_resources() -> None:
-    cat = Catalog.builtin().extended({
-        "resources": [
-            {"key": "wood_waste", "disposal_cost": {"value": 99, "unit": "DKK/t", "source": "local quote", "year": 2026}},
-            {"key": "yeast_slurry", "category": "waste", "unit": "t", "transport": "truck", "ewc": ["02 07 04"],
-             "substitutes": [{"key": "animal_feed", "ratio": 0.2}]},
-        ]
-    })
+    cat = Catalog.builtin().extended(
+        {
+            "resources": [
+                {
+                    "key": "wood_waste",
+                    "disposal_cost": {"value": 99, "unit": "DKK/t", "source": "local quote", "year": 2026},
+                },
+                {
+                    "key": "yeast_slurry",
+                    "category": "waste",
+                    "unit": "t",
+                    "transport": "truck",
+                    "ewc": ["02 07 04"],
+                    "substitutes": [{"key": "animal_feed", "ratio": 0.2}],
+                },
+            ]
+        }
+    )
     assert cat["wood_waste"].disposal_cost.value == 99
     assert cat["wood_waste"].virgin_cost == Catalog.builtin()["wood_waste"].virgin_cost
     assert cat["yeast_slurry"].substitutes[0].key == "animal_feed"
@@ -81,8 +92,16 @@ def test_scenario_overrides_only_named_fields_and_adds_resources() -> None:
         ({"key": "wood_waste", "disposal_cost": 45}, "valid dictionary"),  # a bare number is refused
         ({"key": "wood_waste", "disposal_cost": {"value": 4, "unit": "EUR/m3", "source": "s", "year": 2020}}, "per t"),
         ({"key": "x", "category": "gas", "unit": "t", "transport": "truck"}, "category"),
-        ({"key": "x", "category": "waste", "unit": "t", "transport": "truck",
-          "substitutes": [{"key": "nothing", "ratio": 1}]}, "not a resource"),
+        (
+            {
+                "key": "x",
+                "category": "waste",
+                "unit": "t",
+                "transport": "truck",
+                "substitutes": [{"key": "nothing", "ratio": 1}],
+            },
+            "not a resource",
+        ),
     ],
 )
 def test_bad_catalog_entries_are_listed(entry: dict, words: str) -> None:

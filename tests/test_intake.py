@@ -20,27 +20,31 @@ HERE = Path(__file__).parent
 
 
 def _frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    members = pd.DataFrame({
-        "member_id": ["A", "B", "C"],
-        "name": ["Ærø Øl", "Bæk & Søn", "Glasværket"],
-        "sector": ["C11.05", None, "C23.13"],
-        "lat": [55.93, 55.94, 55.95],
-        "lon": [12.30, 12.31, 12.29],
-        "contact": ["ann@example.org", None, None],  # an extra column
-    })
-    streams = pd.DataFrame({
-        "stream_id": ["s1", "s2", "d1", "d2"],
-        "member_id": ["A", "A", "B", "C"],
-        "direction": ["supply", "supply", "demand", "demand"],
-        "resource": ["heat_medium", "used_oil", "heat_low", "used_oil"],
-        "quantity": [1200.5, 5.0, 500.0, 8.0],
-        "unit": ["MWh", "t", "MWh", "t"],
-        "ewc_code": [None, "13 02 05*", None, None],
-        "accepts_ewc": [None, None, None, "13 02 05"],
-        "q_temperature_c": [80.0, np.nan, np.nan, np.nan],
-        "q_temperature_c_min": [np.nan, np.nan, 55.0, np.nan],
-        "notes": ["ok", None, "søndag", None],
-    })
+    members = pd.DataFrame(
+        {
+            "member_id": ["A", "B", "C"],
+            "name": ["Ærø Øl", "Bæk & Søn", "Glasværket"],
+            "sector": ["C11.05", None, "C23.13"],
+            "lat": [55.93, 55.94, 55.95],
+            "lon": [12.30, 12.31, 12.29],
+            "contact": ["ann@example.org", None, None],  # an extra column
+        }
+    )
+    streams = pd.DataFrame(
+        {
+            "stream_id": ["s1", "s2", "d1", "d2"],
+            "member_id": ["A", "A", "B", "C"],
+            "direction": ["supply", "supply", "demand", "demand"],
+            "resource": ["heat_medium", "used_oil", "heat_low", "used_oil"],
+            "quantity": [1200.5, 5.0, 500.0, 8.0],
+            "unit": ["MWh", "t", "MWh", "t"],
+            "ewc_code": [None, "13 02 05*", None, None],
+            "accepts_ewc": [None, None, None, "13 02 05"],
+            "q_temperature_c": [80.0, np.nan, np.nan, np.nan],
+            "q_temperature_c_min": [np.nan, np.nan, 55.0, np.nan],
+            "notes": ["ok", None, "søndag", None],
+        }
+    )
     links = pd.DataFrame({"from_member": ["A"], "to_member": ["B"], "distance_km": [1.5], "mode": ["pipe"]})
     return members, streams, links
 
@@ -148,6 +152,7 @@ def _mutate(table: str, row: int, column: str, value: object, **more: object):
             if col not in frame.columns:
                 frame[col] = pd.Series([None] * len(frame), dtype=object)
             frame.loc[row, col] = val
+
     return apply
 
 
@@ -166,7 +171,11 @@ ERROR_KINDS = {
     "wrong dimension": (_mutate("streams", 0, "unit", "kg"), (0, "unit"), "mass"),
     "unknown EWC": (_mutate("streams", 1, "ewc_code", "13 99 99"), (1, "ewc_code"), "List of Waste"),
     "hazardous said no": (_mutate("streams", 1, "hazardous", "no"), (1, "hazardous"), "hazardous"),
-    "hazardous without code": (_mutate("streams", 1, "ewc_code", None, hazardous="yes"), (1, "ewc_code"), "needs its EWC"),
+    "hazardous without code": (
+        _mutate("streams", 1, "ewc_code", None, hazardous="yes"),
+        (1, "ewc_code"),
+        "needs its EWC",
+    ),
     "bad permit code": (_mutate("streams", 3, "accepts_ewc", "13 02 05 | 99"), (3, "accepts_ewc"), "List of Waste"),
     "permit on a supply": (_mutate("streams", 0, "accepts_ewc", "13 02 05"), (0, "accepts_ewc"), "demand"),
     "disposal cost on a demand": (_mutate("streams", 2, "disposal_cost", 4.0), (2, "disposal_cost"), "supply"),
@@ -235,15 +244,58 @@ def test_models_give_back_records() -> None:
 # ---------------------------------------------------------------------- robustness
 CELLS = st.one_of(
     st.text(max_size=8),
-    st.sampled_from(["", "-1", "0", "1,5", "1.234,5", "nan", "inf", "t", "MWh", "supply", "demand", "heat_low",
-                     "A", "B", "13 02 05*", "yes", "nej", "1e400", "ﬀ", "\x00", "=1+1"]),
+    st.sampled_from(
+        [
+            "",
+            "-1",
+            "0",
+            "1,5",
+            "1.234,5",
+            "nan",
+            "inf",
+            "t",
+            "MWh",
+            "supply",
+            "demand",
+            "heat_low",
+            "A",
+            "B",
+            "13 02 05*",
+            "yes",
+            "nej",
+            "1e400",
+            "ﬀ",
+            "\x00",
+            "=1+1",
+        ]
+    ),
     st.floats(allow_nan=True, allow_infinity=True),
 )
 
 
-@given(st.lists(st.tuples(st.sampled_from(["stream_id", "member_id", "direction", "resource", "quantity", "unit",
-                                           "ewc_code", "hazardous", "q_temperature_c", "min_quantity"]), CELLS),
-                min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "stream_id",
+                    "member_id",
+                    "direction",
+                    "resource",
+                    "quantity",
+                    "unit",
+                    "ewc_code",
+                    "hazardous",
+                    "q_temperature_c",
+                    "min_quantity",
+                ]
+            ),
+            CELLS,
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_malformed_rows_never_raise_anything_but_data_error(changes: list[tuple[str, object]]) -> None:
     m, s, lk = _frames()
     s = s.astype(object)

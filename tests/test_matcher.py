@@ -58,11 +58,16 @@ def test_quality_limit_blocks_cold_heat() -> None:
 
 
 def _two(supply: dict, demand: dict, distance_deg: float = 0.01, **params: object):
-    members = pd.DataFrame({"member_id": ["A", "B"], "name": ["A", "B"], "lat": [55.0, 55.0 + distance_deg],
-                            "lon": [12.0, 12.0]})
+    members = pd.DataFrame(
+        {"member_id": ["A", "B"], "name": ["A", "B"], "lat": [55.0, 55.0 + distance_deg], "lon": [12.0, 12.0]}
+    )
     base = {"unit": "t"}
-    streams = pd.DataFrame([{**base, "stream_id": "s", "member_id": "A", "direction": "supply", **supply},
-                            {**base, "stream_id": "d", "member_id": "B", "direction": "demand", **demand}])
+    streams = pd.DataFrame(
+        [
+            {**base, "stream_id": "s", "member_id": "A", "direction": "supply", **supply},
+            {**base, "stream_id": "d", "member_id": "B", "direction": "demand", **demand},
+        ]
+    )
     return scenario_for(**params), Network.from_frames(members, streams)
 
 
@@ -89,8 +94,16 @@ def test_hazardous_waste_needs_a_permit() -> None:
 
 def test_no_self_exchange_unless_internal_reuse_is_allowed() -> None:
     members = pd.DataFrame({"member_id": ["A"], "name": ["A"], "lat": [55.0], "lon": [12.0]})
-    streams = pd.DataFrame({"stream_id": ["s", "d"], "member_id": ["A", "A"], "direction": ["supply", "demand"],
-                            "resource": ["wood_waste", "wood_waste"], "quantity": [5, 5], "unit": ["t", "t"]})
+    streams = pd.DataFrame(
+        {
+            "stream_id": ["s", "d"],
+            "member_id": ["A", "A"],
+            "direction": ["supply", "demand"],
+            "resource": ["wood_waste", "wood_waste"],
+            "quantity": [5, 5],
+            "unit": ["t", "t"],
+        }
+    )
     net = Network.from_frames(members, streams)
     assert match(net, scenario_for()).exchanges.empty
     r = match(net, scenario_for(allow_internal=True))
@@ -99,8 +112,10 @@ def test_no_self_exchange_unless_internal_reuse_is_allowed() -> None:
 
 
 def test_streams_meet_only_within_their_period() -> None:
-    sc, net = _two({"resource": "wood_waste", "quantity": 5, "period": "winter"},
-                   {"resource": "wood_waste", "quantity": 5, "period": "summer"})
+    sc, net = _two(
+        {"resource": "wood_waste", "quantity": 5, "period": "winter"},
+        {"resource": "wood_waste", "quantity": 5, "period": "summer"},
+    )
     r = match(net, sc)
     assert r.exchanges.empty
     assert "another period" in r.streams.loc["s", "reason"]
@@ -109,8 +124,10 @@ def test_streams_meet_only_within_their_period() -> None:
 def test_blended_limit_holds_for_the_mix() -> None:
     # treated wastewater at 30 ppm COD; the demand takes at most 10 ppm in its mix; virgin water has 0 ppm,
     # so at most a third of the 900 m3 can be wastewater
-    sc, net = _two({"resource": "treated_wastewater", "quantity": 1000, "unit": "m3", "q_cod_ppm": 30},
-                   {"resource": "process_water", "quantity": 900, "unit": "m3", "q_cod_ppm_max": 10})
+    sc, net = _two(
+        {"resource": "treated_wastewater", "quantity": 1000, "unit": "m3", "q_cod_ppm": 30},
+        {"resource": "process_water", "quantity": 900, "unit": "m3", "q_cod_ppm_max": 10},
+    )
     r = match(net, sc)
     check_result(r)
     assert r.exchanges["quantity"].sum() == pytest.approx(300)
@@ -119,11 +136,20 @@ def test_blended_limit_holds_for_the_mix() -> None:
 
 def test_link_capacity_and_fixed_cost_make_a_milp() -> None:
     members = pd.DataFrame({"member_id": ["A", "B"], "name": ["A", "B"], "lat": [55.0, 55.2], "lon": [12.0, 12.0]})
-    streams = pd.DataFrame({"stream_id": ["s", "d"], "member_id": ["A", "B"], "direction": ["supply", "demand"],
-                            "resource": ["heat_medium", "heat_medium"], "quantity": [1000, 800], "unit": ["MWh"] * 2})
+    streams = pd.DataFrame(
+        {
+            "stream_id": ["s", "d"],
+            "member_id": ["A", "B"],
+            "direction": ["supply", "demand"],
+            "resource": ["heat_medium", "heat_medium"],
+            "quantity": [1000, 800],
+            "unit": ["MWh"] * 2,
+        }
+    )
     # a new pipe: EUR 1/MWh to run, capacity 500 MWh, EUR 10,000 a year to have at all
-    links = pd.DataFrame({"from_member": ["A"], "to_member": ["B"], "cost_per_unit": [1.0], "capacity": [500.0],
-                          "fixed_cost": [10000.0]})
+    links = pd.DataFrame(
+        {"from_member": ["A"], "to_member": ["B"], "cost_per_unit": [1.0], "capacity": [500.0], "fixed_cost": [10000.0]}
+    )
     net = Network.from_frames(members, streams, links)
     for solver in SOLVERS:
         r = match(net, scenario_for(candidates="links"), solver=solver)
@@ -138,21 +164,24 @@ def test_link_capacity_and_fixed_cost_make_a_milp() -> None:
 
 
 def test_minimum_quantity_is_all_or_nothing() -> None:
-    sc, net = _two({"resource": "wood_waste", "quantity": 50, "min_quantity": 20},
-                   {"resource": "wood_waste", "quantity": 15})
+    sc, net = _two(
+        {"resource": "wood_waste", "quantity": 50, "min_quantity": 20}, {"resource": "wood_waste", "quantity": 15}
+    )
     r = match(net, sc)
     check_result(r)
     assert r.exchanges.empty  # the demand can take 15 t, below the supplier's 20 t minimum
-    sc, net = _two({"resource": "wood_waste", "quantity": 50, "min_quantity": 20},
-                   {"resource": "wood_waste", "quantity": 25})
+    sc, net = _two(
+        {"resource": "wood_waste", "quantity": 50, "min_quantity": 20}, {"resource": "wood_waste", "quantity": 25}
+    )
     r = match(net, sc)
     check_result(r)
     assert r.exchanges["quantity"].sum() == pytest.approx(25)
 
 
 def test_links_only_mode_ignores_unlinked_pairs() -> None:
-    sc, net = _two({"resource": "wood_waste", "quantity": 5}, {"resource": "wood_waste", "quantity": 5},
-                   candidates="links")
+    sc, net = _two(
+        {"resource": "wood_waste", "quantity": 5}, {"resource": "wood_waste", "quantity": 5}, candidates="links"
+    )
     r = match(net, sc)
     assert r.exchanges.empty
     assert r.streams.loc["s", "reason"] == "no link in links.csv to a compatible partner"
@@ -294,12 +323,24 @@ def test_infeasible_and_unbounded_models_give_a_status_not_a_traceback() -> None
 
     from matcher.formulation import LinearProgram
 
-    infeasible = LinearProgram(c=np.array([1.0]), A=sp.csr_matrix(np.array([[1.0]])), row_lower=np.array([5.0]),
-                               row_upper=np.array([5.0]), col_lower=np.array([0.0]), col_upper=np.array([1.0]),
-                               integrality=np.array([False]))
-    unbounded = LinearProgram(c=np.array([-1.0]), A=sp.csr_matrix(np.array([[1.0]])), row_lower=np.array([0.0]),
-                              row_upper=np.array([np.inf]), col_lower=np.array([0.0]), col_upper=np.array([np.inf]),
-                              integrality=np.array([False]))
+    infeasible = LinearProgram(
+        c=np.array([1.0]),
+        A=sp.csr_matrix(np.array([[1.0]])),
+        row_lower=np.array([5.0]),
+        row_upper=np.array([5.0]),
+        col_lower=np.array([0.0]),
+        col_upper=np.array([1.0]),
+        integrality=np.array([False]),
+    )
+    unbounded = LinearProgram(
+        c=np.array([-1.0]),
+        A=sp.csr_matrix(np.array([[1.0]])),
+        row_lower=np.array([0.0]),
+        row_upper=np.array([np.inf]),
+        col_lower=np.array([0.0]),
+        col_upper=np.array([np.inf]),
+        integrality=np.array([False]),
+    )
     highs = matcher.get_solver("highs")
     assert highs.solve(infeasible).status is Status.INFEASIBLE
     assert highs.solve(unbounded).status is Status.UNBOUNDED
@@ -313,7 +354,9 @@ def test_a_result_without_solution_reads_nothing_back(monkeypatch) -> None:
     from matcher.solvers import Solution
     from matcher.solvers.highs import HighsSolver
 
-    monkeypatch.setattr(HighsSolver, "solve", lambda self, lp, time_limit=None: Solution(Status.INFEASIBLE, message="no"))
+    monkeypatch.setattr(
+        HighsSolver, "solve", lambda self, lp, time_limit=None: Solution(Status.INFEASIBLE, message="no")
+    )
     scenario, net = heat_pair()
     r = match(net, scenario)
     assert r.status is Status.INFEASIBLE and np.isnan(r.objective) and r.exchanges.empty

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["Feature", "Solution", "Solver", "Status", "with_fixed_integers"]
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """Outcome of a solve, the same whatever the backend."""
 
     OPTIMAL = "optimal"
@@ -35,7 +35,7 @@ class Status(str, enum.Enum):
         return self in (Status.OPTIMAL, Status.TIME_LIMIT_FEASIBLE)
 
 
-class Feature(str, enum.Enum):
+class Feature(enum.StrEnum):
     """What a backend can do."""
 
     LP = "lp"

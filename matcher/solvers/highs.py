@@ -75,8 +75,8 @@ def to_highs_lp(lp: LinearProgram, names: bool = False) -> highspy.HighsLp:
     h.a_matrix_.index_ = A.indices.astype(np.int32)
     h.a_matrix_.value_ = A.data
     if lp.is_mip:
-        kind = np.where(lp.integrality, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous)
-        h.integrality_ = kind.tolist()
+        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+        h.integrality_ = [kinds[i] for i in lp.integrality.astype(int)]
     if names and lp.col_names is not None and lp.row_names is not None:
         h.col_names_ = [str(n) for n in lp.col_names]
         h.row_names_ = [str(n) for n in lp.row_names]
@@ -108,7 +108,9 @@ class HighsSolver(Solver):
         except Exception as exc:  # highspy raises on malformed input
             return Solution(Status.ERROR, message=f"HiGHS failed: {exc}", solver=self.name, solver_version=version)
         status = _status(h)
-        sol = Solution(status, solver=self.name, solver_version=version, message=h.modelStatusToString(h.getModelStatus()))
+        sol = Solution(
+            status, solver=self.name, solver_version=version, message=h.modelStatusToString(h.getModelStatus())
+        )
         if status.has_solution:
             s = h.getSolution()
             sol.x = np.asarray(s.col_value, dtype=float)

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import pulp
 
 from .base import Feature, Solution, Solver, Status
 
@@ -28,13 +27,13 @@ if TYPE_CHECKING:
 
 __all__ = ["PulpSolver", "cbc_path"]
 
-#: PuLP status -> project status (refined by PuLP's solution status below).
+#: PuLP status (LpStatusOptimal, ...) -> project status, refined by PuLP's solution status.
 STATUS_MAP: dict[int, Status] = {
-    pulp.LpStatusOptimal: Status.OPTIMAL,
-    pulp.LpStatusInfeasible: Status.INFEASIBLE,
-    pulp.LpStatusUnbounded: Status.UNBOUNDED,
-    pulp.LpStatusNotSolved: Status.TIME_LIMIT_NO_SOLUTION,
-    pulp.LpStatusUndefined: Status.ERROR,
+    1: Status.OPTIMAL,
+    -1: Status.INFEASIBLE,
+    -2: Status.UNBOUNDED,
+    0: Status.TIME_LIMIT_NO_SOLUTION,
+    -3: Status.ERROR,
 }
 
 
@@ -60,11 +59,15 @@ class PulpSolver(Solver):
         return cbc_path() is not None
 
     def _solver(self, time_limit: float | None) -> Any:
+        import pulp
+
         if self.pulp_name == "COIN_CMD":
             return pulp.COIN_CMD(path=cbc_path(), msg=False, timeLimit=time_limit)
         return pulp.getSolver(self.pulp_name, msg=False, timeLimit=time_limit)
 
     def solve(self, lp: LinearProgram, time_limit: float | None = None) -> Solution:
+        import pulp  # imported on use: it is slow to import and only this backend needs it
+
         start = time.perf_counter()
         prob = pulp.LpProblem("symbiose", pulp.LpMinimize)
         cols = [
@@ -86,7 +89,8 @@ class PulpSolver(Solver):
                 parts = [expr == float(lo_b)]
             else:
                 parts = ([expr >= float(lo_b)] if np.isfinite(lo_b) else []) + (
-                    [expr <= float(hi_b)] if np.isfinite(hi_b) else [])
+                    [expr <= float(hi_b)] if np.isfinite(hi_b) else []
+                )
             for k, con in enumerate(parts):
                 prob.addConstraint(con, f"r{i}_{k}")
         try:
@@ -99,8 +103,9 @@ class PulpSolver(Solver):
             status = Status.TIME_LIMIT_FEASIBLE
         if status is Status.TIME_LIMIT_NO_SOLUTION and has_values:
             status = Status.TIME_LIMIT_FEASIBLE
-        sol = Solution(status, solver=self.name, solver_version=f"PuLP {pulp.__version__}",
-                       message=pulp.LpStatus[prob.status])
+        sol = Solution(
+            status, solver=self.name, solver_version=f"PuLP {pulp.__version__}", message=pulp.LpStatus[prob.status]
+        )
         if status.has_solution:
             sol.x = np.array([v.value() or 0.0 for v in cols])
             sol.objective = float(lp.c @ sol.x)
