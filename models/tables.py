@@ -54,20 +54,29 @@ def _finish(frame: pd.DataFrame, rows: np.ndarray, file: str) -> RawTable:
     dupes = frame.columns[frame.columns.duplicated()].unique().tolist()
     if dupes:
         raise DataError([Issue(file, 1, c, "column appears more than once") for c in dupes])
-    # control characters never belong in a cell (and NUL confuses string comparison)
-    frame = (
-        frame.fillna("")
-        .astype(str)
-        .apply(lambda s: s.str.replace(r"[\x00-\x08\x0b-\x1f\x7f]", "", regex=True).str.strip())
-    )
+    numbers = [c for c in frame.columns if _is_number_column(frame[c])]
+    for col in frame.columns:
+        if col not in numbers:
+            frame[col] = _clean_text(frame[col])
     frame = frame.loc[:, [c for c in frame.columns if c and not c.startswith("unnamed:")]]
+    blank = pd.DataFrame({c: frame[c].isna() if c in numbers else frame[c].eq("") for c in frame.columns})
     if frame.shape[1]:
         first = frame.iloc[:, 0]
-        keep = ~(frame.eq("").all(axis=1) | first.str.startswith("#"))
+        comment = first.str.startswith("#") if frame.columns[0] not in numbers else False
+        keep = ~(blank.all(axis=1) | comment)
     else:
         keep = pd.Series(False, index=frame.index)
     mask = keep.to_numpy()
     return RawTable(frame.loc[mask].reset_index(drop=True), np.asarray(rows)[mask], file)
+
+
+def _is_number_column(cell: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(cell) and not pd.api.types.is_bool_dtype(cell)
+
+
+def _clean_text(cell: pd.Series) -> pd.Series:
+    """Cells as trimmed text; control characters never belong in a cell (and NUL breaks comparison)."""
+    return cell.fillna("").astype(str).str.replace(r"[\x00-\x08\x0b-\x1f\x7f]", "", regex=True).str.strip()
 
 
 def _decode(path: Path) -> str:
@@ -159,26 +168,17 @@ def read_json(path: str | Path) -> dict[str, RawTable]:
     for key, items in doc.items():
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             raise DataError([Issue(path.name, None, str(key), "expected a list of objects")])
-        frame = pd.DataFrame(items, dtype=object)
-        frame = frame.map(lambda v: "" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) else str(v)))
+        frame = pd.DataFrame(items)
         out[str(key).lower()] = _finish(frame, np.arange(len(frame)) + 1, f"{path.name}[{key}]")
     return out
 
 
 def read_frame(frame: pd.DataFrame, name: str) -> RawTable:
-    """Wrap a DataFrame supplied through the API; rows are its positions from 0."""
-    text = frame.reset_index(drop=True).astype(object)
-    text = text.where(text.notna(), "")
-    text = text.map(_cell)
-    return _finish(text, np.arange(len(text)), f"<{name} DataFrame>")
+    """Wrap a DataFrame supplied through the API; rows are its positions from 0.
 
-
-def _cell(value: Any) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return "" if np.isnan(value) else repr(value)
-    return str(value)
+    Number columns stay numbers (no round trip through text); other columns become text.
+    """
+    return _finish(frame.reset_index(drop=True), np.arange(len(frame)), f"<{name} DataFrame>")
 
 
 def tables_from_mapping(tables: Mapping[str, pd.DataFrame | None]) -> dict[str, RawTable]:

@@ -103,60 +103,82 @@ def parse_table(raw: RawTable, model: type[BaseModel]) -> tuple[pd.DataFrame, li
     issues: list[Issue] = []
     out: dict[str, pd.Series] = {}
 
-    def flag(mask: pd.Series, column: str, message: str | pd.Series) -> None:
-        for r, m in zip(rows[mask], (message[mask] if isinstance(message, pd.Series) else [message] * int(mask.sum()))):
-            issues.append(Issue(file, int(r), column, m))
+    def flag(mask: pd.Series, column: str, message: str, shown: pd.Series | None = None, suffix: str = "") -> None:
+        """One issue per masked row; ``shown`` cells are quoted after ``message`` (built for those rows only)."""
+        if not mask.any():
+            return
+        texts = [message] * int(mask.sum()) if shown is None else (message + shown[mask].map(repr) + suffix).tolist()
+        issues.extend(Issue(file, int(r), column, m) for r, m in zip(rows[mask], texts))
 
     for name, field in model.model_fields.items():
         kind, choices = _kind(field.annotation)
-        required = field.is_required()
         if name not in src.columns:
-            if required:
+            if field.is_required():
                 issues.append(Issue(file, 1 if raw.rows.size else None, name, "required column is missing"))
             out[name] = pd.Series(
-                np.nan if kind == "float" else None, index=src.index, dtype=object if kind != "float" else float
+                np.nan if kind == "float" else None, index=src.index, dtype=float if kind == "float" else object
             )
             continue
-        text = src[name]
-        empty = text.eq("")
-        if required:
+        cell = src[name]
+        typed = _is_number_column(cell)
+        empty = cell.isna() if typed else cell.eq("")
+        if field.is_required():
             flag(empty, name, "value is required")
         if kind == "float":
-            values = parse_numbers(text)
-            flag(values.isna() & ~empty, name, "expected a number, got " + text.map(repr))
+            values = cell.astype(float).where(lambda v: np.isfinite(v)) if typed else parse_numbers(cell)
+            flag(values.isna() & ~empty, name, "expected a number, got ", _text(cell))
             for meta in field.metadata:
                 for attr, (op, words) in _BOUNDS.items():
                     bound = getattr(meta, attr, None)
                     if bound is not None:
                         bad = pd.Series(op(values.to_numpy(), bound), index=src.index) & values.notna()
-                        flag(bad, name, f"must be {words} {bound:g}, got " + text)
+                        flag(bad, name, f"must be {words} {bound:g}, got ", values)
             out[name] = values
-        elif kind == "bool":
+            continue
+        text = _text(cell)
+        if kind == "bool":
             values = parse_bool(text)
-            flag(values.isna() & ~empty, name, "expected yes or no, got " + text.map(repr))
+            flag(values.isna() & ~empty, name, "expected yes or no, got ", text)
             out[name] = values
         elif kind == "choice":
             low = text.str.lower()
-            flag(~low.isin(choices) & ~empty, name, f"expected one of {', '.join(choices)}, got " + text.map(repr))
+            flag(~low.isin(choices) & ~empty, name, f"expected one of {', '.join(choices)}, got ", text)
             out[name] = low.where(low.isin(choices), None)
         else:
             for meta in field.metadata:
                 pattern = getattr(meta, "pattern", None)
                 if pattern:
-                    bad = ~text.str.fullmatch(pattern) & ~empty
-                    flag(bad, name, "value " + text.map(repr) + " is not of the expected form")
-            out[name] = text.where(~empty, None)
+                    bad = ~text.str.fullmatch(pattern).fillna(False).astype(bool) & ~empty
+                    flag(bad, name, "value ", text, " is not of the expected form")
+            out[name] = text.where(~empty, None).astype(object)
 
     for name in src.columns:
         if name in model.model_fields:
             continue
-        text = src[name]
+        cell = src[name]
+        typed = _is_number_column(cell)
         if re.fullmatch(r"q_[a-z0-9_]+", name):
-            values = parse_numbers(text)
-            flag(values.isna() & text.ne(""), name, "expected a number, got " + text.map(repr))
+            values = cell.astype(float).where(lambda v: np.isfinite(v)) if typed else parse_numbers(cell)
+            flag(values.isna() & (cell.notna() if typed else cell.ne("")), name, "expected a number, got ", _text(cell))
             out[name] = values
         else:
-            out[name] = text.where(text.ne(""), None)
+            out[name] = cell if typed else cell.where(cell.ne(""), None).astype(object)
     frame = pd.DataFrame(out, index=src.index)
     frame["_row"] = raw.rows
     return frame, issues
+
+
+def _is_number_column(cell: pd.Series) -> bool:
+    """A column that arrived typed (from a DataFrame) rather than as text."""
+    return pd.api.types.is_numeric_dtype(cell) and not pd.api.types.is_bool_dtype(cell)
+
+
+def _text(cell: pd.Series) -> pd.Series:
+    """Cells as text; whole numbers of a typed column without a trailing ``.0``."""
+    if not _is_number_column(cell):
+        return cell
+    values = cell.astype(float)
+    whole = np.isfinite(values) & (values == np.round(values)) & (values.abs() < 1e15)
+    text = values.astype(str)
+    text[whole] = values[whole].astype(np.int64).astype(str)
+    return text.where(values.notna(), "")
