@@ -7,7 +7,7 @@ members' files.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from .network import Network
 from .scenario import Parameters, Scenario
 from .units import EARTH_RADIUS_KM
 
-__all__ = ["heat_pair", "pure_flow", "random_network", "scenario_for"]
+__all__ = ["heat_pair", "pair", "pure_flow", "random_network", "scenario_for"]
 
 
 def scenario_for(name: str = "example", currency: str = "EUR", **parameters: Any) -> Scenario:
@@ -26,33 +26,42 @@ def scenario_for(name: str = "example", currency: str = "EUR", **parameters: Any
     return Scenario(name=name, currency=currency, tables="<in memory>", parameters=Parameters(**parameters))
 
 
-def heat_pair(distance_km: float = 2.0) -> tuple[Scenario, Network]:
-    """A dairy with 500 MWh of 80 C heat and a greenhouse needing 300 MWh at >= 60 C.
+def pair(
+    supply: Mapping[str, Any],
+    demand: Mapping[str, Any],
+    distance_km: float = 1.0,
+    same_member: bool = False,
+    links: Sequence[Mapping[str, Any]] = (),
+) -> Network:
+    """Two members ``A`` and ``B`` (``distance_km`` apart along a meridian), supply ``s`` and demand ``d``.
 
-    The pair lies ``distance_km`` apart along a meridian (great-circle distance).
+    ``supply`` and ``demand`` give the stream columns (``resource``, ``quantity``, ...;
+    ``unit`` defaults to the resource's base unit); with ``same_member`` both
+    streams belong to ``A``.
     """
     dlat = np.degrees(distance_km / EARTH_RADIUS_KM)
     members = pd.DataFrame(
-        {
-            "member_id": ["dairy", "greenhouse"],
-            "name": ["Dairy", "Greenhouse"],
-            "lat": [56.0, 56.0 + dlat],
-            "lon": [10.0, 10.0],
-        }
+        {"member_id": ["A", "B"], "name": ["Alfa", "Beta"], "lat": [56.0, 56.0 + dlat], "lon": [10.0, 10.0]}
     )
-    streams = pd.DataFrame(
-        {
-            "stream_id": ["heat", "need"],
-            "member_id": ["dairy", "greenhouse"],
-            "direction": ["supply", "demand"],
-            "resource": ["heat_medium", "heat_low"],
-            "quantity": [500.0, 300.0],
-            "unit": ["MWh", "MWh"],
-            "q_temperature_c": [80.0, np.nan],
-            "q_temperature_c_min": [np.nan, 60.0],
-        }
+    catalog = Catalog.builtin()
+    rows = [
+        {"stream_id": "s", "member_id": "A", "direction": "supply", **supply},
+        {"stream_id": "d", "member_id": "A" if same_member else "B", "direction": "demand", **demand},
+    ]
+    for row in rows:
+        row.setdefault("unit", catalog[row["resource"]].unit)
+    link_frame = pd.DataFrame([{"from_member": "A", "to_member": "B", **lk} for lk in links]) if links else None
+    return Network.from_frames(members, pd.DataFrame(rows), link_frame)
+
+
+def heat_pair(distance_km: float = 2.0) -> tuple[Scenario, Network]:
+    """A dairy (``A``) with 500 MWh of 80 C heat and a greenhouse (``B``) needing 300 MWh at >= 60 C."""
+    network = pair(
+        {"resource": "heat_medium", "quantity": 500.0, "q_temperature_c": 80.0},
+        {"resource": "heat_low", "quantity": 300.0, "q_temperature_c_min": 60.0},
+        distance_km=distance_km,
     )
-    return scenario_for("heat pair", circuity=1.0), Network.from_frames(members, streams)
+    return scenario_for("heat pair", circuity=1.0), network
 
 
 def pure_flow(

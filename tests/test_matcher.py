@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,7 +12,7 @@ from invariants import check_result
 import matcher
 from matcher import Status, available_solvers, match
 from models import Catalog, Network, load
-from models.examples import heat_pair, pure_flow, random_network, scenario_for
+from models.examples import heat_pair, pair, pure_flow, random_network, scenario_for
 
 SOLVERS = sorted(available_solvers())
 
@@ -26,14 +25,14 @@ def test_heat_pair_by_hand() -> None:
     assert r.status is Status.OPTIMAL
     # 300 MWh at 2 km by pipe at EUR 2.5/MWh/km; virgin heat EUR 40/MWh; waste heat costs nothing to dump
     (row,) = r.exchanges.itertuples()
-    assert (row.supply_stream, row.demand_stream, row.quantity) == ("heat", "need", pytest.approx(300.0))
+    assert (row.supply_stream, row.demand_stream, row.quantity) == ("s", "d", pytest.approx(300.0))
     assert row.distance_km == pytest.approx(2.0, rel=1e-9)
     assert row.transport_cost == pytest.approx(300 * 2 * 2.5)
     assert r.baseline_cost == pytest.approx(300 * 40)
     assert r.savings == pytest.approx(300 * 40 - 1500)
     assert r.kpis["energy_recovered_mwh"] == pytest.approx(300)
     assert r.kpis["co2e_avoided_t"] == pytest.approx(300 * 0.224)
-    assert r.streams.loc["heat", "reason"].startswith("partners' needs are fully met")
+    assert r.streams.loc["s", "reason"].startswith("partners' needs are fully met")
 
 
 def test_too_far_to_pay_is_pruned_and_explained() -> None:
@@ -42,33 +41,23 @@ def test_too_far_to_pay_is_pruned_and_explained() -> None:
     r = match(net, scenario)
     check_result(r)
     assert r.exchanges.empty and r.savings == pytest.approx(0)
-    assert r.streams.loc["need", "reason"].startswith("cheaper to buy virgin")
-    assert r.streams.loc["heat", "reason"].startswith("cheaper to dispose")
+    assert r.streams.loc["d", "reason"].startswith("cheaper to buy virgin")
+    assert r.streams.loc["s", "reason"].startswith("cheaper to dispose")
 
 
 def test_quality_limit_blocks_cold_heat() -> None:
     scenario, net = heat_pair()
     streams = net.to_frames()["streams"]
-    streams.loc[streams["stream_id"] == "heat", "q_temperature_c"] = 50.0
+    streams.loc[streams["stream_id"] == "s", "q_temperature_c"] = 50.0
     net = Network.from_frames(net.to_frames()["members"], streams)
     r = match(net, scenario)
     check_result(r)
     assert r.exchanges.empty
-    assert r.streams.loc["need", "reason"] == "quality: no partner in reach meets the limits on temperature_c"
+    assert r.streams.loc["d", "reason"] == "quality: no partner in reach meets the limits on temperature_c"
 
 
-def _two(supply: dict, demand: dict, distance_deg: float = 0.01, **params: object):
-    members = pd.DataFrame(
-        {"member_id": ["A", "B"], "name": ["A", "B"], "lat": [55.0, 55.0 + distance_deg], "lon": [12.0, 12.0]}
-    )
-    base = {"unit": "t"}
-    streams = pd.DataFrame(
-        [
-            {**base, "stream_id": "s", "member_id": "A", "direction": "supply", **supply},
-            {**base, "stream_id": "d", "member_id": "B", "direction": "demand", **demand},
-        ]
-    )
-    return scenario_for(**params), Network.from_frames(members, streams)
+def _two(supply: dict, demand: dict, **params: object):
+    return scenario_for(**params), pair(supply, demand)
 
 
 def test_substitute_ratio_applies_to_quantity() -> None:
@@ -93,18 +82,7 @@ def test_hazardous_waste_needs_a_permit() -> None:
 
 
 def test_no_self_exchange_unless_internal_reuse_is_allowed() -> None:
-    members = pd.DataFrame({"member_id": ["A"], "name": ["A"], "lat": [55.0], "lon": [12.0]})
-    streams = pd.DataFrame(
-        {
-            "stream_id": ["s", "d"],
-            "member_id": ["A", "A"],
-            "direction": ["supply", "demand"],
-            "resource": ["wood_waste", "wood_waste"],
-            "quantity": [5, 5],
-            "unit": ["t", "t"],
-        }
-    )
-    net = Network.from_frames(members, streams)
+    net = pair({"resource": "wood_waste", "quantity": 5}, {"resource": "wood_waste", "quantity": 5}, same_member=True)
     assert match(net, scenario_for()).exchanges.empty
     r = match(net, scenario_for(allow_internal=True))
     check_result(r)
@@ -135,22 +113,10 @@ def test_blended_limit_holds_for_the_mix() -> None:
 
 
 def test_link_capacity_and_fixed_cost_make_a_milp() -> None:
-    members = pd.DataFrame({"member_id": ["A", "B"], "name": ["A", "B"], "lat": [55.0, 55.2], "lon": [12.0, 12.0]})
-    streams = pd.DataFrame(
-        {
-            "stream_id": ["s", "d"],
-            "member_id": ["A", "B"],
-            "direction": ["supply", "demand"],
-            "resource": ["heat_medium", "heat_medium"],
-            "quantity": [1000, 800],
-            "unit": ["MWh"] * 2,
-        }
-    )
+    supply, demand = {"resource": "heat_medium", "quantity": 1000}, {"resource": "heat_medium", "quantity": 800}
     # a new pipe: EUR 1/MWh to run, capacity 500 MWh, EUR 10,000 a year to have at all
-    links = pd.DataFrame(
-        {"from_member": ["A"], "to_member": ["B"], "cost_per_unit": [1.0], "capacity": [500.0], "fixed_cost": [10000.0]}
-    )
-    net = Network.from_frames(members, streams, links)
+    pipe = {"cost_per_unit": 1.0, "capacity": 500.0, "fixed_cost": 10000.0}
+    net = pair(supply, demand, distance_km=20, links=[pipe])
     for solver in SOLVERS:
         r = match(net, scenario_for(candidates="links"), solver=solver)
         check_result(r)
@@ -158,8 +124,8 @@ def test_link_capacity_and_fixed_cost_make_a_milp() -> None:
         assert r.savings == pytest.approx(12000)
         assert r.exchanges["fixed_cost"].sum() == pytest.approx(10000)
         assert r.streams.loc["d", "reason"] == "the link's capacity is used up"
-    links["fixed_cost"] = 30000.0  # now the pipe does not pay
-    r = match(Network.from_frames(members, streams, links), scenario_for(candidates="links"))
+    net = pair(supply, demand, distance_km=20, links=[{**pipe, "fixed_cost": 30000.0}])  # now it does not pay
+    r = match(net, scenario_for(candidates="links"))
     assert r.exchanges.empty and r.savings == pytest.approx(0)
 
 
