@@ -24,7 +24,7 @@ from models.scenario import Scenario
 from models.templates import write_templates
 
 from .api import match
-from .result import MatchResult
+from .result import MatchResult, format_number
 from .solvers import available_solvers
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -132,6 +132,98 @@ def demo(**opts: Any) -> None:
     _run(scenarios.path("hillerod"), **opts)
 
 
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("report.html"),
+    show_default=True,
+    help="The HTML report to write.",
+)
+@click.option("--anonymise", is_flag=True, help="Pseudonyms for members and streams; rounded quantities and places.")
+@click.option(
+    "--png",
+    "png",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write PNG and SVG images of the map and Sankey diagrams here (uses Chromium).",
+)
+@click.option("--solver", type=_solver_choice(), default="highs", show_default=True)
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds.")
+@_friendly
+def report(path: Path, out: Path, anonymise: bool, png: Path | None, solver: str, time_limit: float | None) -> None:
+    """Match PATH and write a self-contained HTML report (map, Sankey, KPI cards, tables)."""
+    from .report import write_images, write_report
+
+    scenario, network = load(path)
+    result = match(network, scenario, solver=solver, time_limit=time_limit)
+    if not result.status.has_solution:
+        click.echo(render(result))
+        sys.exit(3)
+    click.echo(f"wrote {write_report(result, out, anonymise=anonymise)}")
+    if png is not None:
+        for p in write_images(result, png, anonymise=anonymise):
+            click.echo(f"wrote {p}")
+
+
+@main.command(name="compare")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document to stdout, nothing else.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the comparison as .csv or .xlsx.")
+@click.option("--html", type=click.Path(dir_okay=False, path_type=Path), help="Write an HTML comparison page.")
+@click.option("--anonymise", is_flag=True, help="With --html: pseudonyms and rounded figures.")
+@click.option("--solver", type=_solver_choice(), default="highs", show_default=True)
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per scenario.")
+@_friendly
+def compare_cmd(
+    paths: tuple[Path, ...],
+    as_json: bool,
+    out: Path | None,
+    html: Path | None,
+    anonymise: bool,
+    solver: str,
+    time_limit: float | None,
+) -> None:
+    """Match two or more scenarios and compare them with the first."""
+    from .compare import compare
+
+    if len(paths) < 2:
+        raise click.UsageError("compare needs at least two scenarios")
+    results = []
+    for path in paths:
+        scenario, network = load(path)
+        results.append(match(network, scenario, solver=solver, time_limit=time_limit))
+    failed = [r.scenario.name for r in results if not r.status.has_solution]
+    if failed:
+        click.echo(f"no solution for: {', '.join(failed)}", err=True)
+        sys.exit(3)
+    try:
+        comparison = compare(results)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    if out is not None:
+        comparison.to_file(out)
+    if html is not None:
+        comparison.to_html(html, anonymise=anonymise)
+    if as_json:
+        click.echo(json.dumps(comparison.to_dict(), ensure_ascii=False, indent=1))
+        return
+    k = comparison.kpis
+    table = pd.DataFrame({"figure": k.index})
+    for col in k.columns:
+        table[col] = [format_number(v) if "%" not in col else (f"{v:+.1f}" if pd.notna(v) else "–") for v in k[col]]
+    click.echo(_table(table, right=tuple(k.columns)))
+    counts = comparison.exchanges["change"].value_counts()
+    click.echo(
+        f"\nExchanges against {comparison.names[0]}: "
+        + ", ".join(f"{counts.get(c, 0)} {c}" for c in ("added", "removed", "changed", "same"))
+    )
+    for written in (out, html):
+        if written is not None:
+            click.echo(f"wrote {written}")
+
+
 def _run(
     path: Path,
     out: Path | None,
@@ -157,12 +249,6 @@ def _run(
         sys.exit(3)
 
 
-def _fmt(x: float) -> str:
-    if float(x).is_integer() and abs(x) < 1e15:
-        return f"{x:,.0f}"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
-
-
 def _table(frame: pd.DataFrame, right: tuple[str, ...] = ()) -> str:
     """Text columns left-aligned, the ``right`` columns right-aligned."""
     widths = {c: max([len(str(c))] + [len(str(v)) for v in frame[c]]) for c in frame.columns}
@@ -184,8 +270,9 @@ def render(result: MatchResult) -> str:
         return "\n".join(lines)
     pct = 100 * result.savings / result.baseline_cost if result.baseline_cost else float("nan")
     lines += [
-        f"Total cost {_fmt(result.objective)} {cur}; without exchanges {_fmt(result.baseline_cost)} {cur}; "
-        f"saving {_fmt(result.savings)} {cur} ({pct:.1f} %)",
+        f"Total cost {format_number(result.objective)} {cur}; "
+        f"without exchanges {format_number(result.baseline_cost)} {cur}; "
+        f"saving {format_number(result.savings)} {cur} ({pct:.1f} %)",
         "",
         f"Exchanges ({len(result.exchanges)})",
     ]
@@ -197,16 +284,21 @@ def render(result: MatchResult) -> str:
                 "from": ex["from_member"] + " " + ex["from_member"].map(names).str.slice(0, 22),
                 "to": ex["to_member"] + " " + ex["to_member"].map(names).str.slice(0, 22),
                 "resource": ex["resource"],
-                "quantity": ex["quantity"].map(_fmt) + " " + ex["unit"],
+                "quantity": ex["quantity"].map(format_number) + " " + ex["unit"],
                 "km": ex["distance_km"].map("{:.1f}".format),
-                f"saving {cur}": ex["saving"].map(_fmt),
+                f"saving {cur}": ex["saving"].map(format_number),
             }
         )
         lines.append(_table(table, right=("quantity", "km", f"saving {cur}")))
     lines += ["", "Key figures"]
     kt = result.kpi_table
     kt = pd.DataFrame(
-        {"figure": kt["kpi"], "value": kt["value"].map(_fmt), "unit": kt["unit"], "SDG target": kt["sdg_target"]}
+        {
+            "figure": kt["kpi"],
+            "value": kt["value"].map(format_number),
+            "unit": kt["unit"],
+            "SDG target": kt["sdg_target"],
+        }
     )
     lines.append(_table(kt, right=("value",)))
     un = result.unmatched
@@ -216,7 +308,7 @@ def render(result: MatchResult) -> str:
             {
                 "stream": un.index,
                 "resource": un["resource"],
-                "left": un["left"].map(_fmt) + " " + un["unit"],
+                "left": un["left"].map(format_number) + " " + un["unit"],
                 "why": un["reason"],
             }
         )

@@ -22,7 +22,7 @@ from .candidates import Candidates, has_blend_limit
 from .formulation import LinearProgram
 from .solvers import Solution, Status
 
-__all__ = ["KPI_INFO", "MatchResult", "read_result"]
+__all__ = ["KPI_INFO", "MatchResult", "format_number", "read_result"]
 
 #: KPI key -> (unit, SDG target it serves, description)
 KPI_INFO: dict[str, tuple[str, str, str]] = {
@@ -37,6 +37,15 @@ KPI_INFO: dict[str, tuple[str, str, str]] = {
     "members_involved": ("count", "17.17", "members in at least one exchange"),
 }
 _TOL = 1e-7
+
+
+def format_number(x: float) -> str:
+    """Thousands separators; two decimals only below 100 (``37,137,972``, ``24``, ``0.75``)."""
+    if not math.isfinite(x):
+        return "–"
+    if float(x).is_integer() or abs(x) >= 100:
+        return f"{x:,.0f}"
+    return f"{x:,.2f}"
 
 
 @dataclass
@@ -83,6 +92,26 @@ class MatchResult:
     def savings(self) -> float:
         """Baseline cost minus the optimum."""
         return self.baseline_cost - self.objective
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Versions of symbiose, the solver and the main libraries that produced this result."""
+        import platform
+        from importlib.metadata import PackageNotFoundError, version
+
+        def v(dist: str) -> str:
+            try:
+                return version(dist)
+            except PackageNotFoundError:
+                return "not installed"
+
+        return {
+            "symbiose": v("symbiose"),
+            "solver": f"{self.solver} {self.solver_version}".strip(),
+            "highspy": v("highspy"),
+            "pandas": v("pandas"),
+            "python": platform.python_version(),
+        }
 
     @property
     def kpi_table(self) -> pd.DataFrame:
@@ -141,6 +170,8 @@ class MatchResult:
             ),
             "members": recs(self.members.reset_index()),
             "solver": {"name": self.solver, "version": self.solver_version},
+            "versions": self.versions,
+            "resolved_scenario": self.scenario.model_dump(mode="json", exclude_none=True),
         }
 
     def to_json(self, path: str | Path | None = None) -> str:
@@ -170,6 +201,12 @@ class MatchResult:
         }
         out.append(_atomic(folder / "kpis.json", lambda p: p.write_text(json.dumps(kpis, indent=1), encoding="utf-8")))
         return out
+
+    def to_html(self, path: str | Path, anonymise: bool = False) -> Path:
+        """A self-contained HTML report (see :mod:`matcher.report`)."""
+        from .report import write_report
+
+        return write_report(self, path, anonymise=anonymise)
 
     def to_xlsx(self, path: str | Path) -> Path:
         """One workbook with sheets kpis, exchanges, members, streams."""

@@ -1,0 +1,175 @@
+"""Plotly figures of a match: the map of members and exchanges, and Sankey diagrams of flows.
+
+The map needs no tiles: members sit at their coordinates on a plain
+background (longitude scaled by the cosine of the mean latitude), so it
+shows the same offline as online. Quantities of different base units never
+share one Sankey diagram: there is one per unit (t, m3, MWh).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from .report import ReportData
+
+__all__ = ["CATEGORY_COLOURS", "map_figure", "sankey_figures"]
+
+CATEGORY_COLOURS = {"energy": "#d9480f", "water": "#1971c2", "waste": "#5c940d", "material": "#862e9c"}
+ROLE_COLOURS = {"supplies": "#e8590c", "receives": "#1c7ed6", "both": "#7048e8", "no exchange": "#adb5bd"}
+_WIDTHS = (2.0, 5.0, 9.0)
+
+
+def map_figure(data: ReportData) -> go.Figure:
+    """Members coloured by role, exchanges as lines coloured by resource category.
+
+    Line width follows the exchange's quantity (three classes per base unit);
+    hovering a member or the middle of an exchange shows its details.
+    """
+    import plotly.graph_objects as go
+
+    m, ex = data.members, data.exchanges
+    fig = go.Figure()
+    if len(ex):
+        width_class = ex.groupby("unit")["quantity"].transform(
+            lambda q: pd.qcut(q.rank(method="first"), min(3, len(q)), labels=False) if len(q) > 1 else 1
+        )
+        x0, y0 = m.loc[ex["from_member"], "lon"].to_numpy(), m.loc[ex["from_member"], "lat"].to_numpy()
+        x1, y1 = m.loc[ex["to_member"], "lon"].to_numpy(), m.loc[ex["to_member"], "lat"].to_numpy()
+        seen: set[str] = set()
+        for (cat, wc), idx in ex.groupby([ex["category"], width_class]).groups.items():
+            pos = ex.index.get_indexer(idx)
+            first = cat not in seen
+            seen.add(cat)
+            xs = np.column_stack([x0[pos], x1[pos], np.full(len(pos), np.nan)]).ravel()
+            ys = np.column_stack([y0[pos], y1[pos], np.full(len(pos), np.nan)]).ravel()
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines",
+                    name=cat,
+                    legendgroup=cat,
+                    showlegend=first,
+                    line={"color": CATEGORY_COLOURS.get(cat, "#495057"), "width": _WIDTHS[min(int(wc), 2)]},
+                    hoverinfo="skip",
+                    opacity=0.75,
+                )
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=(x0 + x1) / 2,
+                y=(y0 + y1) / 2,
+                mode="markers",
+                name="exchanges",
+                showlegend=False,
+                marker={"size": 8, "color": "rgba(0,0,0,0)"},
+                text=ex["hover"],
+                hovertemplate="%{text}<extra></extra>",
+                meta="exchanges",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=m["lon"],
+            y=m["lat"],
+            mode="markers",
+            name="members",
+            meta="members",
+            marker={"size": 12, "color": m["role"].map(ROLE_COLOURS), "line": {"width": 1, "color": "#212529"}},
+            text=m["hover"],
+            hovertemplate="%{text}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    mean_lat = float(np.nanmean(m["lat"])) if len(m) else 0.0
+    fig.update_yaxes(scaleanchor="x", scaleratio=1 / max(np.cos(np.radians(mean_lat)), 0.1), title="latitude")
+    fig.update_xaxes(title="longitude")
+    fig.update_layout(
+        height=520,
+        margin={"l": 50, "r": 20, "t": 30, "b": 40},
+        plot_bgcolor="#f1f3f5",
+        legend={"title": "exchanges by category"},
+        hovermode="closest",
+    )
+    return fig
+
+
+def sankey_figures(data: ReportData) -> dict[str, go.Figure]:
+    """One Sankey per base unit: suppliers -> resources -> receivers, with disposal and virgin purchase."""
+    import plotly.graph_objects as go
+
+    out = {}
+    ex, st = data.exchanges, data.streams
+    for unit in sorted(set(ex["unit"]) | set(ex["delivered_unit"])):
+        e_out = ex[ex["unit"] == unit]
+        e_in = ex[ex["delivered_unit"] == unit]
+        left = st[(st["unit"] == unit) & (st["left"] > 0)]
+        members_with_flow = set(e_out["from_member"]) | set(e_in["to_member"])
+        disposed = left[(left["direction"] == "supply") & left["member_id"].isin(members_with_flow)]
+        virgin = left[(left["direction"] == "demand") & left["member_id"].isin(members_with_flow)]
+        sup_nodes = [f"{m} " for m in sorted(set(e_out["from_member"]) | set(disposed["member_id"]))]
+        res_nodes = sorted(set(e_out["resource"]) | set(e_in["demand_resource"]))
+        rec_nodes = [f" {m}" for m in sorted(set(e_in["to_member"]) | set(virgin["member_id"]))]
+        labels = sup_nodes + res_nodes + rec_nodes + ["disposal", "virgin purchase"]
+        index = {name: i for i, name in enumerate(labels)}
+        names = data.labels
+        links = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "s": (e_out["from_member"] + " ").map(index),
+                        "t": e_out["resource"].map(index),
+                        "v": e_out["quantity"],
+                    }
+                ),
+                pd.DataFrame(
+                    {
+                        "s": e_in["demand_resource"].map(index),
+                        "t": (" " + e_in["to_member"]).map(index),
+                        "v": e_in["delivered"],
+                    }
+                ),
+                pd.DataFrame(
+                    {"s": (disposed["member_id"] + " ").map(index), "t": index["disposal"], "v": disposed["left"]}
+                ),
+                pd.DataFrame(
+                    {"s": index["virgin purchase"], "t": (" " + virgin["member_id"]).map(index), "v": virgin["left"]}
+                ),
+            ],
+            ignore_index=True,
+        )
+        links = links.groupby(["s", "t"], as_index=False)["v"].sum()
+        shown = [names.get(lb.strip(), lb.strip()) for lb in labels]
+        fig = go.Figure(
+            go.Sankey(
+                arrangement="snap",
+                node={
+                    "label": shown,
+                    "pad": 12,
+                    "thickness": 14,
+                    "color": ["#e8590c"] * len(sup_nodes)
+                    + ["#495057"] * len(res_nodes)
+                    + ["#1c7ed6"] * len(rec_nodes)
+                    + ["#868e96", "#868e96"],
+                },
+                link={
+                    "source": links["s"],
+                    "target": links["t"],
+                    "value": links["v"],
+                    "hovertemplate": "%{source.label} → %{target.label}: %{value:,.4~g} " + unit + "<extra></extra>",
+                },
+            )
+        )
+        fig.update_layout(
+            height=max(320, 26 * max(len(sup_nodes), len(rec_nodes), 4)),
+            margin={"l": 10, "r": 10, "t": 30, "b": 10},
+            title={"text": f"Flows in {unit} per year", "x": 0},
+        )
+        out[unit] = fig
+    return out
