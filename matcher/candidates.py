@@ -18,6 +18,7 @@ unmatched stream can be explained.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,7 +30,7 @@ from models.units import EARTH_RADIUS_KM
 from .compatibility import blend_mask, limit_columns, permit_mask, quality_mask, resource_pairs, same_context_mask
 from .inputs import MatchInputs
 
-__all__ = ["STAGES", "Candidates", "build_candidates"]
+__all__ = ["GAIN_COLUMNS", "STAGES", "Candidates", "build_candidates"]
 
 #: Filter stages, in order; ``Candidates.kept`` counts partners left after each.
 STAGES = ("resource", "reach", "context", "quality", "permit", "pays")
@@ -133,8 +134,12 @@ def _count(idx: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(idx, minlength=n)
 
 
-def build_candidates(inputs: MatchInputs) -> Candidates:
+def build_candidates(inputs: MatchInputs, also: Iterable[str] = ()) -> Candidates:
     """Every candidate edge of the scenario, with transport cost, CO2e and saving per unit.
+
+    An edge is kept when it improves the scenario's objective (for the cost
+    objective: when it pays), or any objective named in ``also`` (a Pareto
+    front needs the edges that help either of its two objectives).
 
     Returns
     -------
@@ -178,7 +183,7 @@ def build_candidates(inputs: MatchInputs) -> Candidates:
     kept_s["permit"], kept_d["permit"] = _count(s, ns), _count(d, nd)
 
     edges = _costs(inputs, edges.reset_index(drop=True))
-    pays = edges["unit_saving"].to_numpy() > 0
+    pays = _useful(edges, p.objective_weights, also)
     # an edge into a demand with a blended limit may pay through the mix: keep it
     pays |= has_blend_limit(inputs)[edges["d"].to_numpy()]
     edges = edges[pays].reset_index(drop=True)
@@ -241,10 +246,30 @@ def _costs(inputs: MatchInputs, edges: pd.DataFrame) -> pd.DataFrame:
     edges["fixed_cost"] = np.where(np.isnan(fixed), 0.0, fixed)
     unit_cost_s = sup["unit_cost"].to_numpy()[s]
     unit_cost_d = dem["unit_cost"].to_numpy()[d]
+    ratio = edges["ratio"].to_numpy()
     edges["unit_saving"] = (
         unit_cost_s
-        + edges["ratio"].to_numpy() * unit_cost_d
+        + ratio * unit_cost_d
         - edges["transport_cost"].to_numpy()
         - p.carbon_price * edges["transport_co2e_t"].to_numpy()
     )
+    edges["unit_co2e_gain"] = (
+        sup["unit_co2e_t"].to_numpy()[s]
+        + ratio * dem["unit_co2e_t"].to_numpy()[d]
+        - edges["transport_co2e_t"].to_numpy()
+    )
+    edges["unit_waste_gain"] = sup["waste_t"].to_numpy()[s]
     return edges
+
+
+#: Objective component -> the column of ``Candidates.edges`` with an edge's gain per unit of flow.
+GAIN_COLUMNS = {"cost": "unit_saving", "co2e": "unit_co2e_gain", "waste": "unit_waste_gain"}
+
+
+def _useful(edges: pd.DataFrame, weights: dict[str, float], also: Iterable[str]) -> np.ndarray:
+    """Edges that improve the weighted objective, or any objective in ``also``."""
+    gain = sum((w * edges[GAIN_COLUMNS[k]].to_numpy() for k, w in weights.items()), np.zeros(len(edges)))
+    keep = np.asarray(gain) > 0
+    for k in also:
+        keep |= edges[GAIN_COLUMNS[k]].to_numpy() > 0
+    return keep

@@ -8,7 +8,8 @@ demand, then binaries :math:`o_l` for links with a fixed cost and
 .. math::
 
     \min\; & \sum_e (c_e + p\,g_e)\,x_e + \sum_s (w_s + p\,h_s)\,y_s
-             + \sum_d (v_d + p\,u_d)\,z_d + \sum_l f_l\,o_l \\
+             + \sum_d (v_d + p\,u_d)\,z_d + \sum_l f_l\,o_l
+             \quad\text{(objective ``cost``; ``co2e`` and ``waste`` weigh other components)} \\
     \text{s.t.}\; & \sum_{e \in \delta^+(s)} x_e + y_s = q_s
         && \forall s \quad\text{(supply balance)} \\
     & \sum_{e \in \delta^-(d)} a_e x_e + z_d = r_d
@@ -37,7 +38,7 @@ import scipy.sparse as sp
 from .candidates import Candidates
 from .compatibility import blend_mask, limit_columns
 
-__all__ = ["LinearProgram", "build_lp", "write_mps"]
+__all__ = ["LinearProgram", "build_lp", "weighted", "write_mps"]
 
 
 @dataclass
@@ -46,6 +47,10 @@ class LinearProgram:
 
     Attributes
     ----------
+    components : dict of str to ndarray
+        Objective components per column: ``cost`` (currency, carbon price
+        included), ``co2e`` (t) and ``waste`` (t disposed); ``c`` is their
+        weighted sum for the scenario's objective.
     blocks : dict of str to slice
         Column ranges of ``x`` (flows), ``y`` (disposal), ``z`` (virgin),
         ``open`` (binaries); row ranges of ``supply``, ``demand``,
@@ -60,6 +65,7 @@ class LinearProgram:
     col_upper: np.ndarray
     integrality: np.ndarray
     blocks: dict[str, slice] = field(default_factory=dict)
+    components: dict[str, np.ndarray] = field(default_factory=dict)
     col_names: np.ndarray | None = None
     row_names: np.ndarray | None = None
 
@@ -72,6 +78,11 @@ class LinearProgram:
     def shape(self) -> tuple[int, int]:
         """(rows, columns)."""
         return self.A.shape
+
+
+def weighted(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    """The objective vector for weights on the components (``{"cost": 1}``, ``{"co2e": 1, "cost": 1e-3}``)."""
+    return sum((w * components[k] for k, w in weights.items()), np.zeros_like(components["cost"]))
 
 
 def _coo(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -91,13 +102,24 @@ def build_lp(cand: Candidates) -> LinearProgram:
     # columns: x | y | z
     x0, y0, z0 = 0, ne, ne + ns
     ncol = ne + ns + nd
-    c = np.concatenate(
-        [
-            edges["transport_cost"].to_numpy() + p.carbon_price * edges["transport_co2e_t"].to_numpy(),
-            sup["unit_cost"].to_numpy(dtype=float),
-            dem["unit_cost"].to_numpy(dtype=float),
-        ]
-    )
+    # objective components per column: money (carbon price included), t CO2e, t of waste disposed
+    components = {
+        "cost": np.concatenate(
+            [
+                edges["transport_cost"].to_numpy() + p.carbon_price * edges["transport_co2e_t"].to_numpy(),
+                sup["unit_cost"].to_numpy(dtype=float),
+                dem["unit_cost"].to_numpy(dtype=float),
+            ]
+        ),
+        "co2e": np.concatenate(
+            [
+                edges["transport_co2e_t"].to_numpy(dtype=float),
+                sup["unit_co2e_t"].to_numpy(dtype=float),
+                dem["unit_co2e_t"].to_numpy(dtype=float),
+            ]
+        ),
+        "waste": np.concatenate([np.zeros(ne), sup["waste_t"].to_numpy(dtype=float), np.zeros(nd)]),
+    }
     col_lower = np.zeros(ncol)
     # the balance rows already bound x, y and z by q_s and r_d; repeating that as column bounds
     # would hide a stream's marginal value in reduced costs instead of its row's dual, so
@@ -194,7 +216,10 @@ def build_lp(cand: Candidates) -> LinearProgram:
     ncol += nbin
     on_link = link >= 0
     link_fixed = pd.Series(fixed[on_link]).groupby(link[on_link]).max().reindex(fixed_links).to_numpy(dtype=float)
-    c = np.concatenate([c, link_fixed, np.zeros(min_edges.size)])
+    components["cost"] = np.concatenate([components["cost"], link_fixed, np.zeros(min_edges.size)])
+    for key in ("co2e", "waste"):
+        components[key] = np.concatenate([components[key], np.zeros(nbin)])
+    c = weighted(components, p.objective_weights)
     col_lower = np.concatenate([col_lower, np.zeros(nbin)])
     col_upper = np.concatenate([col_upper, np.ones(nbin)])
 
@@ -249,6 +274,7 @@ def build_lp(cand: Candidates) -> LinearProgram:
     integrality[open0:] = True
     blocks.update({"x": slice(x0, ne), "y": slice(y0, y0 + ns), "z": slice(z0, z0 + nd), "open": slice(open0, ncol)})
     return LinearProgram(
+        components=components,
         c=c,
         A=A,
         row_lower=np.concatenate(lo),

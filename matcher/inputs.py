@@ -88,6 +88,8 @@ def prepare(network: Network, scenario: Scenario) -> MatchInputs:
     s["money_cost"] = np.where(is_supply, disposal, virgin)
     s["unit_co2e_t"] = np.where(is_supply, co2_disposal, co2_virgin)
     s["unit_cost"] = s["money_cost"] + p.carbon_price * s["unit_co2e_t"]
+    # tonnes of waste that would go to disposal (the "waste" objective)
+    s["waste_t"] = (is_supply & s["category"].eq("waste") & s["base_unit"].eq("t")).astype(float)
     return MatchInputs(
         network=network,
         scenario=scenario,

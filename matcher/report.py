@@ -352,7 +352,10 @@ def _comparison_figures(comparison: Comparison, labels: dict[str, str]) -> dict[
     if len(m):
         top = m.loc[m.abs().max(axis=1).sort_values(ascending=False).index[:15]]
         fig = go.Figure(
-            [go.Bar(name=n, x=[labels.get(i, i)[:32] for i in top.index], y=top[n].astype(float).tolist()) for n in names]
+            [
+                go.Bar(name=n, x=[labels.get(i, i)[:32] for i in top.index], y=top[n].astype(float).tolist())
+                for n in names
+            ]
         )
         fig.update_layout(
             barmode="group",

@@ -272,7 +272,7 @@ def read_result(
     exchanges = _exchanges(cand, x, lp, opened)
     duals = sol.row_duals
     streams = _stream_table(cand, x, y, z, duals)
-    objective = float(sol.objective)
+    objective = float(lp.components["cost"] @ sol.x) if lp.components else float(sol.objective)
     members = _members(inp, exchanges)
     kpis = _kpis(cand, x, y, z, exchanges, baseline - objective)
     return MatchResult(objective=objective, exchanges=exchanges, members=members, streams=streams, kpis=kpis, **base)

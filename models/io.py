@@ -12,13 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from .catalog import Catalog
 from .errors import DataError, Issue
 from .network import Network
-from .scenario import Scenario
+from .scenario import Changes, Scenario
 from .tables import RawTable, read_csv, read_json, read_workbook
 
-__all__ = ["load", "load_catalog", "load_network", "read_tables"]
+__all__ = ["apply_changes", "load", "load_catalog", "load_network", "read_tables"]
 
 _TABLE_NAMES = ("members", "streams", "links")
 
@@ -50,13 +52,15 @@ def read_tables(paths: Sequence[str | Path]) -> dict[str, RawTable]:
 
 
 def load_catalog(scenario: Scenario) -> Catalog:
-    """The built-in catalog extended by the scenario's ``resources`` file, if any."""
+    """The built-in catalog extended by the scenario's ``resources`` files and ``catalog`` entries."""
     catalog = Catalog.builtin()
-    if scenario.resources:
-        path = scenario.path(scenario.resources)
+    for name in scenario.resources:
+        path = scenario.path(name)
         if not path.exists():
-            raise DataError([Issue(scenario.resources, None, "", "resources file not found")])
+            raise DataError([Issue(name, None, "", "resources file not found")])
         catalog = catalog.extended(_yaml(path), file=path.name)
+    if scenario.catalog:
+        catalog = catalog.extended({"resources": scenario.catalog}, file="scenario.yaml (catalog)")
     if scenario.currency not in catalog.currencies:
         raise DataError(
             [
@@ -85,7 +89,54 @@ def load_network(scenario: Scenario, catalog: Catalog | None = None) -> Network:
             for role, name in (("members", scenario.members), ("streams", scenario.streams), ("links", scenario.links))
             if name
         }
-    return Network.from_tables(raw, catalog or load_catalog(scenario))
+    network = Network.from_tables(raw, catalog or load_catalog(scenario))
+    return apply_changes(network, scenario.changes) if not scenario.changes.empty else network
+
+
+def apply_changes(network: Network, changes: Changes) -> Network:
+    """The network with a variant's changes applied, validated again as a whole.
+
+    Raises
+    ------
+    DataError
+        Naming the change (``changes.remove_members[0]`` ...) that refers to
+        nothing, or any problem in added rows.
+    """
+    frames = network.to_frames()
+    members, streams, links = frames["members"], frames["streams"], frames["links"]
+    issues: list[Issue] = []
+
+    def unknown(ids: list[str], known: pd.Index, key: str) -> None:
+        issues.extend(
+            Issue("scenario.yaml", None, f"changes.{key}[{i}]", f"{v!r} is not in the network")
+            for i, v in enumerate(ids)
+            if v not in known
+        )
+
+    unknown(changes.remove_members, pd.Index(members["member_id"]), "remove_members")
+    unknown(changes.remove_streams, pd.Index(streams["stream_id"]), "remove_streams")
+    unknown(list(changes.scale_streams), pd.Index(streams["stream_id"]), "scale_streams")
+    issues.extend(
+        Issue("scenario.yaml", None, f"changes.scale_streams.{k}", "factor must be positive")
+        for k, v in changes.scale_streams.items()
+        if not v > 0
+    )
+    if issues:
+        raise DataError(issues)
+    gone = set(changes.remove_members)
+    members = members[~members["member_id"].isin(gone)]
+    streams = streams[~streams["member_id"].isin(gone) & ~streams["stream_id"].isin(changes.remove_streams)]
+    if len(links):
+        links = links[~links["from_member"].isin(gone) & ~links["to_member"].isin(gone)]
+    members = pd.concat([members, pd.DataFrame(changes.add_members)], ignore_index=True)
+    streams = pd.concat([streams, pd.DataFrame(changes.add_streams)], ignore_index=True)
+    factor = streams["stream_id"].map(changes.scale_streams).fillna(1.0)
+    streams["quantity"] = streams["quantity"].astype(float) * factor
+    links = pd.concat([links, pd.DataFrame(changes.add_links)], ignore_index=True)
+    try:
+        return Network.from_frames(members, streams, links if len(links) else None, network.catalog)
+    except DataError as exc:
+        raise DataError([Issue("scenario.yaml (changes)", i.row, i.column, i.message) for i in exc.issues]) from None
 
 
 def _role_of(path: Path) -> str:

@@ -19,7 +19,7 @@ from .base import Feature, Solution, Solver, Status
 if TYPE_CHECKING:
     from ..formulation import LinearProgram
 
-__all__ = ["HighsSolver", "new_highs", "to_highs_lp"]
+__all__ = ["HighsSession", "HighsSolver", "new_highs", "to_highs_lp"]
 
 _MS = highspy.HighsModelStatus
 #: HiGHS model status -> project status (time limit split by whether a solution exists).
@@ -127,3 +127,56 @@ def _status(h: highspy.Highs) -> Status:
     if ms in (_MS.kTimeLimit, _MS.kIterationLimit, _MS.kInterrupt) and h.getInfo().primal_solution_status == 2:
         status = Status.TIME_LIMIT_FEASIBLE
     return status
+
+
+class HighsSession:
+    """One HiGHS model kept between solves, so each re-solve starts from the last basis.
+
+    Used where a model changes a little between solves: Pareto fronts (a new
+    bound on one row), resilience (one member's rows set to zero), sweeps.
+    """
+
+    def __init__(self, lp: LinearProgram, threads: int | None = None, time_limit: float | None = None) -> None:
+        self.lp = lp
+        self.h = new_highs(threads)
+        if time_limit is not None:
+            self.h.setOptionValue("time_limit", float(time_limit))
+        self.h.passModel(to_highs_lp(lp))
+        self.version = self.h.version()
+
+    def set_objective(self, c: np.ndarray) -> None:
+        """Replace the objective vector."""
+        idx = np.arange(c.size, dtype=np.int32)
+        self.h.changeColsCost(c.size, idx, np.asarray(c, dtype=float))
+
+    def add_row(self, coefficients: np.ndarray, lower: float, upper: float) -> int:
+        """Add a dense row; returns its index."""
+        nz = np.flatnonzero(coefficients).astype(np.int32)
+        self.h.addRow(float(lower), float(upper), nz.size, nz, np.asarray(coefficients, dtype=float)[nz])
+        return int(self.h.getNumRow() - 1)
+
+    def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Change the bounds of some rows."""
+        rows = np.asarray(rows, dtype=np.int32)
+        self.h.changeRowsBounds(rows.size, rows, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
+
+    def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Change the bounds of some columns."""
+        cols = np.asarray(cols, dtype=np.int32)
+        self.h.changeColsBounds(cols.size, cols, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
+
+    def solve(self) -> Solution:
+        """Solve from the current basis; duals only for an LP."""
+        start = time.perf_counter()
+        self.h.run()
+        status = _status(self.h)
+        sol = Solution(status, solver="highs", solver_version=self.version,
+                       message=self.h.modelStatusToString(self.h.getModelStatus()))
+        if status.has_solution:
+            s = self.h.getSolution()
+            sol.x = np.asarray(s.col_value, dtype=float)[: self.lp.c.size]
+            sol.objective = float(self.h.getInfo().objective_function_value)
+            if not self.lp.is_mip and s.dual_valid:
+                sol.row_duals = np.asarray(s.row_dual, dtype=float)[: self.lp.A.shape[0]]
+        sol.seconds = time.perf_counter() - start
+        return sol
