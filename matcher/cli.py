@@ -19,6 +19,7 @@ import pandas as pd
 
 import scenarios
 from models import DataError, SymbioseError, load
+from models.io import load_network
 from models.records import TABLES
 from models.scenario import Scenario
 from models.templates import write_templates
@@ -222,6 +223,230 @@ def compare_cmd(
     for written in (out, html):
         if written is not None:
             click.echo(f"wrote {written}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@_friendly
+def show(path: Path) -> None:
+    """Print the fully resolved scenario (with everything it extends), as YAML."""
+    scenario = Scenario.from_yaml(path)
+    click.echo(scenario.to_yaml().rstrip())
+    network = load_network(scenario)
+    click.echo(f"# network: {network.summary()}")
+
+
+def _plot(figure: Any, path: Path) -> None:
+    """Write a plotly figure as self-contained HTML, or as PNG/SVG (through Chromium)."""
+    if path.suffix.lower() in (".png", ".svg", ".pdf"):
+        figure.write_image(str(path))
+    else:
+        figure.write_html(str(path), include_plotlyjs=True, full_html=True)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--x", "x", type=click.Choice(["cost", "co2e", "waste"]), default="cost", show_default=True)
+@click.option("--y", "y", type=click.Choice(["cost", "co2e", "waste"]), default="co2e", show_default=True)
+@click.option("--points", type=click.IntRange(min=2, max=500), default=11, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document to stdout, nothing else.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the front as CSV.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Write a plot (.html, .png or .svg).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per point.")
+@_friendly
+def pareto(
+    path: Path,
+    x: str,
+    y: str,
+    points: int,
+    as_json: bool,
+    out: Path | None,
+    plot: Path | None,
+    time_limit: float | None,
+) -> None:
+    """Trade-off between two objectives by the epsilon-constraint method (each point optimal for its bound)."""
+    from .pareto import pareto_front
+
+    if x == y:
+        raise click.UsageError("--x and --y must differ")
+    scenario, network = load(path)
+    front = pareto_front(network, scenario, x=x, y=y, points=points, time_limit=time_limit)
+    if out is not None:
+        front.to_csv(out, index=False)
+    if plot is not None:
+        import plotly.graph_objects as go
+
+        fig = go.Figure(go.Scatter(x=front[x], y=front[y], mode="lines+markers"))
+        fig.update_layout(title=f"{scenario.name}: {x} against {y}", xaxis_title=x, yaxis_title=y)
+        _plot(fig, plot)
+    if as_json:
+        points_out = [{x: _num(r[x]), y: _num(r[y]), "status": r["status"]} for _, r in front.iterrows()]
+        click.echo(json.dumps({"x": x, "y": y, "points": points_out}, indent=1))
+        return
+    click.echo(_table(front.assign(**{c: front[c].map(format_number) for c in (x, y, "bound")}), right=(x, y, "bound")))
+
+
+def _num(v: Any) -> Any:
+    return None if isinstance(v, float) and v != v else float(v)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--exchanges", is_flag=True, help="Also forbid each exchange in turn.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document to stdout, nothing else.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per re-solve.")
+@_friendly
+def resilience(path: Path, exchanges: bool, as_json: bool, time_limit: float | None) -> None:
+    """Rank members by how much of the network's saving depends on them."""
+    from .resilience import resilience as run
+
+    scenario, network = load(path)
+    base, members, ex = run(network, scenario, exchanges=exchanges, time_limit=time_limit)
+    if as_json:
+        doc: dict[str, Any] = {
+            "base_savings": base,
+            "members": json.loads(
+                members[["member_id", "savings_without", "savings_lost", "share_pct", "status"]].to_json(
+                    orient="records"
+                )
+            ),
+        }
+        if ex is not None:
+            doc["exchanges"] = json.loads(ex.to_json(orient="records"))
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{scenario.name}: saving {format_number(base)} {scenario.currency}; without each member:")
+    view = members.assign(
+        savings_without=members["savings_without"].map(format_number),
+        savings_lost=members["savings_lost"].map(format_number),
+        share_pct=members["share_pct"].map("{:.1f}".format),
+    )[["member_id", "name", "savings_lost", "share_pct", "savings_without", "status"]]
+    click.echo(_table(view, right=("savings_lost", "share_pct", "savings_without")))
+    if ex is not None and len(ex):
+        click.echo("\nWithout each exchange:")
+        click.echo(
+            _table(
+                ex.assign(
+                    savings_lost=ex["savings_lost"].map(format_number),
+                    savings_without=ex["savings_without"].map(format_number),
+                ),
+                right=("savings_lost", "savings_without"),
+            )
+        )
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document to stdout, nothing else.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the prices as CSV.")
+@_friendly
+def prices(path: Path, as_json: bool, out: Path | None) -> None:
+    """Fair transfer prices per exchange (from the duals) and each member's share, beside a 50/50 split."""
+    from .prices import member_shares, transfer_prices
+
+    scenario, network = load(path)
+    result = match(network, scenario)
+    if not result.status.has_solution:
+        click.echo(render(result))
+        sys.exit(3)
+    tp, ms = transfer_prices(result), member_shares(result)
+    if out is not None:
+        tp.to_csv(out, index=False)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "currency": result.currency,
+                    "exchanges": json.loads(tp.to_json(orient="records")),
+                    "members": json.loads(ms.reset_index().to_json(orient="records")),
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+        return
+    cols = ["transfer_price", "transfer_payment", "saving", "supplier_share", "receiver_share"]
+    view = tp.assign(**{c: tp[c].map(format_number) for c in cols})[["from_member", "to_member", "resource", *cols]]
+    click.echo(f"Transfer prices in {result.currency} per unit of supply, paid by the receiver to the supplier:")
+    click.echo(_table(view, right=tuple(cols)))
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    required=True,
+    help="NAME=START:STOP:STEP or NAME=V1,V2,...; NAME is parameters.X, catalog.RESOURCE.FACTOR "
+    "or scale.STREAM_ID. Repeat for a grid.",
+)
+@click.option("--workers", type=click.IntRange(min=1), help="Local worker processes (default: all cores).")
+@click.option("--dask", "dask_address", help="Run on Dask: 'local' for a LocalCluster, or tcp://HOST:PORT.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write one row per run as CSV.")
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Plot each KPI against the first parameter (.html, .png or .svg).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON to stdout, nothing else.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--solver", type=_solver_choice(), default="highs", show_default=True)
+@_friendly
+def sweep(
+    path: Path,
+    params: tuple[str, ...],
+    workers: int | None,
+    dask_address: str | None,
+    out: Path | None,
+    plot: Path | None,
+    as_json: bool,
+    quiet: bool,
+    solver: str,
+) -> None:
+    """Match the scenario at every point of a parameter grid, in parallel."""
+    from .sweep import grid, parse_param
+    from .sweep import sweep as run
+
+    try:
+        parsed = [parse_param(p) for p in params]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--param") from None
+    n = len(grid(parsed))
+    show_bar = not quiet and not as_json and sys.stderr.isatty()
+    with click.progressbar(length=n, label=f"{n} runs", file=sys.stderr, hidden=not show_bar) as bar:
+        table = run(path, parsed, workers=workers, dask=dask_address, solver=solver, progress=bar.update)
+    if out is not None:
+        table.to_csv(out, index=False)
+    if plot is not None:
+        _plot(_sweep_figure(table, parsed[0][0]), plot)
+    if as_json:
+        click.echo(table.to_json(orient="records", force_ascii=False, indent=1))
+        return
+    names = [p for p, _ in parsed]
+    view = table[[*names, "status", "savings", "co2e_avoided_t", "exchanges", "message"]].copy()
+    for c in ("savings", "co2e_avoided_t", "exchanges"):
+        view[c] = view[c].map(format_number)
+    click.echo(_table(view, right=(*names, "savings", "co2e_avoided_t", "exchanges")))
+    failed = int((table["status"] == "failed").sum())
+    if failed:
+        click.echo(f"{failed} of {n} runs failed; their messages are in the last column.", err=True)
+
+
+def _sweep_figure(table: pd.DataFrame, param: str) -> Any:
+    from plotly.subplots import make_subplots
+
+    from .result import KPI_INFO
+
+    keys = list(KPI_INFO)
+    fig = make_subplots(rows=(len(keys) + 2) // 3, cols=3, subplot_titles=keys)
+    ok = table[table["status"] != "failed"]
+    for i, k in enumerate(keys):
+        fig.add_scatter(
+            x=ok[param], y=ok[k], mode="lines+markers", name=k, row=i // 3 + 1, col=i % 3 + 1, showlegend=False
+        )
+    fig.update_layout(height=300 * ((len(keys) + 2) // 3), title=f"KPIs against {param}")
+    return fig
 
 
 def _run(

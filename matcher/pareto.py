@@ -26,7 +26,11 @@ _REL = 1e-9
 
 
 def pareto_front(
-    network: Network, scenario: Scenario, x: str = "cost", y: str = "co2e", points: int = 11,
+    network: Network,
+    scenario: Scenario,
+    x: str = "cost",
+    y: str = "co2e",
+    points: int = 11,
     time_limit: float | None = None,
 ) -> pd.DataFrame:
     """The front of ``x`` against ``y``.

@@ -62,8 +62,15 @@ def resilience(
         sol = session.solve()
         session.set_row_bounds(idx, q[mine], q[mine])
         without = baseline - float(stream_baseline[mine].sum()) - float(cost @ sol.x) if sol.x is not None else np.nan
-        rows.append({"member_id": member, "name": network.members.at[member, "name"], "savings_without": without,
-                     "savings_lost": base_savings - without, "status": sol.status.value})
+        rows.append(
+            {
+                "member_id": member,
+                "name": network.members.at[member, "name"],
+                "savings_without": without,
+                "savings_lost": base_savings - without,
+                "status": sol.status.value,
+            }
+        )
     members = pd.DataFrame(rows)
     members["share_pct"] = 100 * members["savings_lost"] / base_savings if base_savings else np.nan
     members = members.sort_values("savings_lost", ascending=False, kind="stable").reset_index(drop=True)
@@ -80,11 +87,17 @@ def resilience(
             sol = session.solve()
             session.set_col_bounds([col], [lp.col_lower[col]], [lp.col_upper[col]])
             without = baseline - float(cost @ sol.x) if sol.x is not None else np.nan
-            rows.append({"supply_stream": sup.index[cand.edges.at[e, "s"]],
-                         "demand_stream": dem.index[cand.edges.at[e, "d"]],
-                         "savings_without": without, "savings_lost": base_savings - without,
-                         "status": sol.status.value})
-        ex_table = pd.DataFrame(rows, columns=["supply_stream", "demand_stream", "savings_without", "savings_lost",
-                                               "status"])
+            rows.append(
+                {
+                    "supply_stream": sup.index[cand.edges.at[e, "s"]],
+                    "demand_stream": dem.index[cand.edges.at[e, "d"]],
+                    "savings_without": without,
+                    "savings_lost": base_savings - without,
+                    "status": sol.status.value,
+                }
+            )
+        ex_table = pd.DataFrame(
+            rows, columns=["supply_stream", "demand_stream", "savings_without", "savings_lost", "status"]
+        )
         ex_table = ex_table.sort_values("savings_lost", ascending=False, kind="stable").reset_index(drop=True)
     return base_savings, members, ex_table

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .base import Feature, Solution, Solver, Status
 
@@ -155,12 +156,13 @@ class HighsSession:
         self.h.addRow(float(lower), float(upper), nz.size, nz, np.asarray(coefficients, dtype=float)[nz])
         return int(self.h.getNumRow() - 1)
 
-    def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+    def set_row_bounds(self, rows: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
         """Change the bounds of some rows."""
         rows = np.asarray(rows, dtype=np.int32)
-        self.h.changeRowsBounds(rows.size, rows, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
+        lo, hi = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+        self.h.changeRowsBounds(rows.size, rows, lo, hi)  # type: ignore[attr-defined]
 
-    def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+    def set_col_bounds(self, cols: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
         """Change the bounds of some columns."""
         cols = np.asarray(cols, dtype=np.int32)
         self.h.changeColsBounds(cols.size, cols, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
@@ -170,8 +172,12 @@ class HighsSession:
         start = time.perf_counter()
         self.h.run()
         status = _status(self.h)
-        sol = Solution(status, solver="highs", solver_version=self.version,
-                       message=self.h.modelStatusToString(self.h.getModelStatus()))
+        sol = Solution(
+            status,
+            solver="highs",
+            solver_version=self.version,
+            message=self.h.modelStatusToString(self.h.getModelStatus()),
+        )
         if status.has_solution:
             s = self.h.getSolution()
             sol.x = np.asarray(s.col_value, dtype=float)[: self.lp.c.size]

@@ -1,0 +1,208 @@
+"""Parameter sweeps: one match per point of a grid, in parallel, results in input order.
+
+A parameter is a dotted path into the scenario:
+
+* ``parameters.<name>`` (``parameters.carbon_price``, ``parameters.max_distance_km``, ...);
+* ``catalog.<resource>.<factor>``: the value of a catalog factor
+  (``catalog.bottom_ash.disposal_cost``, in the factor's own unit);
+* ``scale.<stream_id>``: a factor on one stream's quantity.
+
+Values are ``start:stop:step`` (stop included) or a comma-separated list.
+Runs go to local worker processes, or to a Dask cluster: ``local`` for a
+LocalCluster, or the address of a running scheduler. A run that fails is
+recorded with its message; the others complete.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import multiprocessing
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models import Scenario, SymbioseError
+from models.io import load_network
+from models.scenario import _read_resolved
+
+from .api import match
+from .result import KPI_INFO
+
+__all__ = ["apply_assignment", "grid", "parse_param", "run_point", "sweep"]
+
+
+def parse_param(spec: str) -> tuple[str, list[float]]:
+    """``"parameters.carbon_price=0:500:25"`` -> ``("parameters.carbon_price", [0, 25, ..., 500])``.
+
+    >>> parse_param("parameters.carbon_price=0:100:50")
+    ('parameters.carbon_price', [0.0, 50.0, 100.0])
+    >>> parse_param("scale.S01=0.5,1,2")
+    ('scale.S01', [0.5, 1.0, 2.0])
+    >>> parse_param("carbon_price")
+    Traceback (most recent call last):
+    ...
+    ValueError: expected NAME=START:STOP:STEP or NAME=V1,V2,...; got 'carbon_price'
+    """
+    name, sep, values = spec.partition("=")
+    if not sep or not name.strip() or not values.strip():
+        raise ValueError(f"expected NAME=START:STOP:STEP or NAME=V1,V2,...; got {spec!r}")
+    name = name.strip()
+    if not name.startswith(("parameters.", "catalog.", "scale.")):
+        raise ValueError(f"{name!r}: a swept parameter starts with parameters., catalog. or scale.")
+    try:
+        if ":" in values:
+            start, stop, step = (float(v) for v in values.split(":"))
+            if step <= 0 or stop < start:
+                raise ValueError
+            n = int(np.floor((stop - start) / step + 1e-9)) + 1
+            return name, [float(round(start + i * step, 12)) for i in range(n)]
+        return name, [float(v) for v in values.split(",")]
+    except ValueError:
+        raise ValueError(f"{name}: values must be START:STOP:STEP with STEP > 0, or numbers V1,V2,...") from None
+
+
+def grid(params: Sequence[tuple[str, list[float]]]) -> list[dict[str, float]]:
+    """Every combination of the parameters' values, the first parameter varying slowest."""
+    names = [n for n, _ in params]
+    return [dict(zip(names, combo)) for combo in itertools.product(*(v for _, v in params))]
+
+
+def apply_assignment(doc: dict[str, Any], assignment: dict[str, float]) -> dict[str, Any]:
+    """A copy of a resolved scenario document with the swept values set."""
+    out = copy.deepcopy(doc)
+    for name, value in assignment.items():
+        head, _, rest = name.partition(".")
+        if head == "parameters":
+            node = out.setdefault("parameters", {})
+            *parents, leaf = rest.split(".")
+            for p in parents:
+                node = node.setdefault(p, {})
+            node[leaf] = value
+        elif head == "catalog":
+            key, _, factor = rest.partition(".")
+            out.setdefault("catalog", []).append({"key": key, factor: {"__value__": value}})
+        elif head == "scale":
+            out.setdefault("changes", {}).setdefault("scale_streams", {})[rest] = value
+    return out
+
+
+def _set_factor_values(scenario_doc: dict[str, Any]) -> dict[str, Any]:
+    """Turn swept catalog values into whole factors, keeping unit and noting the source."""
+    from models import Catalog
+
+    entries = scenario_doc.get("catalog") or []
+    if not any(isinstance(v, dict) and "__value__" in v for e in entries for v in e.values()):
+        return scenario_doc
+    base = Catalog.builtin()
+    for entry in entries:
+        for field, v in list(entry.items()):
+            if isinstance(v, dict) and "__value__" in v:
+                if entry["key"] not in base or getattr(base[entry["key"]], field, None) is None:
+                    raise SymbioseError(f"catalog.{entry['key']}.{field}: no such factor in the catalog")
+                factor = getattr(base[entry["key"]], field).model_dump()
+                entry[field] = {**factor, "value": v["__value__"], "source": "value set by a sweep", "year": 2026}
+    return scenario_doc
+
+
+def run_point(path: str, assignment: dict[str, float], solver: str = "highs") -> dict[str, Any]:
+    """One run of a sweep; never raises: a failure is returned as a row with its message."""
+    row: dict[str, Any] = dict(assignment)
+    try:
+        doc, folder, file = _read_resolved(Path(path), ())
+        doc = _set_factor_values(apply_assignment(doc, assignment))
+        scenario = Scenario.from_dict(doc, folder=folder, file=file)
+        result = match(load_network(scenario), scenario, solver=solver)
+        row.update(
+            {
+                "status": result.status.value,
+                "objective": result.objective,
+                "savings": result.savings,
+                **{k: result.kpis.get(k, np.nan) for k in KPI_INFO},
+                "message": "",
+            }
+        )
+    except Exception as exc:  # a failing point is recorded, the sweep goes on
+        text = "; ".join(str(i) for i in getattr(exc, "issues", [])) or str(exc)
+        row.update(
+            {
+                "status": "failed",
+                "objective": np.nan,
+                "savings": np.nan,
+                **{k: np.nan for k in KPI_INFO},
+                "message": f"{type(exc).__name__}: {text}",
+            }
+        )
+    return row
+
+
+def sweep(
+    path: str | Path,
+    params: Sequence[tuple[str, list[float]]],
+    workers: int | None = None,
+    dask: str | None = None,
+    solver: str = "highs",
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Run every point of the grid; one row per run, in grid order.
+
+    Parameters
+    ----------
+    path : scenario folder or file
+    params : list of (name, values), e.g. from :func:`parse_param`
+    workers : int, optional
+        Local worker processes (default: the machine's cores).
+    dask : str, optional
+        ``"local"`` for a Dask LocalCluster, or a scheduler address ``tcp://host:port``.
+    progress : callable, optional
+        Called with 1 after each finished run.
+    """
+    points = grid(params)
+    path = str(Path(path).resolve())
+    if dask:
+        rows = _dask_map(path, points, dask, solver, progress)
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = [pool.submit(run_point, path, p, solver) for p in points]
+            for _ in _as_done(futures, progress):
+                pass
+            rows = [f.result() for f in futures]
+    columns = [n for n, _ in params] + ["status", "objective", *KPI_INFO, "message"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _as_done(futures: Iterable[Any], progress: Callable[[int], None] | None) -> Iterable[Any]:
+    from concurrent.futures import as_completed
+
+    for f in as_completed(list(futures)):
+        if progress is not None:
+            progress(1)
+        yield f
+
+
+def _dask_map(
+    path: str, points: list[dict[str, float]], address: str, solver: str, progress: Callable[[int], None] | None
+) -> list[dict[str, Any]]:
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        if address == "local"
+        else None
+    )
+    client = Client(cluster if cluster is not None else address)
+    try:
+        futures = client.map(run_point, [path] * len(points), points, [solver] * len(points), pure=False)
+        for _ in as_completed(futures):
+            if progress is not None:
+                progress(1)
+        return list(client.gather(futures))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
