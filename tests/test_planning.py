@@ -1,0 +1,301 @@
+"""Planners' tools: variants, objectives, Pareto fronts, sweeps, resilience, fair transfer prices."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from invariants import check_result
+
+from matcher import match
+from matcher.cli import main
+from matcher.pareto import pareto_front
+from matcher.prices import member_shares, transfer_prices
+from matcher.resilience import resilience
+from matcher.sweep import parse_param, sweep
+from models import DataError, Network, Scenario, load
+from models.examples import random_network, scenario_for
+from models.io import apply_changes
+
+ROOT = Path(__file__).parents[1] / "scenarios"
+
+
+# ---------------------------------------------------------------------- variants
+def _variant(tmp_path: Path, body: dict) -> Path:
+    folder = tmp_path / "variant"
+    folder.mkdir()
+    (folder / "scenario.yaml").write_text(yaml.safe_dump({"extends": str(ROOT / "hillerod"), **body}), encoding="utf-8")
+    return folder
+
+
+def test_variant_is_the_base_with_exactly_the_stated_changes(tmp_path: Path) -> None:
+    new_member = {"member_id": "M99", "name": "Ny varmepumpe", "lat": 55.93, "lon": 12.32}
+    new_stream = {
+        "stream_id": "S99",
+        "member_id": "M99",
+        "direction": "supply",
+        "resource": "heat_low",
+        "quantity": 5000,
+        "unit": "MWh",
+        "q_temperature_c": 60,
+    }
+    pipe = {
+        "from_member": "M99",
+        "to_member": "M02",
+        "distance_km": 1.0,
+        "capacity": 4000,
+        "fixed_cost": 1e5,
+        "mode": "pipe",
+    }
+    folder = _variant(
+        tmp_path,
+        {
+            "name": "variant",
+            "parameters": {"carbon_price": 400},
+            "catalog": [
+                {"key": "bottom_ash", "disposal_cost": {"value": 95, "unit": "EUR/t", "source": "test", "year": 2027}}
+            ],
+            "changes": {
+                "remove_members": ["M21"],
+                "remove_streams": ["S03"],
+                "add_members": [new_member],
+                "add_streams": [new_stream],
+                "scale_streams": {"S01": 1.5},
+                "add_links": [pipe],
+            },
+        },
+    )
+    base_sc, base = load(ROOT / "hillerod")
+    sc, net = load(folder)
+    # parameters: only the stated one differs
+    assert sc.parameters.model_dump() == {**base_sc.parameters.model_dump(), "carbon_price": 400.0}
+    assert sc.currency == base_sc.currency and sc.name == "variant"
+    # catalog: only bottom_ash's disposal cost differs
+    assert net.catalog["bottom_ash"].disposal_cost.value == 95
+    for key, res in base.catalog.resources.items():
+        if key != "bottom_ash":
+            assert net.catalog[key] == res
+    # network: the stated changes and nothing else
+    members = base.members.drop(index="M21")
+    assert set(net.members.index) == set(members.index) | {"M99"}
+    pd.testing.assert_frame_equal(net.members.loc[members.index], members, check_dtype=False)
+    expected = base.streams[(base.streams["member_id"] != "M21") & (base.streams.index != "S03")]
+    assert set(net.streams.index) == set(expected.index) | {"S99"}
+    assert net.streams.at["S01", "quantity_base"] == pytest.approx(1.5 * base.streams.at["S01", "quantity_base"])
+    same = expected.index.drop("S01")
+    pd.testing.assert_frame_equal(net.streams.loc[same, expected.columns], expected.loc[same], check_dtype=False)
+    assert len(net.links) == len(base.links) + 1
+    check_result(match(net, sc))
+
+
+def test_show_prints_the_resolved_scenario(tmp_path: Path) -> None:
+    folder = _variant(tmp_path, {"name": "v", "parameters": {"carbon_price": 50}})
+    r = CliRunner().invoke(main, ["show", str(folder)])
+    assert r.exit_code == 0, r.output
+    doc = yaml.safe_load(r.stdout)
+    assert doc["name"] == "v" and doc["parameters"]["carbon_price"] == 50 and doc["currency"] == "DKK"
+    assert doc["parameters"]["max_distance_km"] == 60  # from the base
+    assert (folder / doc["members"]).resolve() == (ROOT / "hillerod" / "members.csv").resolve()
+
+
+def test_changes_that_refer_to_nothing_are_named(tmp_path: Path) -> None:
+    folder = _variant(tmp_path, {"name": "v", "changes": {"remove_members": ["M77"], "scale_streams": {"S01": -2}}})
+    with pytest.raises(DataError) as exc:
+        load(folder)
+    cols = {i.column for i in exc.value.issues}
+    assert cols == {"changes.remove_members[0]", "changes.scale_streams.S01"}
+
+
+def test_circular_extends_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "scenario.yaml").write_text("extends: ../b\nname: a\n")
+    (tmp_path / "b" / "scenario.yaml").write_text("extends: ../a\nname: b\n")
+    with pytest.raises(DataError, match="circle"):
+        Scenario.from_yaml(tmp_path / "a")
+
+
+# ---------------------------------------------------------------------- objectives
+@settings(max_examples=15)
+@given(st.integers(0, 10_000))
+def test_each_objective_is_optimal_for_itself(seed: int) -> None:
+    scenario, net = random_network(seed)
+    results = {k: match(net, scenario_for(max_distance_km=60.0, objective=k)) for k in ("cost", "co2e", "waste")}
+    for r in results.values():
+        check_result(r)
+    co2 = {k: float(r.kpis["co2e_avoided_t"]) for k, r in results.items()}
+    waste = {k: float(r.kpis["waste_diverted_t"]) for k, r in results.items()}
+    assert results["cost"].objective <= min(r.objective for r in results.values()) + 1e-6 * max(
+        1, results["cost"].baseline_cost
+    )
+    assert co2["co2e"] >= max(co2.values()) - 1e-6
+    assert waste["waste"] >= max(waste.values()) - 1e-6
+
+
+@settings(max_examples=15)
+@given(st.integers(0, 10_000), st.floats(0, 300), st.floats(1, 500))
+def test_a_higher_carbon_price_never_raises_optimal_emissions(seed: int, p1: float, dp: float) -> None:
+    _, net = random_network(seed)
+    low = match(net, scenario_for(max_distance_km=60.0, carbon_price=p1))
+    high = match(net, scenario_for(max_distance_km=60.0, carbon_price=p1 + dp))
+    assert high.kpis["co2e_avoided_t"] >= low.kpis["co2e_avoided_t"] - 1e-6 * max(1.0, abs(low.kpis["co2e_avoided_t"]))
+
+
+@settings(max_examples=10)
+@given(st.integers(0, 10_000))
+def test_along_a_pareto_front_cost_never_falls_as_emissions_fall(seed: int) -> None:
+    scenario, net = random_network(seed, n_members=12, n_streams=40)
+    front = pareto_front(net, scenario, "cost", "co2e", points=6)
+    assert (front["status"] == "optimal").all()
+    assert np.all(np.diff(front["co2e"]) <= 1e-6 * max(1.0, front["co2e"].abs().max()))
+    assert np.all(np.diff(front["cost"]) >= -1e-6 * max(1.0, front["cost"].abs().max()))
+    # the cost end is the cost optimum
+    assert front["cost"].iloc[0] == pytest.approx(match(net, scenario).objective, rel=1e-7)
+
+
+def test_pareto_cli_json(runner: CliRunner) -> None:
+    r = runner.invoke(main, ["pareto", str(ROOT / "kalundborg"), "--points", "4", "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["points"] and all({"cost", "co2e", "status"} <= set(p) for p in doc["points"])
+
+
+# ---------------------------------------------------------------------- resilience
+@pytest.mark.parametrize("name", ["hillerod", "kalundborg"])
+def test_removing_a_member_never_increases_savings_and_warm_equals_cold(name: str) -> None:
+    scenario, net = load(ROOT / name)
+    base, members, exchanges = resilience(net, scenario, exchanges=True)
+    assert base == pytest.approx(match(net, scenario).savings, rel=1e-9)
+    assert (members["savings_lost"] >= -1e-6 * base).all()
+    assert members["savings_lost"].is_monotonic_decreasing
+    assert (exchanges["savings_lost"] >= -1e-6 * base).all()
+    # the warm re-solve gives what a cold solve of the network without the member gives
+    for member in members["member_id"].head(3):
+        without = apply_changes(net, Scenario(name="x", tables="-", changes={"remove_members": [member]}).changes)
+        cold = match(without, scenario).savings
+        warm = members.set_index("member_id").at[member, "savings_without"]
+        assert warm == pytest.approx(cold, rel=1e-7, abs=1e-6)
+
+
+def test_resilience_cli_json() -> None:
+    r = CliRunner().invoke(main, ["resilience", str(ROOT / "kalundborg"), "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["base_savings"] > 0 and len(doc["members"]) == 14
+    lost = [m["savings_lost"] for m in doc["members"]]
+    assert lost == sorted(lost, reverse=True)
+    assert {"member_id", "savings_without", "savings_lost"} <= set(doc["members"][0])
+
+
+# ---------------------------------------------------------------------- fair transfer prices
+def _coalition_value(net: Network, scenario: Scenario, members: set[str]) -> float:
+    frames = net.to_frames()
+    m = frames["members"][frames["members"]["member_id"].isin(members)]
+    s = frames["streams"][frames["streams"]["member_id"].isin(members)]
+    if s.empty:
+        return 0.0
+    return match(Network.from_frames(m, s, None, net.catalog), scenario).savings
+
+
+@settings(max_examples=12)
+@given(st.integers(0, 10_000))
+def test_transfer_prices_split_each_saving_and_no_pair_blocks(seed: int) -> None:
+    scenario, net = random_network(seed, n_members=5, n_streams=12)
+    result = match(net, scenario)
+    tp = transfer_prices(result)
+    assert np.allclose(tp["supplier_share"] + tp["receiver_share"], tp["saving"], rtol=1e-9, atol=1e-6)
+    shares = member_shares(result)["share_transfer_prices"]
+    assert shares.sum() == pytest.approx(result.savings, rel=1e-9, abs=1e-6)
+    assert (shares >= -1e-6).all()
+    for pair in combinations(net.members.index, 2):
+        alone = _coalition_value(net, scenario, set(pair))
+        assert shares[list(pair)].sum() >= alone - 1e-6 * max(1.0, abs(alone)), pair
+
+
+def test_prices_cli() -> None:
+    r = CliRunner().invoke(main, ["prices", str(ROOT / "hillerod"), "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    ex = pd.DataFrame(doc["exchanges"])
+    assert np.allclose(ex["supplier_share"] + ex["receiver_share"], ex["saving"])
+    assert np.allclose(ex["supplier_share_5050"], ex["saving"] / 2)
+
+
+# ---------------------------------------------------------------------- sweeps
+def test_sweep_records_a_broken_point_and_completes_the_others(tmp_path: Path) -> None:
+    params = [parse_param("parameters.carbon_price=0:1000:500"), parse_param("parameters.circuity=0.5,1.3")]
+    table = sweep(ROOT / "hillerod", params, workers=2)
+    assert list(table["parameters.carbon_price"]) == [0, 0, 500, 500, 1000, 1000]  # input order
+    broken = table["parameters.circuity"] == 0.5
+    assert (table.loc[broken, "status"] == "failed").all()
+    assert table.loc[broken, "message"].str.contains("circuity").all()
+    assert (table.loc[~broken, "status"] == "optimal").all()
+    direct = match(*reversed(load(ROOT / "hillerod"))).savings
+    assert table.loc[1, "savings"] == pytest.approx(direct, rel=1e-9)
+    assert table.loc[~broken, "savings"].is_monotonic_increasing
+
+
+def test_sweep_cli_csv_contract(tmp_path: Path) -> None:
+    out = tmp_path / "sweep.csv"
+    r = CliRunner().invoke(
+        main,
+        [
+            "sweep",
+            str(ROOT / "kalundborg"),
+            "--param",
+            "parameters.carbon_price=0,500",
+            "--param",
+            "catalog.fgd_gypsum.disposal_cost=10,60",
+            "--out",
+            str(out),
+            "--plot",
+            str(tmp_path / "sweep.html"),
+            "--quiet",
+            "--workers",
+            "2",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(out)
+    assert list(table.columns[:5]) == [
+        "parameters.carbon_price",
+        "catalog.fgd_gypsum.disposal_cost",
+        "status",
+        "objective",
+        "savings",
+    ]
+    assert {"waste_diverted_t", "co2e_avoided_t", "transport_tkm", "exchanges", "members_involved"} <= set(table)
+    assert len(table) == 4 and (table["status"] == "optimal").all()
+    # a dearer disposal of gypsum makes its exchange save more
+    g = table.groupby("catalog.fgd_gypsum.disposal_cost")["savings"].mean()
+    assert g[60] > g[10]
+    assert (tmp_path / "sweep.html").stat().st_size > 100_000
+
+
+def test_bad_sweep_parameter_is_a_usage_error() -> None:
+    r = CliRunner().invoke(main, ["sweep", str(ROOT / "hillerod"), "--param", "carbon_price=1"])
+    assert r.exit_code == 2 and "parameters." in r.output
+
+
+def test_dask_local_cluster_gives_the_same_results_as_local_processes() -> None:
+    params = [parse_param("parameters.carbon_price=0,250,500")]
+    local = sweep(ROOT / "kalundborg", params, workers=2)
+    on_dask = sweep(ROOT / "kalundborg", params, dask="local")
+    pd.testing.assert_frame_equal(local, on_dask)
+
+
+def test_variant_folder_copies_still_resolve(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "hillerod", tmp_path / "base")
+    (tmp_path / "v").mkdir()
+    (tmp_path / "v" / "scenario.yaml").write_text("extends: ../base\nname: v\nchanges:\n  remove_members: [M02]\n")
+    _, net = load(tmp_path / "v")
+    assert "M02" not in net.members.index
