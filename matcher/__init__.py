@@ -7,15 +7,20 @@ The data flows one way: a validated :class:`models.Network` and a
 
 from .api import build, match, run
 from .candidates import Candidates, build_candidates
+from .comparison import Comparison, compare
 from .formulation import LinearProgram, build_lp, write_mps
 from .graph import components, to_networkx
 from .inputs import MatchInputs, prepare
+from .pareto import pareto_front
+from .prices import member_shares, transfer_prices
+from .resilience import resilience
 from .result import KPI_INFO, MatchResult
 from .solvers import Solution, Solver, Status, available_solvers, get_solver
 
 __all__ = [
     "KPI_INFO",
     "Candidates",
+    "Comparison",
     "LinearProgram",
     "MatchInputs",
     "MatchResult",
@@ -26,11 +31,16 @@ __all__ = [
     "build",
     "build_candidates",
     "build_lp",
+    "compare",
     "components",
     "get_solver",
+    "member_shares",
+    "pareto_front",
     "match",
     "prepare",
+    "resilience",
     "run",
     "to_networkx",
+    "transfer_prices",
     "write_mps",
 ]

@@ -187,7 +187,7 @@ def compare_cmd(
     time_limit: float | None,
 ) -> None:
     """Match two or more scenarios and compare them with the first."""
-    from .compare import compare
+    from .comparison import compare
 
     if len(paths) < 2:
         raise click.UsageError("compare needs at least two scenarios")

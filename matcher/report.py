@@ -27,7 +27,7 @@ import pandas as pd
 from .result import KPI_INFO, MatchResult, format_number
 
 if TYPE_CHECKING:
-    from .compare import Comparison
+    from .comparison import Comparison
 
 __all__ = [
     "ReportData",
@@ -386,7 +386,7 @@ def render_comparison(comparison: Comparison, anonymise: bool = False) -> str:
             ex[n] = _round_sig(ex[n])
         members = comparison.members.rename(index=ids).apply(_round_sig)
         kpis = comparison.kpis.apply(_round_sig)
-        from .compare import Comparison
+        from .comparison import Comparison
 
         view = Comparison(comparison.results, comparison.names, kpis, ex, members)
     kpi_rows = []

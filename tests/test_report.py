@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 import matcher
+from matcher import compare
 from matcher.cli import main
-from matcher.compare import compare
 from models import load
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
