@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from models.files import atomic_write
+
 from .result import MatchResult
 
 __all__ = ["Comparison", "compare"]
@@ -78,16 +80,17 @@ class Comparison:
 
     def to_file(self, path: str | Path) -> Path:
         """Write ``.xlsx`` (sheets kpis, exchanges, members) or ``.csv`` (the KPI table)."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-        if path.suffix.lower() == ".xlsx":
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-                self.kpis.to_excel(xl, sheet_name="kpis")
-                self.exchanges.to_excel(xl, sheet_name="exchanges", index=False)
-                self.members.to_excel(xl, sheet_name="members")
-        else:
-            self.kpis.to_csv(tmp)
-        return tmp.replace(path)
+
+        def write(tmp: Path) -> None:
+            if tmp.suffix.lower() == ".xlsx":
+                with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+                    self.kpis.to_excel(xl, sheet_name="kpis")
+                    self.exchanges.to_excel(xl, sheet_name="exchanges", index=False)
+                    self.members.to_excel(xl, sheet_name="members")
+            else:
+                self.kpis.to_csv(tmp)
+
+        return atomic_write(path, write)
 
     def to_html(self, path: str | Path, anonymise: bool = False) -> Path:
         """A self-contained comparison page (see :mod:`matcher.report`)."""

@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from models.files import atomic_write
+
 from .candidates import Candidates
 from .compatibility import blend_mask, limit_columns
 
@@ -316,15 +318,13 @@ def write_mps(lp: LinearProgram, path: str | Path) -> Path:
     """Write the model as (free) MPS through HiGHS, so any solver can read it."""
     import highspy
 
-    from .solvers.highs import to_highs_lp
+    from .solvers.highs import new_highs, to_highs_lp
 
-    path = Path(path)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.passModel(to_highs_lp(lp, names=True))
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix or '.mps'}")
-    status = h.writeModel(str(tmp))
-    if status != highspy.HighsStatus.kOk:
-        raise OSError(f"HiGHS could not write {path}")
-    tmp.replace(path)
-    return path
+
+    def write(tmp: Path) -> None:
+        if h.writeModel(str(tmp)) != highspy.HighsStatus.kOk:
+            raise OSError(f"HiGHS could not write {path}")
+
+    return atomic_write(Path(path).with_suffix(Path(path).suffix or ".mps"), write)

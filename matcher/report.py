@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from models.files import atomic_write_text
+
 from .result import KPI_INFO, MatchResult, format_number
 
 if TYPE_CHECKING:
@@ -299,11 +301,7 @@ def render_report(result: MatchResult, anonymise: bool = False) -> str:
 
 def write_report(result: MatchResult, path: str | Path, anonymise: bool = False) -> Path:
     """Write the report to ``path`` (completely or not at all)."""
-    path = Path(path)
-    html = render_report(result, anonymise)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    return tmp.replace(path)
+    return atomic_write_text(path, render_report(result, anonymise))
 
 
 def write_images(
@@ -430,8 +428,4 @@ def render_comparison(comparison: Comparison, anonymise: bool = False) -> str:
 
 def write_comparison(comparison: Comparison, path: str | Path, anonymise: bool = False) -> Path:
     """Write the comparison page to ``path`` (completely or not at all)."""
-    path = Path(path)
-    html = render_comparison(comparison, anonymise)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    return tmp.replace(path)
+    return atomic_write_text(path, render_comparison(comparison, anonymise))

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from models import Network, Scenario
+from models.files import atomic_write, atomic_write_text
 
 from .candidates import Candidates, has_blend_limit
 from .formulation import LinearProgram
@@ -178,7 +179,7 @@ class MatchResult:
         """The result as JSON; written atomically to ``path`` if given."""
         text = json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
         if path is not None:
-            _atomic(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
+            atomic_write_text(path, text)
         return text
 
     def to_csv(self, folder: str | Path) -> list[Path]:
@@ -188,7 +189,7 @@ class MatchResult:
         out = []
         for name, frame in (("exchanges", self.exchanges), ("members", self.members), ("streams", self.streams)):
             index = name != "exchanges"
-            out.append(_atomic(folder / f"{name}.csv", lambda p, f=frame, i=index: f.to_csv(p, index=i)))
+            out.append(atomic_write_text(folder / f"{name}.csv", frame.to_csv(index=index)))
         kpis = {
             "scenario": self.scenario.name,
             "status": self.status.value,
@@ -199,7 +200,9 @@ class MatchResult:
             "kpis": {k: _num(v) for k, v in self.kpis.items()},
             "kpi_info": {k: {"unit": u, "sdg_target": g, "description": t} for k, (u, g, t) in KPI_INFO.items()},
         }
-        out.append(_atomic(folder / "kpis.json", lambda p: p.write_text(json.dumps(kpis, indent=1), encoding="utf-8")))
+        out.append(
+            atomic_write(folder / "kpis.json", lambda p: p.write_text(json.dumps(kpis, indent=1), encoding="utf-8"))
+        )
         return out
 
     def to_html(self, path: str | Path, anonymise: bool = False) -> Path:
@@ -218,7 +221,7 @@ class MatchResult:
                 self.members.to_excel(xl, sheet_name="members")
                 self.streams.to_excel(xl, sheet_name="streams")
 
-        return _atomic(Path(path), write)
+        return atomic_write(Path(path), write)
 
 
 def _num(v: Any) -> Any:
@@ -227,13 +230,6 @@ def _num(v: Any) -> Any:
     if isinstance(v, (float, np.floating)):
         return None if math.isnan(v) else float(v)
     return v
-
-
-def _atomic(path: Path, write: Any) -> Path:
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    write(tmp)
-    tmp.replace(path)
-    return path
 
 
 # ---------------------------------------------------------------------- reading back

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .catalog import Catalog, ewc_table, normalise_ewc
 from .errors import DataError, Issue
+from .files import atomic_write_text
 from .records import TABLES, Link, Member, Stream
 from .tables import RawTable, tables_from_mapping
 from .units import UnitProblem, factor_to_base
@@ -179,7 +180,7 @@ class Network:
             text = _to_text(frame).to_csv(sep=sep, index=False)
             if decimal != ".":
                 text = _to_text(frame, decimal).to_csv(sep=sep, index=False)
-            written.append(_atomic_write(folder / f"{name}.csv", text))
+            written.append(atomic_write_text(folder / f"{name}.csv", text))
         return written
 
     def to_json(self, path: str | Path | None = None) -> str:
@@ -190,7 +191,7 @@ class Network:
         }
         text = json.dumps(doc, ensure_ascii=False, indent=1)
         if path is not None:
-            _atomic_write(Path(path), text)
+            atomic_write_text(Path(path), text)
         return text
 
     def __repr__(self) -> str:
@@ -375,10 +376,3 @@ def _to_text(frame: pd.DataFrame, decimal: str = ".") -> pd.DataFrame:
         elif pd.api.types.is_float_dtype(s):
             out[col] = s.map(lambda v: repr(float(v)).replace(".", decimal), na_action="ignore")
     return out.where(frame.notna(), None)
-
-
-def _atomic_write(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path

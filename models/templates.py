@@ -9,13 +9,13 @@ the validator checks.
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 
 import pandas as pd
 from pydantic import BaseModel
 
 from .catalog import Catalog
+from .files import atomic_write, atomic_write_text
 from .records import TABLES
 
 __all__ = ["TEMPLATE_FILES", "template_frames", "write_templates"]
@@ -68,18 +68,17 @@ def write_templates(folder: str | Path, overwrite: bool = False) -> list[Path]:
     frames = template_frames()
     written = []
     for name, frame in frames.items():
-        buf = io.StringIO()
-        frame.to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL)
-        tmp = folder / f".{name}.csv.tmp"
-        tmp.write_text(buf.getvalue(), encoding="utf-8-sig")
-        written.append(tmp.replace(folder / f"{name}.csv"))
-    tmp = folder / ".template.xlsx.tmp"
-    with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-        for name, frame in frames.items():
-            frame.to_excel(xl, sheet_name=name, index=False)
-        table = Catalog.builtin().table("EUR").reset_index()[["key", "category", "unit", "transport"]]
-        names = pd.Series({k: r.name for k, r in Catalog.builtin().resources.items()})
-        table.insert(1, "name", table["key"].map(names))
-        table.to_excel(xl, sheet_name="resources (read only)", index=False)
-    written.append(tmp.replace(folder / "template.xlsx"))
+        text = frame.to_csv(index=False, quoting=csv.QUOTE_MINIMAL)
+        written.append(atomic_write_text(folder / f"{name}.csv", text, encoding="utf-8-sig"))
+
+    def workbook(path: Path) -> None:
+        with pd.ExcelWriter(path, engine="openpyxl") as xl:
+            for name, frame in frames.items():
+                frame.to_excel(xl, sheet_name=name, index=False)
+            table = Catalog.builtin().table("EUR").reset_index()[["key", "category", "unit", "transport"]]
+            names = pd.Series({k: r.name for k, r in Catalog.builtin().resources.items()})
+            table.insert(1, "name", table["key"].map(names))
+            table.to_excel(xl, sheet_name="resources (read only)", index=False)
+
+    written.append(atomic_write(folder / "template.xlsx", workbook))
     return written
