@@ -350,3 +350,13 @@ def test_catalog_used_is_the_scenario_catalog() -> None:
     scenario, net = load("scenarios/kalundborg")
     assert any(s.key == "biogas_feedstock" for s in net.catalog["biogenic_sludge"].substitutes)
     assert not any(s.key == "biogas_feedstock" for s in Catalog.builtin()["biogenic_sludge"].substitutes)
+
+
+def test_a_time_limit_gives_an_honest_status() -> None:
+    scenario, net = random_network(7, n_members=30, n_streams=300)
+    r = match(net, scenario, time_limit=1e-6)
+    assert r.status in (Status.OPTIMAL, Status.TIME_LIMIT_FEASIBLE, Status.TIME_LIMIT_NO_SOLUTION)
+    if r.status.has_solution:
+        check_result(r)
+    else:
+        assert r.exchanges.empty and np.isnan(r.objective)
