@@ -15,8 +15,10 @@ from models import Network, Scenario, load
 from .candidates import Candidates, build_candidates
 from .formulation import LinearProgram, build_lp, write_mps
 from .inputs import prepare
+from .pricing import pricing_applies, solve_by_pricing
 from .result import MatchResult, read_result
 from .solvers import Feature, Solver, get_solver, with_fixed_integers
+from .solvers.highs import HighsSolver
 
 __all__ = ["build", "match", "run"]
 
@@ -37,6 +39,7 @@ def match(
     solver: str | Solver = "highs",
     time_limit: float | None = None,
     write_mps_to: str | Path | None = None,
+    method: str = "auto",
 ) -> MatchResult:
     """Find the exchanges that minimise total cost.
 
@@ -50,6 +53,12 @@ def match(
         Seconds; the result's status says whether the optimum was proven.
     write_mps_to : path, optional
         Also write the whole model as MPS.
+    method : {"auto", "pricing", "whole"}
+        ``pricing`` solves with HiGHS from a sparse set of pairs, adding the pairs
+        with a negative reduced cost until none is left (:mod:`matcher.pricing`);
+        ``whole`` passes every candidate pair to the solver; ``auto`` prices when
+        the model allows it (only balance rows), HiGHS is the solver and the
+        pairs are many (more than four per stream).
 
     Returns
     -------
@@ -60,16 +69,35 @@ def match(
     ------
     KeyError
         If the solver name is unknown.
+    ValueError
+        If ``method`` is unknown, or ``pricing`` is asked where it does not apply.
     """
+    if method not in ("auto", "pricing", "whole"):
+        raise ValueError(f"unknown method {method!r}; choose auto, pricing or whole")
     backend = get_solver(solver) if isinstance(solver, str) else solver
-    cand, lp, timings = build(network, scenario)
-    if write_mps_to is not None:
-        write_mps(lp, write_mps_to)
+    t0 = time.perf_counter()
+    cand = build_candidates(prepare(network, scenario))
+    timings = {"candidates": time.perf_counter() - t0}
+    n_streams = len(cand.inputs.supplies) + len(cand.inputs.demands)
+    priceable = isinstance(backend, HighsSolver) and pricing_applies(cand)
+    if method == "pricing" and not priceable:
+        raise ValueError("pricing needs HiGHS and a model with only balance rows")
+    use_pricing = priceable and (method == "pricing" or (method == "auto" and len(cand.edges) > 4 * n_streams))
+    if write_mps_to is not None or not use_pricing:
+        t = time.perf_counter()
+        lp = build_lp(cand)
+        timings["build"] = time.perf_counter() - t
+        if write_mps_to is not None:
+            write_mps(lp, write_mps_to)
     t = time.perf_counter()
-    sol = backend.solve(lp, time_limit=time_limit)
-    if lp.is_mip and sol.status.has_solution and sol.x is not None and Feature.DUALS in backend.features:
-        # marginal values of a MILP: the duals of its LP with the binaries fixed at the optimum
-        sol.row_duals = backend.solve(with_fixed_integers(lp, sol.x)).row_duals
+    if use_pricing:
+        cand, lp, sol, stats = solve_by_pricing(cand, time_limit=time_limit)
+        timings.update({f"pricing_{k}": v for k, v in stats.items() if k != "pricing_seconds"})
+    else:
+        sol = backend.solve(lp, time_limit=time_limit)
+        if lp.is_mip and sol.status.has_solution and sol.x is not None and Feature.DUALS in backend.features:
+            # marginal values of a MILP: the duals of its LP with the binaries fixed at the optimum
+            sol.row_duals = backend.solve(with_fixed_integers(lp, sol.x)).row_duals
     timings["solve"] = time.perf_counter() - t
     t = time.perf_counter()
     result = read_result(cand, lp, sol, timings)

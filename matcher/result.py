@@ -88,6 +88,8 @@ class MatchResult:
     solver: str = ""
     solver_version: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    objective_value: float = float("nan")
+    """The optimised objective (equal to ``objective`` for the cost objective)."""
 
     @property
     def savings(self) -> float:
@@ -271,7 +273,15 @@ def read_result(
     objective = float(lp.components["cost"] @ sol.x) if lp.components else float(sol.objective)
     members = _members(inp, exchanges)
     kpis = _kpis(cand, x, y, z, exchanges, baseline - objective)
-    return MatchResult(objective=objective, exchanges=exchanges, members=members, streams=streams, kpis=kpis, **base)
+    return MatchResult(
+        objective=objective,
+        exchanges=exchanges,
+        members=members,
+        streams=streams,
+        kpis=kpis,
+        objective_value=float(sol.objective),
+        **base,
+    )
 
 
 def _exchanges(cand: Candidates, x: np.ndarray, lp: LinearProgram, opened: np.ndarray) -> pd.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from invariants import check_result
 
@@ -360,3 +360,31 @@ def test_a_time_limit_gives_an_honest_status() -> None:
         check_result(r)
     else:
         assert r.exchanges.empty and np.isnan(r.objective)
+
+
+@settings(max_examples=25)
+@given(st.integers(0, 10_000), st.sampled_from(["cost", "co2e", "waste"]))
+def test_pricing_reaches_the_optimum_of_the_whole_model(seed: int, objective: str) -> None:
+    scenario, net = random_network(seed, n_members=25, n_streams=160, spread_deg=0.2)
+    scenario = scenario_for(max_distance_km=60.0, objective=objective)
+    net = Network.from_frames(
+        net.to_frames()["members"],
+        net.to_frames()["streams"].drop(columns=[c for c in ("q_cod_ppm_max",) if c in net.to_frames()["streams"]]),
+        None,
+        net.catalog,
+    )
+    whole = match(net, scenario, method="whole")
+    priced = match(net, scenario, method="pricing")
+    check_result(priced)
+    assert priced.objective_value == pytest.approx(whole.objective_value, rel=1e-9, abs=1e-6)
+    assert priced.timings["pricing_columns"] <= priced.timings["pricing_pairs"]
+
+
+def test_pricing_is_refused_where_it_would_not_be_exact() -> None:
+    scenario, net = _two(
+        {"resource": "treated_wastewater", "quantity": 1000, "unit": "m3", "q_cod_ppm": 30},
+        {"resource": "process_water", "quantity": 900, "unit": "m3", "q_cod_ppm_max": 10},
+    )
+    with pytest.raises(ValueError, match="balance rows"):
+        match(net, scenario, method="pricing")
+    assert match(net, scenario).status is Status.OPTIMAL  # auto falls back to the whole model
