@@ -5,7 +5,7 @@ The data flows one way: a validated :class:`models.Network` and a
 -> :mod:`~matcher.formulation` -> :mod:`~matcher.solvers` -> :mod:`~matcher.result`.
 """
 
-from .api import build, match, run
+from .api import WarmMatch, build, match, run
 from .candidates import Candidates, build_candidates
 from .comparison import Comparison, compare
 from .formulation import LinearProgram, build_lp, write_mps
@@ -22,6 +22,7 @@ __all__ = [
     "Candidates",
     "Comparison",
     "LinearProgram",
+    "WarmMatch",
     "MatchInputs",
     "MatchResult",
     "Solution",

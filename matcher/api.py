@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from models import Network, Scenario, load
@@ -15,12 +16,12 @@ from models import Network, Scenario, load
 from .candidates import Candidates, build_candidates
 from .formulation import LinearProgram, build_lp, write_mps
 from .inputs import prepare
-from .pricing import pricing_applies, solve_by_pricing
+from .pricing import PricedModel, pricing_applies, solve_by_pricing
 from .result import MatchResult, read_result
 from .solvers import Feature, Solver, get_solver, with_fixed_integers
 from .solvers.highs import HighsSolver
 
-__all__ = ["build", "match", "run"]
+__all__ = ["WarmMatch", "build", "match", "run"]
 
 
 def build(network: Network, scenario: Scenario) -> tuple[Candidates, LinearProgram, dict[str, float]]:
@@ -40,6 +41,7 @@ def match(
     time_limit: float | None = None,
     write_mps_to: str | Path | None = None,
     method: str = "auto",
+    progress: Callable[[str], None] | None = None,
 ) -> MatchResult:
     """Find the exchanges that minimise total cost.
 
@@ -59,6 +61,8 @@ def match(
         ``whole`` passes every candidate pair to the solver; ``auto`` prices when
         the model allows it (only balance rows), HiGHS is the solver and the
         pairs are many (more than four per stream).
+    progress : callable, optional
+        Called with a short description as each step starts (for a progress display).
 
     Returns
     -------
@@ -75,6 +79,8 @@ def match(
     if method not in ("auto", "pricing", "whole"):
         raise ValueError(f"unknown method {method!r}; choose auto, pricing or whole")
     backend = get_solver(solver) if isinstance(solver, str) else solver
+    say = progress or (lambda _: None)
+    say("finding candidate pairs")
     t0 = time.perf_counter()
     cand = build_candidates(prepare(network, scenario))
     timings = {"candidates": time.perf_counter() - t0}
@@ -84,25 +90,65 @@ def match(
         raise ValueError("pricing needs HiGHS and a model with only balance rows")
     use_pricing = priceable and (method == "pricing" or (method == "auto" and len(cand.edges) > 4 * n_streams))
     if write_mps_to is not None or not use_pricing:
+        say(f"building the model ({len(cand.edges):,} pairs)")
         t = time.perf_counter()
         lp = build_lp(cand)
         timings["build"] = time.perf_counter() - t
         if write_mps_to is not None:
             write_mps(lp, write_mps_to)
     t = time.perf_counter()
+    say(f"solving ({len(cand.edges):,} candidate pairs" + (", by pricing)" if use_pricing else ")"))
     if use_pricing:
         cand, lp, sol, stats = solve_by_pricing(cand, time_limit=time_limit)
-        timings.update({f"pricing_{k}": v for k, v in stats.items() if k != "pricing_seconds"})
+        timings["build"] = stats.pop("build")
+        timings.update({f"pricing_{k}": v for k, v in stats.items()})
     else:
         sol = backend.solve(lp, time_limit=time_limit)
         if lp.is_mip and sol.status.has_solution and sol.x is not None and Feature.DUALS in backend.features:
             # marginal values of a MILP: the duals of its LP with the binaries fixed at the optimum
             sol.row_duals = backend.solve(with_fixed_integers(lp, sol.x)).row_duals
     timings["solve"] = time.perf_counter() - t
+    say("reading the results")
     t = time.perf_counter()
     result = read_result(cand, lp, sol, timings)
     result.timings["results"] = time.perf_counter() - t
     return result
+
+
+class WarmMatch:
+    """A match kept in memory, so that a changed stream is re-solved from the previous basis.
+
+    >>> import models, scenarios
+    >>> scenario, network = models.load(scenarios.path("hillerod"))
+    >>> warm = WarmMatch(network, scenario)
+    >>> before = warm.result().savings
+    >>> warm.change_stream("S11", 0.0).savings < before     # the sawmill's wood waste is gone
+    True
+    """
+
+    def __init__(self, network: Network, scenario: Scenario, time_limit: float | None = None) -> None:
+        cand = build_candidates(prepare(network, scenario))
+        self.model = PricedModel(cand, k=3 if pricing_applies(cand) else None, time_limit=time_limit)
+        self.model.solve()
+
+    def result(self) -> MatchResult:
+        """The current solution as a result."""
+        t = time.perf_counter()
+        cand, lp, sol = self.model.parts()
+        return read_result(cand, lp, sol, {"results": time.perf_counter() - t})
+
+    def change_stream(self, stream_id: str, quantity: float) -> MatchResult:
+        """Set a stream's quantity (in the unit it was submitted in; 0 removes it) and re-solve warm."""
+        streams = self.model._first_streams
+        if stream_id not in streams.index:
+            raise KeyError(f"no stream {stream_id!r}")
+        factor = streams.at[stream_id, "quantity_base"] / streams.at[stream_id, "quantity"]
+        self.model.set_quantity(stream_id, float(quantity) * factor)
+        t = time.perf_counter()
+        self.model.solve()
+        result = self.result()
+        result.timings["solve"] = time.perf_counter() - t
+        return result
 
 
 def run(path: str | Path, solver: str | Solver = "highs", time_limit: float | None = None) -> MatchResult:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -110,6 +111,7 @@ def _match_options(func: F) -> F:
         click.option(
             "--write-mps", type=click.Path(dir_okay=False, path_type=Path), help="Also write the whole model as MPS."
         ),
+        click.option("--quiet", is_flag=True, help="No progress display (there is none off a terminal either)."),
     ]
     for opt in reversed(options):
         func = opt(func)
@@ -449,6 +451,19 @@ def _sweep_figure(table: pd.DataFrame, param: str) -> Any:
     return fig
 
 
+def _progress(quiet: bool) -> Callable[[str], None]:
+    """A one-line progress display on stderr, with elapsed seconds; silent off a terminal or when quiet."""
+    if quiet or not sys.stderr.isatty():
+        return lambda _: None
+    start = time.perf_counter()
+
+    def show(step: str) -> None:
+        line = f"{time.perf_counter() - start:6.1f} s  {step}" if step else ""
+        click.echo(f"\r\033[K{line}", err=True, nl=not step)
+
+    return show
+
+
 def _run(
     path: Path,
     out: Path | None,
@@ -457,9 +472,13 @@ def _run(
     solver: str,
     time_limit: float | None,
     write_mps: Path | None,
+    quiet: bool,
 ) -> None:
+    progress = _progress(quiet)
+    progress("reading the tables")
     scenario, network = load(path)
-    result = match(network, scenario, solver=solver, time_limit=time_limit, write_mps_to=write_mps)
+    result = match(network, scenario, solver=solver, time_limit=time_limit, write_mps_to=write_mps, progress=progress)
+    progress("")
     if out is not None and result.status.has_solution:
         result.to_csv(out)
     if xlsx is not None and result.status.has_solution:

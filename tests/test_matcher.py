@@ -388,3 +388,19 @@ def test_pricing_is_refused_where_it_would_not_be_exact() -> None:
     with pytest.raises(ValueError, match="balance rows"):
         match(net, scenario, method="pricing")
     assert match(net, scenario).status is Status.OPTIMAL  # auto falls back to the whole model
+
+
+@settings(max_examples=15)
+@given(st.integers(0, 10_000), st.floats(0.0, 3.0))
+def test_a_warm_re_solve_equals_a_cold_solve(seed: int, factor: float) -> None:
+    scenario, net = random_network(seed, n_members=15, n_streams=60)
+    warm = matcher.WarmMatch(net, scenario)
+    sid = net.streams.index[seed % len(net.streams)]
+    quantity = float(net.streams.at[sid, "quantity"]) * factor
+    changed = warm.change_stream(sid, quantity)
+    frames = net.to_frames()
+    streams = frames["streams"]
+    streams.loc[streams["stream_id"] == sid, "quantity"] = max(quantity, 1e-9)
+    cold = match(Network.from_frames(frames["members"], streams, None, net.catalog), scenario)
+    assert changed.objective_value == pytest.approx(cold.objective_value, rel=1e-7, abs=1e-5)
+    check_result(changed) if factor > 0 else None
