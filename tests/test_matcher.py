@@ -404,3 +404,15 @@ def test_a_warm_re_solve_equals_a_cold_solve(seed: int, factor: float) -> None:
     cold = match(Network.from_frames(frames["members"], streams, None, net.catalog), scenario)
     assert changed.objective_value == pytest.approx(cold.objective_value, rel=1e-7, abs=1e-5)
     check_result(changed) if factor > 0 else None
+
+
+def test_progress_reports_each_step() -> None:
+    scenario, net = heat_pair()
+    steps: list[str] = []
+    match(net, scenario, progress=steps.append)
+    assert [s.split(" (")[0] for s in steps] == [
+        "finding candidate pairs",
+        "building the model",
+        "solving",
+        "reading the results",
+    ]
