@@ -180,6 +180,8 @@ COLUMNS = [
     "solve",
     "results",
     "symbiose",
+    "warm_resolve",
+    "warm_vs_cold_solve",
     "highs",
     "pulp_highs",
     "pulp_cbc",
