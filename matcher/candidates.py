@@ -102,18 +102,23 @@ def _distance_pairs(inputs: MatchInputs, groups: pd.DataFrame) -> pd.DataFrame:
     max_chord = 2.0 * np.sin(min(max_gc / (2.0 * EARTH_RADIUS_KM), np.pi / 2))
     s_pos = pd.Series(np.arange(len(sup))).groupby(sup["resource"].to_numpy()).apply(np.asarray)
     d_pos = pd.Series(np.arange(len(dem))).groupby(dem["resource"].to_numpy()).apply(np.asarray)
-    parts = []
+    s_parts, d_parts, r_parts, c_parts = [], [], [], []
     for sr, dr, ratio in groups.itertuples(index=False):  # one iteration per resource group
         si, di = s_pos[sr], d_pos[dr]
         found = cKDTree(xs[si]).sparse_distance_matrix(cKDTree(xd[di]), max_chord, output_type="ndarray")
-        parts.append(pd.DataFrame({"s": si[found["i"]], "d": di[found["j"]], "ratio": ratio}))
-    cols = {"s": np.int64, "d": np.int64, "ratio": float}
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
-    pairs = pd.concat(parts, ignore_index=True).astype(cols)
-    pairs["distance_km"] = _great_circle_km(xs[pairs["s"]], xd[pairs["d"]]) * p.circuity
-    limit = np.minimum(sup["max_distance_km"].to_numpy()[pairs["s"]], dem["max_distance_km"].to_numpy()[pairs["d"]])
-    return pairs[pairs["distance_km"].to_numpy() <= limit].reset_index(drop=True)
+        s_parts.append(si[found["i"]])
+        d_parts.append(di[found["j"]])
+        r_parts.append(np.full(found.size, ratio))
+        c_parts.append(found["v"])
+    if not s_parts:
+        return pd.DataFrame(
+            {"s": np.zeros(0, np.int64), "d": np.zeros(0, np.int64), "ratio": np.zeros(0), "distance_km": np.zeros(0)}
+        )
+    s, d = np.concatenate(s_parts).astype(np.int64), np.concatenate(d_parts).astype(np.int64)
+    # the tree gives chord lengths on the unit sphere: great-circle km without recomputing
+    km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(np.concatenate(c_parts) / 2.0, 0.0, 1.0)) * p.circuity
+    keep = km <= np.minimum(sup["max_distance_km"].to_numpy()[s], dem["max_distance_km"].to_numpy()[d])
+    return pd.DataFrame({"s": s[keep], "d": d[keep], "ratio": np.concatenate(r_parts)[keep], "distance_km": km[keep]})
 
 
 def _link_pairs(inputs: MatchInputs, groups: pd.DataFrame) -> pd.DataFrame:
@@ -155,9 +160,15 @@ def build_candidates(inputs: MatchInputs, also: Iterable[str] = ()) -> Candidate
     if p.candidates == "links":
         edges = linked.assign(distance_km=np.nan)
     else:
-        near = _distance_pairs(inputs, groups).assign(link=-1)
-        edges = pd.concat([linked.assign(distance_km=np.nan), near], ignore_index=True)
-        edges = edges.drop_duplicates(["s", "d"], keep="first").reset_index(drop=True)
+        near = _distance_pairs(inputs, groups)
+        near["link"] = -1
+        if len(linked):  # a link's values win over the distance rules for its pairs
+            key = near["s"].to_numpy() * nd + near["d"].to_numpy()
+            linked = linked.drop_duplicates(["s", "d"])
+            taken = np.isin(key, linked["s"].to_numpy() * nd + linked["d"].to_numpy())
+            edges = pd.concat([linked.assign(distance_km=np.nan), near[~taken]], ignore_index=True)
+        else:
+            edges = near
     edges = edges.astype({"s": np.int64, "d": np.int64, "link": np.int64, "ratio": float, "distance_km": float})
     kept_s = {"resource": res_s, "reach": _count(edges["s"].to_numpy(), ns)}
     kept_d = {"resource": res_d, "reach": _count(edges["d"].to_numpy(), nd)}
@@ -224,26 +235,38 @@ def _costs(inputs: MatchInputs, edges: pd.DataFrame) -> pd.DataFrame:
     if missing.any():
         gc = _great_circle_km(_xyz(sup.iloc[s[missing]]), _xyz(dem.iloc[d[missing]])) * p.circuity
         edges.loc[missing, "distance_km"] = gc
-    link_dist = from_link("distance_km").astype(float)
-    edges["distance_km"] = np.where(np.isnan(link_dist), edges["distance_km"], link_dist)
+    if has_link.any():
+        link_dist = from_link("distance_km").astype(float)
+        edges["distance_km"] = np.where(np.isnan(link_dist), edges["distance_km"], link_dist)
 
-    resource = sup["resource"].to_numpy()[s]
-    rates = inputs.rates.reindex(resource)
-    link_mode = pd.Series(from_link("mode"), dtype=object)
-    own_mode = link_mode.isna().to_numpy() | (link_mode.to_numpy() == rates["mode"].to_numpy())
-    mode = np.where(own_mode, rates["mode"].to_numpy(), link_mode.to_numpy())
-    mr = inputs.mode_rates.reindex(mode)
-    per_km_cost = np.where(own_mode, rates["cost_per_unit_km"].to_numpy(), mr["cost_per_unit_km"].to_numpy())
-    per_km_co2 = np.where(own_mode, rates["co2e_t_per_unit_km"].to_numpy(), mr["co2e_t_per_unit_km"].to_numpy())
+    # rates per supply (its resource's mode and factors), gathered per pair; a link of another mode overrides
+    rates = inputs.rates.reindex(sup["resource"].to_numpy())
+    mode = rates["mode"].to_numpy(dtype=object)[s]
+    per_km_cost = rates["cost_per_unit_km"].to_numpy(dtype=float)[s]
+    per_km_co2 = rates["co2e_t_per_unit_km"].to_numpy(dtype=float)[s]
     dist = edges["distance_km"].to_numpy()
-    link_cost = from_link("cost_per_unit").astype(float)
+    transport_cost = per_km_cost * dist
+    capacity = np.full(len(edges), np.inf)
+    fixed_cost = np.zeros(len(edges))
+    if has_link.any():
+        link_mode = from_link("mode")
+        other = has_link & pd.notna(link_mode) & (link_mode != mode)
+        if other.any():
+            mr = inputs.mode_rates.reindex(link_mode[other])
+            mode[other] = link_mode[other]
+            per_km_cost[other] = mr["cost_per_unit_km"].to_numpy(dtype=float)
+            per_km_co2[other] = mr["co2e_t_per_unit_km"].to_numpy(dtype=float)
+        link_cost = from_link("cost_per_unit").astype(float)
+        transport_cost = np.where(np.isnan(link_cost), per_km_cost * dist, link_cost)
+        cap = from_link("capacity").astype(float)
+        capacity = np.where(np.isnan(cap), np.inf, cap)
+        fixed = from_link("fixed_cost").astype(float)
+        fixed_cost = np.where(np.isnan(fixed), 0.0, fixed)
     edges["mode"] = mode
-    edges["transport_cost"] = np.where(np.isnan(link_cost), per_km_cost.astype(float) * dist, link_cost)
-    edges["transport_co2e_t"] = per_km_co2.astype(float) * dist
-    cap = from_link("capacity").astype(float)
-    edges["capacity"] = np.where(np.isnan(cap), np.inf, cap)
-    fixed = from_link("fixed_cost").astype(float)
-    edges["fixed_cost"] = np.where(np.isnan(fixed), 0.0, fixed)
+    edges["transport_cost"] = transport_cost
+    edges["transport_co2e_t"] = per_km_co2 * dist
+    edges["capacity"] = capacity
+    edges["fixed_cost"] = fixed_cost
     unit_cost_s = sup["unit_cost"].to_numpy()[s]
     unit_cost_d = dem["unit_cost"].to_numpy()[d]
     ratio = edges["ratio"].to_numpy()
