@@ -36,16 +36,23 @@ def read_tables(paths: Sequence[str | Path]) -> dict[str, RawTable]:
         try:
             suffix = p.suffix.lower()
             if suffix in (".xlsx", ".xlsm"):
-                tables.update(read_workbook(p))
+                found = read_workbook(p)
             elif suffix == ".json":
-                tables.update(read_json(p))
+                found = read_json(p)
             elif suffix in (".csv", ".txt", ".tsv"):
-                name = next((n for n in _TABLE_NAMES if n in p.stem.lower()), p.stem.lower())
-                tables[name] = read_csv(p)
+                found = {next((n for n in _TABLE_NAMES if n in p.stem.lower()), p.stem.lower()): read_csv(p)}
             else:
                 issues.append(Issue(p.name, None, "", "expected a .csv, .xlsx or .json file"))
+                continue
         except DataError as exc:
             issues += exc.issues
+            continue
+        for name, table in found.items():
+            if name in tables and name in _TABLE_NAMES:
+                issues.append(
+                    Issue(table.file, None, "", f"the {name} table is given twice (also in {tables[name].file})")
+                )
+            tables.setdefault(name, table)
     if issues:
         raise DataError(issues)
     return tables
@@ -166,16 +173,27 @@ def load(*paths: str | Path) -> tuple[Scenario, Network]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(q for q in p.iterdir() if q.suffix.lower() in (".csv", ".xlsx", ".json"))
-            if not found:
-                raise DataError(
-                    [Issue(str(p), None, "", "folder has no scenario.yaml and no .csv, .xlsx or .json tables")]
-                )
-            files += found
+            files += _tables_in(p)
         else:
             files.append(p)
     scenario = Scenario(name=first.stem or str(first), currency="EUR", tables=str(files[0]))
     return scenario, Network.from_tables(read_tables(files), Catalog.builtin())
+
+
+def _tables_in(folder: Path) -> list[Path]:
+    """The table files of a folder: its CSV files if it has any, else its one workbook or JSON file.
+
+    A folder written by ``symbiose template`` holds CSV files and a workbook with the same
+    tables; the CSV files are the ones read.
+    """
+    csvs = sorted(q for q in folder.iterdir() if q.suffix.lower() == ".csv")
+    if csvs:
+        return csvs
+    others = sorted(q for q in folder.iterdir() if q.suffix.lower() in (".xlsx", ".json"))
+    if len(others) == 1:
+        return others
+    why = "several workbooks or JSON files; name the one to read" if others else "no .csv, .xlsx or .json tables"
+    raise DataError([Issue(str(folder), None, "", f"folder has no scenario.yaml and {why}")])
 
 
 def _yaml(path: Path) -> Any:

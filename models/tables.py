@@ -47,8 +47,8 @@ def normalise_columns(columns: Any) -> list[str]:
     return [str(c).strip().lstrip("\ufeff").strip().lower().replace(" ", "_") for c in columns]
 
 
-def _finish(frame: pd.DataFrame, rows: np.ndarray, file: str) -> RawTable:
-    """Normalise headers, blank cells and drop empty or ``#`` comment rows."""
+def _finish(frame: pd.DataFrame, rows: np.ndarray, file: str, comments: bool = True) -> RawTable:
+    """Normalise headers, blank cells and drop empty rows (and ``#`` comment rows of files)."""
     frame = frame.copy()
     frame.columns = normalise_columns(frame.columns)
     dupes = frame.columns[frame.columns.duplicated()].unique().tolist()
@@ -62,7 +62,7 @@ def _finish(frame: pd.DataFrame, rows: np.ndarray, file: str) -> RawTable:
     blank = pd.DataFrame({c: frame[c].isna() if c in numbers else frame[c].eq("") for c in frame.columns})
     if frame.shape[1]:
         first = frame.iloc[:, 0]
-        comment = first.str.startswith("#") if frame.columns[0] not in numbers else False
+        comment = first.str.startswith("#") if comments and frame.columns[0] not in numbers else False
         keep = ~(blank.all(axis=1) | comment)
     else:
         keep = pd.Series(False, index=frame.index)
@@ -169,7 +169,7 @@ def read_json(path: str | Path) -> dict[str, RawTable]:
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             raise DataError([Issue(path.name, None, str(key), "expected a list of objects")])
         frame = pd.DataFrame(items)
-        out[str(key).lower()] = _finish(frame, np.arange(len(frame)) + 1, f"{path.name}[{key}]")
+        out[str(key).lower()] = _finish(frame, np.arange(len(frame)) + 1, f"{path.name}[{key}]", comments=False)
     return out
 
 
@@ -178,7 +178,7 @@ def read_frame(frame: pd.DataFrame, name: str) -> RawTable:
 
     Number columns stay numbers (no round trip through text); other columns become text.
     """
-    return _finish(frame.reset_index(drop=True), np.arange(len(frame)), f"<{name} DataFrame>")
+    return _finish(frame.reset_index(drop=True), np.arange(len(frame)), f"<{name} DataFrame>", comments=False)
 
 
 def tables_from_mapping(tables: Mapping[str, pd.DataFrame | None]) -> dict[str, RawTable]:

@@ -214,3 +214,41 @@ def test_demo_runs_the_bundled_hillerod_scenario(runner: CliRunner) -> None:
     r = runner.invoke(main, ["demo", "--json"])
     assert r.exit_code == 0
     assert json.loads(r.stdout)["scenario"] == load(Path(__file__).parents[1] / "scenarios" / "hillerod")[0].name
+
+
+def test_a_filled_in_template_folder_validates_as_a_folder(runner: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "company"
+    assert runner.invoke(main, ["template", str(folder)]).exit_code == 0
+    with open(folder / "members.csv", "a", encoding="utf-8") as fh:
+        fh.write("A,Ærø Øl,C11.05,55.9,12.3\nB,Bæk,,55.91,12.31\n")
+    header = (folder / "streams.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    row = dict.fromkeys(header, "")
+    with open(folder / "streams.csv", "a", encoding="utf-8") as fh:
+        fh.write(
+            ",".join(
+                dict(
+                    row,
+                    stream_id="s",
+                    member_id="A",
+                    direction="supply",
+                    resource="wood_waste",
+                    quantity="10",
+                    unit="t",
+                )[h]
+                for h in header
+            )
+            + "\n"
+        )
+    r = runner.invoke(main, ["validate", str(folder)])
+    assert r.exit_code == 0, r.output  # the CSV files, not the empty workbook beside them
+    assert "2 members, 1 streams" in r.stdout
+
+
+def test_a_table_given_twice_is_an_error(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "members.csv").write_text("member_id,name,lat,lon\nA,a,55,12\n", encoding="utf-8")
+    (tmp_path / "members_old.csv").write_text("member_id,name,lat,lon\nB,b,55,12\n", encoding="utf-8")
+    (tmp_path / "streams.csv").write_text(
+        "stream_id,member_id,direction,resource,quantity,unit\ns,A,supply,wood_waste,1,t\n", encoding="utf-8"
+    )
+    r = runner.invoke(main, ["validate", str(tmp_path)])
+    assert r.exit_code == 1 and "given twice" in r.stderr
