@@ -59,6 +59,16 @@ def test_schema_is_json_schema_for_each_table(runner: CliRunner) -> None:
     assert one == doc["streams"]
 
 
+def _fill_template(folder: Path, streams: list[dict[str, str]]) -> None:
+    """Fill in the CSV templates below their explanation row, as a company would: two members, some streams."""
+    with open(folder / "members.csv", "a", encoding="utf-8") as fh:
+        fh.write("A,Ærø Øl,C11.05,55.9,12.3\nB,Bæk,,55.91,12.31\n")
+    header = (folder / "streams.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    with open(folder / "streams.csv", "a", encoding="utf-8") as fh:
+        for stream in streams:
+            fh.write(",".join(stream.get(h, "") for h in header) + "\n")
+
+
 def test_template_can_be_filled_in_and_validated(runner: CliRunner, tmp_path: Path) -> None:
     folder = tmp_path / "tpl"
     r = runner.invoke(main, ["template", str(folder)])
@@ -67,35 +77,29 @@ def test_template_can_be_filled_in_and_validated(runner: CliRunner, tmp_path: Pa
     # an empty template is not a network
     assert runner.invoke(main, ["validate", str(folder / "members.csv"), str(folder / "streams.csv")]).exit_code == 1
     # a company fills in the CSV templates below the explanation row
-    with open(folder / "members.csv", "a", encoding="utf-8") as fh:
-        fh.write("A,Ærø Øl,C11.05,55.9,12.3\nB,Bæk,,55.91,12.31\n")
-    header = (folder / "streams.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
-    row = dict.fromkeys(header, "")
-    rows = [
-        dict(
-            row,
-            stream_id="s",
-            member_id="A",
-            direction="supply",
-            resource="heat_medium",
-            quantity="10",
-            unit="MWh",
-            q_temperature_c="80",
-        ),
-        dict(
-            row,
-            stream_id="d",
-            member_id="B",
-            direction="demand",
-            resource="heat_low",
-            quantity="10",
-            unit="MWh",
-            q_temperature_c_min="60",
-        ),
-    ]
-    with open(folder / "streams.csv", "a", encoding="utf-8") as fh:
-        for rr in rows:
-            fh.write(",".join(rr[h] for h in header) + "\n")
+    _fill_template(
+        folder,
+        [
+            {
+                "stream_id": "s",
+                "member_id": "A",
+                "direction": "supply",
+                "resource": "heat_medium",
+                "quantity": "10",
+                "unit": "MWh",
+                "q_temperature_c": "80",
+            },
+            {
+                "stream_id": "d",
+                "member_id": "B",
+                "direction": "demand",
+                "resource": "heat_low",
+                "quantity": "10",
+                "unit": "MWh",
+                "q_temperature_c_min": "60",
+            },
+        ],
+    )
     r = runner.invoke(main, ["validate", str(folder / "members.csv"), str(folder / "streams.csv")])
     assert r.exit_code == 0, r.output
     # the workbook template reads as a (still empty) network with its explanation row skipped
@@ -219,26 +223,19 @@ def test_demo_runs_the_bundled_hillerod_scenario(runner: CliRunner) -> None:
 def test_a_filled_in_template_folder_validates_as_a_folder(runner: CliRunner, tmp_path: Path) -> None:
     folder = tmp_path / "company"
     assert runner.invoke(main, ["template", str(folder)]).exit_code == 0
-    with open(folder / "members.csv", "a", encoding="utf-8") as fh:
-        fh.write("A,Ærø Øl,C11.05,55.9,12.3\nB,Bæk,,55.91,12.31\n")
-    header = (folder / "streams.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
-    row = dict.fromkeys(header, "")
-    with open(folder / "streams.csv", "a", encoding="utf-8") as fh:
-        fh.write(
-            ",".join(
-                dict(
-                    row,
-                    stream_id="s",
-                    member_id="A",
-                    direction="supply",
-                    resource="wood_waste",
-                    quantity="10",
-                    unit="t",
-                )[h]
-                for h in header
-            )
-            + "\n"
-        )
+    _fill_template(
+        folder,
+        [
+            {
+                "stream_id": "s",
+                "member_id": "A",
+                "direction": "supply",
+                "resource": "wood_waste",
+                "quantity": "10",
+                "unit": "t",
+            }
+        ],
+    )
     r = runner.invoke(main, ["validate", str(folder)])
     assert r.exit_code == 0, r.output  # the CSV files, not the empty workbook beside them
     assert "2 members, 1 streams" in r.stdout
