@@ -12,9 +12,12 @@ Where the flow is strictly between its bounds its reduced cost is zero, so
 the two gains add up exactly to the exchange's saving; dual feasibility
 makes every pair's gains at least what the pair could save on its own (no
 blocking pair): these shares are Owen's dual allocation of the linear
-production game, which lies in its core. Where a link's capacity binds, the
-rent of the capacity (the difference) is split equally. Fixed link costs are
-split equally too. The simple 50/50 split is given beside it for comparison.
+production game, which lies in its core. Where a demand's blended quality
+limit binds, the difference is the value of that limit and goes to the
+receiver (summed over a demand it equals what its marginal value earns on its
+virgin purchase, so member totals are exactly Owen's allocation and none is
+negative); a binding link capacity's rent and fixed link costs are split
+equally. The simple 50/50 split is given beside it for comparison.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .compatibility import blend_mask, limit_columns
 from .result import MatchResult
 
 __all__ = ["member_shares", "transfer_prices"]
@@ -48,8 +52,12 @@ def transfer_prices(result: MatchResult) -> pd.DataFrame:
     price = ratio * dual_d
     supplier = (unit_s - dual_s) * q
     receiver = ratio * (unit_d - dual_d) * q
-    rent = ex["saving"].to_numpy() - supplier - receiver  # capacity rent and fixed costs, split equally
-    supplier, receiver = supplier + rent / 2, receiver + rent / 2
+    # what the two duals do not explain: into a demand with a blended quality limit, the value of the
+    # limit (it is the receiver's: the mix it accepts); otherwise a link's capacity rent or fixed cost
+    rent = ex["saving"].to_numpy() - supplier - receiver
+    to_receiver = ex["demand_stream"].isin(_blended_demands(result)).to_numpy()
+    supplier = supplier + np.where(to_receiver, 0.0, rent / 2)
+    receiver = receiver + np.where(to_receiver, rent, rent / 2)
     return pd.DataFrame(
         {
             "supply_stream": ex["supply_stream"],
@@ -68,6 +76,16 @@ def transfer_prices(result: MatchResult) -> pd.DataFrame:
             "receiver_share_5050": ex["saving"] / 2,
         }
     )
+
+
+def _blended_demands(result: MatchResult) -> pd.Index:
+    """Demands with a limit on an attribute their resource blends (a quality row in the LP)."""
+    streams = result.network.streams
+    dem = streams[streams["direction"] == "demand"]
+    blended = np.zeros(len(dem), dtype=bool)
+    for attr, _side, col in limit_columns(dem):
+        blended |= blend_mask(dem, result.network.catalog, attr) & dem[col].notna().to_numpy()
+    return dem.index[blended]
 
 
 def member_shares(result: MatchResult) -> pd.DataFrame:
