@@ -26,7 +26,7 @@ from models.scenario import Scenario
 from models.templates import write_templates
 
 from .api import match
-from .result import MatchResult, format_number
+from .result import MatchResult, format_number, json_number
 from .solvers import available_solvers
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -282,14 +282,10 @@ def pareto(
         fig.update_layout(title=f"{scenario.name}: {x} against {y}", xaxis_title=x, yaxis_title=y)
         _plot(fig, plot)
     if as_json:
-        points_out = [{x: _num(r[x]), y: _num(r[y]), "status": r["status"]} for _, r in front.iterrows()]
+        points_out = [{x: json_number(r[x]), y: json_number(r[y]), "status": r["status"]} for _, r in front.iterrows()]
         click.echo(json.dumps({"x": x, "y": y, "points": points_out}, indent=1))
         return
     click.echo(_table(front.assign(**{c: front[c].map(format_number) for c in (x, y, "bound")}), right=(x, y, "bound")))
-
-
-def _num(v: Any) -> Any:
-    return None if isinstance(v, float) and v != v else float(v)
 
 
 @main.command()

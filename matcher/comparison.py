@@ -17,7 +17,7 @@ import pandas as pd
 
 from models.files import atomic_write
 
-from .result import MatchResult
+from .result import MatchResult, json_number
 
 __all__ = ["Comparison", "compare"]
 
@@ -64,9 +64,9 @@ class Comparison:
                     "name": name,
                     "status": r.status.value,
                     "currency": r.currency,
-                    "objective": _num(r.objective),
-                    "savings": _num(r.savings),
-                    "kpis": {k: _num(v) for k, v in r.kpis.items()},
+                    "objective": json_number(r.objective),
+                    "savings": json_number(r.savings),
+                    "kpis": {k: json_number(v) for k, v in r.kpis.items()},
                 }
             )
         return {
@@ -97,10 +97,6 @@ class Comparison:
         from .report import write_comparison
 
         return write_comparison(self, path, anonymise=anonymise)
-
-
-def _num(v: Any) -> Any:
-    return None if isinstance(v, float) and np.isnan(v) else v
 
 
 def _unique(names: Sequence[str]) -> list[str]:

@@ -40,7 +40,7 @@ from models.files import atomic_write
 from .candidates import Candidates
 from .compatibility import blend_mask, limit_columns
 
-__all__ = ["LinearProgram", "build_lp", "weighted", "write_mps"]
+__all__ = ["LinearProgram", "build_lp", "flow_components", "weighted", "write_mps"]
 
 
 @dataclass
@@ -82,6 +82,17 @@ class LinearProgram:
         return self.A.shape
 
 
+def flow_components(cand: Candidates) -> dict[str, np.ndarray]:
+    """Objective components of each candidate pair's flow: money (carbon price included), t CO2e, waste."""
+    e = cand.edges
+    co2e = e["transport_co2e_t"].to_numpy(dtype=float)
+    return {
+        "cost": e["transport_cost"].to_numpy(dtype=float) + cand.inputs.parameters.carbon_price * co2e,
+        "co2e": co2e,
+        "waste": np.zeros(len(e)),
+    }
+
+
 def weighted(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
     """The objective vector for weights on the components (``{"cost": 1}``, ``{"co2e": 1, "cost": 1e-3}``)."""
     return sum((w * components[k] for k, w in weights.items()), np.zeros_like(components["cost"]))
@@ -105,22 +116,11 @@ def build_lp(cand: Candidates) -> LinearProgram:
     x0, y0, z0 = 0, ne, ne + ns
     ncol = ne + ns + nd
     # objective components per column: money (carbon price included), t CO2e, t of waste disposed
+    flows = flow_components(cand)
     components = {
-        "cost": np.concatenate(
-            [
-                edges["transport_cost"].to_numpy() + p.carbon_price * edges["transport_co2e_t"].to_numpy(),
-                sup["unit_cost"].to_numpy(dtype=float),
-                dem["unit_cost"].to_numpy(dtype=float),
-            ]
-        ),
-        "co2e": np.concatenate(
-            [
-                edges["transport_co2e_t"].to_numpy(dtype=float),
-                sup["unit_co2e_t"].to_numpy(dtype=float),
-                dem["unit_co2e_t"].to_numpy(dtype=float),
-            ]
-        ),
-        "waste": np.concatenate([np.zeros(ne), sup["waste_t"].to_numpy(dtype=float), np.zeros(nd)]),
+        "cost": np.concatenate([flows["cost"], sup["unit_cost"].to_numpy(float), dem["unit_cost"].to_numpy(float)]),
+        "co2e": np.concatenate([flows["co2e"], sup["unit_co2e_t"].to_numpy(float), dem["unit_co2e_t"].to_numpy(float)]),
+        "waste": np.concatenate([flows["waste"], sup["waste_t"].to_numpy(dtype=float), np.zeros(nd)]),
     }
     col_lower = np.zeros(ncol)
     # the balance rows already bound x, y and z by q_s and r_d; repeating that as column bounds

@@ -26,7 +26,7 @@ import numpy as np
 from models import Network
 
 from .candidates import GAIN_COLUMNS, Candidates, has_blend_limit
-from .formulation import LinearProgram, build_lp
+from .formulation import LinearProgram, build_lp, flow_components, weighted
 from .solvers import Solution
 from .solvers.highs import HighsSession
 
@@ -48,18 +48,6 @@ def pricing_applies(cand: Candidates) -> bool:
         and not minimum
         and not has_blend_limit(inp).any()
     )
-
-
-def _edge_costs(cand: Candidates) -> np.ndarray:
-    """Objective coefficient of every candidate pair's flow, for the scenario's objective."""
-    p = cand.inputs.parameters
-    e = cand.edges
-    parts = {
-        "cost": e["transport_cost"].to_numpy() + p.carbon_price * e["transport_co2e_t"].to_numpy(),
-        "co2e": e["transport_co2e_t"].to_numpy(dtype=float),
-        "waste": np.zeros(len(e)),
-    }
-    return sum((w * parts[k] for k, w in p.objective_weights.items()), np.zeros(len(e)))
 
 
 def _initial(cand: Candidates, k: int) -> np.ndarray:
@@ -89,7 +77,7 @@ class PricedModel:
         self.ns, self.nd = len(inp.supplies), len(inp.demands)
         self.s_all, self.d_all = e["s"].to_numpy(), e["d"].to_numpy()
         self.ratio_all = e["ratio"].to_numpy()
-        self.c_all = _edge_costs(cand)
+        self.c_all = weighted(flow_components(cand), cand.inputs.parameters.objective_weights)
         first = np.arange(len(e)) if k is None else _initial(cand, k)
         self.order = list(first)
         self.n0 = len(self.order)

@@ -23,7 +23,7 @@ from .candidates import Candidates, has_blend_limit
 from .formulation import LinearProgram
 from .solvers import Solution, Status
 
-__all__ = ["KPI_INFO", "MatchResult", "format_number", "read_result"]
+__all__ = ["KPI_INFO", "MatchResult", "format_number", "json_number", "read_result"]
 
 #: KPI key -> (unit, SDG target it serves, description)
 KPI_INFO: dict[str, tuple[str, str, str]] = {
@@ -153,10 +153,10 @@ class MatchResult:
             "status": self.status.value,
             "message": self.message,
             "currency": self.currency,
-            "objective": _num(self.objective),
-            "baseline_cost": _num(self.baseline_cost),
-            "savings": _num(self.savings),
-            "kpis": {k: _num(v) for k, v in self.kpis.items()},
+            "objective": json_number(self.objective),
+            "baseline_cost": json_number(self.baseline_cost),
+            "savings": json_number(self.savings),
+            "kpis": {k: json_number(v) for k, v in self.kpis.items()},
             "exchanges": recs(ex),
             "unmatched": recs(
                 un[["stream_id", "unmatched_quantity", "unit", "reason", "member_id", "direction", "resource"]]
@@ -196,10 +196,10 @@ class MatchResult:
             "scenario": self.scenario.name,
             "status": self.status.value,
             "currency": self.currency,
-            "objective": _num(self.objective),
-            "baseline_cost": _num(self.baseline_cost),
-            "savings": _num(self.savings),
-            "kpis": {k: _num(v) for k, v in self.kpis.items()},
+            "objective": json_number(self.objective),
+            "baseline_cost": json_number(self.baseline_cost),
+            "savings": json_number(self.savings),
+            "kpis": {k: json_number(v) for k, v in self.kpis.items()},
             "kpi_info": {k: {"unit": u, "sdg_target": g, "description": t} for k, (u, g, t) in KPI_INFO.items()},
         }
         out.append(
@@ -226,7 +226,8 @@ class MatchResult:
         return atomic_write(Path(path), write)
 
 
-def _num(v: Any) -> Any:
+def json_number(v: Any) -> Any:
+    """A number ready for JSON: numpy scalars as Python numbers, NaN as None."""
     if isinstance(v, (np.integer,)):
         return int(v)
     if isinstance(v, (float, np.floating)):

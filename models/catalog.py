@@ -31,6 +31,7 @@ __all__ = [
     "ewc_table",
     "hazardous_codes",
     "normalise_ewc",
+    "read_yaml",
 ]
 
 Category = Literal["energy", "water", "waste", "material"]
@@ -171,7 +172,7 @@ class Catalog:
     def from_yaml(cls, path: str | Path) -> Catalog:
         """A catalog from a YAML file of the built-in catalog's form."""
         path = Path(path)
-        return _parse(_read_yaml(path), path.name, base=None)
+        return _parse(read_yaml(path), path.name, base=None)
 
     def extended(self, document: Mapping[str, Any], file: str = "resources.yaml") -> Catalog:
         """This catalog with the resources of ``document`` added or overridden.
@@ -258,7 +259,8 @@ def _builtin() -> Catalog:
         return _parse(yaml.safe_load(fh), "resources.yaml (built-in)", base=None)
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
+    """A YAML file's content; an unreadable or malformed file is a DataError naming file and line."""
     try:
         with path.open(encoding="utf-8-sig") as fh:
             return yaml.safe_load(fh)

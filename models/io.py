@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from .catalog import Catalog
+from .catalog import Catalog, read_yaml
 from .errors import DataError, Issue
 from .network import Network
 from .scenario import Changes, Scenario
@@ -65,7 +64,7 @@ def load_catalog(scenario: Scenario) -> Catalog:
         path = scenario.path(name)
         if not path.exists():
             raise DataError([Issue(name, None, "", "resources file not found")])
-        catalog = catalog.extended(_yaml(path), file=path.name)
+        catalog = catalog.extended(read_yaml(path), file=path.name)
     if scenario.catalog:
         catalog = catalog.extended({"resources": scenario.catalog}, file="scenario.yaml (catalog)")
     if scenario.currency not in catalog.currencies:
@@ -194,12 +193,3 @@ def _tables_in(folder: Path) -> list[Path]:
         return others
     why = "several workbooks or JSON files; name the one to read" if others else "no .csv, .xlsx or .json tables"
     raise DataError([Issue(str(folder), None, "", f"folder has no scenario.yaml and {why}")])
-
-
-def _yaml(path: Path) -> Any:
-    import yaml
-
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise DataError([Issue(path.name, None, "", f"cannot read YAML: {exc}")]) from None

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .catalog import Catalog, ewc_table, normalise_ewc
+from .catalog import Catalog, ewc_table, hazardous_codes, normalise_ewc
 from .errors import DataError, Issue
 from .files import atomic_write_text
 from .records import TABLES, Link, Member, Stream
@@ -299,7 +299,7 @@ def _check_streams(
     unknown = code.notna() & ~code.isin(ewc.index)
     for r, v in zip(streams.loc[unknown, "_row"], streams.loc[unknown, "ewc_code"]):
         issues.append(Issue(file, int(r), "ewc_code", f"{v!r} is not a code of the European List of Waste"))
-    code_hazardous = code.map(ewc["hazardous"]).astype("boolean").fillna(False).astype(bool)
+    code_hazardous = hazardous_codes(code)
     flag(
         code_hazardous & streams["hazardous"].eq(False).fillna(False),
         "hazardous",
