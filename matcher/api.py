@@ -10,8 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from models import Network, Scenario, load
+from models.io import apply_changes
+from models.scenario import Changes
 
 from .candidates import Candidates, build_candidates
 from .formulation import LinearProgram, build_lp, write_mps
@@ -20,6 +23,7 @@ from .pricing import PricedModel, pricing_applies, solve_by_pricing
 from .result import MatchResult, read_result
 from .solvers import Feature, Solver, get_solver, with_fixed_integers
 from .solvers.highs import HighsSolver
+from .warm import Basis
 
 __all__ = ["WarmMatch", "build", "match", "run"]
 
@@ -42,6 +46,7 @@ def match(
     write_mps_to: str | Path | None = None,
     method: str = "auto",
     progress: Callable[[str], None] | None = None,
+    start: MatchResult | Basis | None = None,
 ) -> MatchResult:
     """Find the exchanges that minimise total cost.
 
@@ -63,6 +68,11 @@ def match(
         pairs are many (more than four per stream).
     progress : callable, optional
         Called with a short description as each step starts (for a progress display).
+    start : MatchResult or Basis, optional
+        A match of a related scenario or network (other parameters, streams added,
+        changed or removed): the simplex starts from its basis, matched by stream
+        ids (:mod:`matcher.warm`). The optimum is the same; it is usually found in
+        far fewer iterations. Ignored by MILPs and by backends without warm starts.
 
     Returns
     -------
@@ -79,6 +89,7 @@ def match(
     if method not in ("auto", "pricing", "whole"):
         raise ValueError(f"unknown method {method!r}; choose auto, pricing or whole")
     backend = get_solver(solver) if isinstance(solver, str) else solver
+    basis = start.basis if isinstance(start, MatchResult) else start
     say = progress or (lambda _: None)
     say("finding candidate pairs")
     t0 = time.perf_counter()
@@ -99,11 +110,14 @@ def match(
     t = time.perf_counter()
     say(f"solving ({len(cand.edges):,} candidate pairs" + (", by pricing)" if use_pricing else ")"))
     if use_pricing:
-        cand, lp, sol, stats = solve_by_pricing(cand, time_limit=time_limit)
+        cand, lp, sol, stats = solve_by_pricing(cand, time_limit=time_limit, start=basis)
         timings["build"] = stats.pop("build")
         timings.update({f"pricing_{k}": v for k, v in stats.items()})
     else:
-        sol = backend.solve(lp, time_limit=time_limit)
+        warm = None
+        if basis is not None and not lp.is_mip and Feature.WARM_START in backend.features:
+            warm = basis.statuses(cand, lp)
+        sol = backend.solve(lp, time_limit=time_limit, start=warm)
         if lp.is_mip and sol.status.has_solution and sol.x is not None and Feature.DUALS in backend.features:
             # marginal values of a MILP: the duals of its LP with the binaries fixed at the optimum
             sol.row_duals = backend.solve(with_fixed_integers(lp, sol.x)).row_duals
@@ -116,7 +130,12 @@ def match(
 
 
 class WarmMatch:
-    """A match kept in memory, so that a changed stream is re-solved from the previous basis.
+    """A match kept in memory, re-solved from its previous basis as the network changes.
+
+    ``change_stream`` changes one stream's quantity in the model in place (the
+    fastest path: only a row bound changes); ``add_stream``, ``remove_stream``
+    and ``apply`` (any variant's changes) find the candidate pairs of the new
+    network and start its model from the basis so far (:mod:`matcher.warm`).
 
     >>> import models, scenarios
     >>> scenario, network = models.load(scenarios.path("hillerod"))
@@ -127,28 +146,69 @@ class WarmMatch:
     """
 
     def __init__(self, network: Network, scenario: Scenario, time_limit: float | None = None) -> None:
-        cand = build_candidates(prepare(network, scenario))
-        self.model = PricedModel(cand, k=3 if pricing_applies(cand) else None, time_limit=time_limit)
+        self.scenario = scenario
+        self.time_limit = time_limit
+        self._solve(network, None)
+
+    def _solve(self, network: Network, start: Basis | None) -> dict[str, float]:
+        t0 = time.perf_counter()
+        cand = build_candidates(prepare(network, self.scenario))
+        t1 = time.perf_counter()
+        self.model = PricedModel(cand, k=3 if pricing_applies(cand) else None, time_limit=self.time_limit, start=start)
         self.model.solve()
+        self._result: MatchResult | None = None
+        return {"candidates": t1 - t0, "solve": time.perf_counter() - t1}
 
     def result(self) -> MatchResult:
         """The current solution as a result."""
-        t = time.perf_counter()
-        cand, lp, sol = self.model.parts()
-        return read_result(cand, lp, sol, {"results": time.perf_counter() - t})
+        if self._result is None:
+            t = time.perf_counter()
+            cand, lp, sol = self.model.parts()
+            self._result = read_result(cand, lp, sol, {"results": time.perf_counter() - t})
+        return self._result
+
+    @property
+    def network(self) -> Network:
+        """The network as it stands after the changes so far."""
+        return self.model.cand.inputs.network
 
     def change_stream(self, stream_id: str, quantity: float) -> MatchResult:
-        """Set a stream's quantity (in the unit it was submitted in; 0 removes it) and re-solve warm."""
+        """Set a stream's quantity (in the unit it was submitted in; 0 takes it out) and re-solve warm."""
         streams = self.model._first_streams
         if stream_id not in streams.index:
             raise KeyError(f"no stream {stream_id!r}")
-        factor = streams.at[stream_id, "quantity_base"] / streams.at[stream_id, "quantity"]
+        quantity_now, base_now = streams.loc[[stream_id], ["quantity", "quantity_base"]].to_numpy(dtype=float)[0]
+        factor = base_now / quantity_now
         self.model.set_quantity(stream_id, float(quantity) * factor)
         t = time.perf_counter()
         self.model.solve()
+        self._result = None
         result = self.result()
         result.timings["solve"] = time.perf_counter() - t
         return result
+
+    def apply(self, changes: Changes) -> MatchResult:
+        """Apply a variant's changes (members or streams added, removed or scaled; links added) and re-solve warm.
+
+        Raises
+        ------
+        DataError
+            If a change refers to nothing or an added row is invalid; the match is left as it was.
+        """
+        network = apply_changes(self.network, changes)
+        start = self.result().basis
+        timings = self._solve(network, start)
+        result = self.result()
+        result.timings.update(timings)
+        return result
+
+    def add_stream(self, row: dict[str, Any]) -> MatchResult:
+        """Add one stream (a row with the columns of the streams table) and re-solve warm."""
+        return self.apply(Changes(add_streams=[row]))
+
+    def remove_stream(self, stream_id: str) -> MatchResult:
+        """Take one stream out of the network and re-solve warm."""
+        return self.apply(Changes(remove_streams=[stream_id]))
 
 
 def run(path: str | Path, solver: str | Solver = "highs", time_limit: float | None = None) -> MatchResult:

@@ -390,6 +390,11 @@ def prices(path: Path, as_json: bool, out: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON to stdout, nothing else.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--solver", type=_solver_choice(), default="highs", show_default=True)
+@click.option(
+    "--cold",
+    is_flag=True,
+    help="Solve every point from scratch (by default each starts from the basis of the point before it).",
+)
 @_friendly
 def sweep(
     path: Path,
@@ -401,6 +406,7 @@ def sweep(
     as_json: bool,
     quiet: bool,
     solver: str,
+    cold: bool,
 ) -> None:
     """Match the scenario at every point of a parameter grid, in parallel."""
     from .sweep import grid, parse_param
@@ -413,7 +419,7 @@ def sweep(
     n = len(grid(parsed))
     show_bar = not quiet and not as_json and sys.stderr.isatty()
     with click.progressbar(length=n, label=f"{n} runs", file=sys.stderr, hidden=not show_bar) as bar:
-        table = run(path, parsed, workers=workers, dask=dask_address, solver=solver, progress=bar.update)
+        table = run(path, parsed, workers=workers, dask=dask_address, solver=solver, progress=bar.update, warm=not cold)
     if out is not None:
         table.to_csv(out, index=False)
     if plot is not None:

@@ -38,7 +38,7 @@ def resource_pairs(catalog: Catalog) -> pd.DataFrame:
         columns=["supply_resource", "demand_resource", "ratio"],
     )
     pairs = pd.concat([same, subs], ignore_index=True)
-    return pairs.groupby(["supply_resource", "demand_resource"], as_index=False)["ratio"].max()
+    return pairs.groupby(["supply_resource", "demand_resource"], as_index=False).agg(ratio=("ratio", "max"))
 
 
 def limit_columns(demands: pd.DataFrame) -> list[tuple[str, str, str]]:

@@ -8,7 +8,7 @@ share one Sankey diagram: there is one per unit (t, m3, MWh).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -42,7 +42,8 @@ def map_figure(data: ReportData) -> go.Figure:
         x0, y0 = m.loc[ex["from_member"], "lon"].to_numpy(), m.loc[ex["from_member"], "lat"].to_numpy()
         x1, y1 = m.loc[ex["to_member"], "lon"].to_numpy(), m.loc[ex["to_member"], "lat"].to_numpy()
         seen: set[str] = set()
-        for (cat, wc), idx in ex.groupby([ex["category"], width_class]).groups.items():
+        for key, idx in ex.groupby([ex["category"], width_class]).groups.items():
+            cat, wc = cast(tuple[str, int], key)
             pos = ex.index.get_indexer(idx)
             first = cat not in seen
             seen.add(cat)
@@ -144,7 +145,7 @@ def sankey_figures(data: ReportData) -> dict[str, go.Figure]:
             ],
             ignore_index=True,
         )
-        links = links.groupby(["s", "t"], as_index=False)["v"].sum()
+        links = links.groupby(["s", "t"], as_index=False).agg(v=("v", "sum"))
         shown = [names.get(lb.strip(), lb.strip()) for lb in labels]
         fig = go.Figure(
             go.Sankey(

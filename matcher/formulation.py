@@ -132,17 +132,27 @@ def build_lp(cand: Candidates) -> LinearProgram:
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     lo: list[np.ndarray] = []
     hi: list[np.ndarray] = []
+    row_names: list[np.ndarray] = []
     blocks: dict[str, slice] = {}
     nrow = 0
+    sid = sup.index.to_numpy(dtype=str)
+    did = dem.index.to_numpy(dtype=str)
 
     def add_rows(
-        name: str, coo: tuple[np.ndarray, np.ndarray, np.ndarray], n: int, lower: np.ndarray, upper: np.ndarray
+        name: str,
+        coo: tuple[np.ndarray, np.ndarray, np.ndarray],
+        names: np.ndarray,
+        lower: np.ndarray,
+        upper: np.ndarray,
     ) -> None:
+        """Append a block of rows; ``names`` identify them across related models (for warm starts)."""
         nonlocal nrow
+        n = names.size
         rr, cc, vv = coo
         parts.append((rr + nrow, cc, vv))
         lo.append(lower)
         hi.append(upper)
+        row_names.append(names)
         blocks[f"row:{name}"] = slice(nrow, nrow + n)
         nrow += n
 
@@ -154,7 +164,7 @@ def build_lp(cand: Candidates) -> LinearProgram:
             np.concatenate([x0 + np.arange(ne), y0 + np.arange(ns)]),
             np.ones(ne + ns),
         ),
-        ns,
+        np.char.add("supply_", sid),
         q,
         q,
     )
@@ -166,13 +176,13 @@ def build_lp(cand: Candidates) -> LinearProgram:
             np.concatenate([x0 + np.arange(ne), z0 + np.arange(nd)]),
             np.concatenate([ratio, np.ones(nd)]),
         ),
-        nd,
+        np.char.add("demand_", did),
         r,
         r,
     )
 
     # blended quality limits: one row per (demand, attribute, side) that has a limit
-    brows, bcols, bvals, blo, bhi, nb = [], [], [], [], [], 0
+    brows, bcols, bvals, blo, bhi, bnames, nb = [], [], [], [], [], [], 0
     for attr, side, col in limit_columns(dem):
         limit = dem[col].to_numpy(dtype=float)
         rows_d = np.flatnonzero(blend_mask(dem, inp.network.catalog, attr) & ~np.isnan(limit))
@@ -195,12 +205,13 @@ def build_lp(cand: Candidates) -> LinearProgram:
         inf = np.full(rows_d.size, np.inf)
         blo.append(-inf if side == "max" else np.zeros(rows_d.size))
         bhi.append(np.zeros(rows_d.size) if side == "max" else inf)
+        bnames.append(np.char.add(f"blend_{attr}_{side}_", did[rows_d]))
         nb += rows_d.size
     if nb:
         add_rows(
             "blend",
             _coo(np.concatenate(brows), np.concatenate(bcols), np.nan_to_num(np.concatenate(bvals))),
-            nb,
+            np.concatenate(bnames),
             np.concatenate(blo),
             np.concatenate(bhi),
         )
@@ -249,7 +260,7 @@ def build_lp(cand: Candidates) -> LinearProgram:
         add_rows(
             "capacity",
             _coo(np.concatenate(rr), np.concatenate(cc), np.concatenate(vv)),
-            used.size,
+            np.char.add("capacity_link_", used.astype(str)),
             np.full(used.size, -np.inf),
             upper,
         )
@@ -257,6 +268,7 @@ def build_lp(cand: Candidates) -> LinearProgram:
     # minimum quantity: x_e - m_e o_e >= 0  and  x_e - M_e o_e <= 0
     if min_edges.size:
         k = min_edges.size
+        pair = _pair_names(sid[s[min_edges]], did[d[min_edges]])
         o = open0 + fixed_links.size + np.arange(k)
         xe = x0 + min_edges
         rows = np.concatenate([np.arange(k), np.arange(k), k + np.arange(k), k + np.arange(k)])
@@ -265,7 +277,7 @@ def build_lp(cand: Candidates) -> LinearProgram:
         add_rows(
             "minimum",
             _coo(rows, cols, vals),
-            2 * k,
+            np.concatenate([np.char.add("min_", pair), np.char.add("max_", pair)]),
             np.concatenate([np.zeros(k), np.full(k, -np.inf)]),
             np.concatenate([np.full(k, np.inf), np.zeros(k)]),
         )
@@ -286,15 +298,19 @@ def build_lp(cand: Candidates) -> LinearProgram:
         integrality=integrality,
         blocks=blocks,
         col_names=_col_names(cand, fixed_links, min_edges),
-        row_names=_row_names(cand, blocks, nrow),
+        row_names=np.concatenate(row_names).astype(object),
     )
+
+
+def _pair_names(supply_ids: np.ndarray, demand_ids: np.ndarray) -> np.ndarray:
+    return np.char.add(np.char.add(np.char.add("x_", supply_ids), "_"), demand_ids)
 
 
 def _col_names(cand: Candidates, fixed_links: np.ndarray, min_edges: np.ndarray) -> np.ndarray:
     inp, e = cand.inputs, cand.edges
     sid = inp.supplies.index.to_numpy(dtype=str)
     did = inp.demands.index.to_numpy(dtype=str)
-    x = np.char.add(np.char.add(np.char.add("x_", sid[e["s"].to_numpy()]), "_"), did[e["d"].to_numpy()])
+    x = _pair_names(sid[e["s"].to_numpy()], did[e["d"].to_numpy()])
     return np.concatenate(
         [
             x,
@@ -304,14 +320,6 @@ def _col_names(cand: Candidates, fixed_links: np.ndarray, min_edges: np.ndarray)
             np.char.add("open_", x[min_edges]),
         ]
     ).astype(object)
-
-
-def _row_names(cand: Candidates, blocks: dict[str, slice], nrow: int) -> np.ndarray:
-    inp = cand.inputs
-    names = np.char.add("row_", np.arange(nrow).astype(str)).astype(object)
-    names[blocks["row:supply"]] = np.char.add("supply_", inp.supplies.index.to_numpy(dtype=str))
-    names[blocks["row:demand"]] = np.char.add("demand_", inp.demands.index.to_numpy(dtype=str))
-    return names
 
 
 def write_mps(lp: LinearProgram, path: str | Path) -> Path:

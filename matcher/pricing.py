@@ -14,6 +14,11 @@ Then no pair outside the model could improve it: the solution is the proven
 optimum of the whole LP. It applies to models whose only rows are the
 balance rows (no blended quality limits, link capacities, fixed costs or
 minimum quantities); others are solved whole.
+
+A time limit covers all rounds together. If it runs out while pairs with a
+negative reduced cost are left, the current solution is feasible for the
+whole problem but not proven optimal, and its status says so
+(``time_limit_feasible``).
 """
 
 from __future__ import annotations
@@ -22,13 +27,15 @@ import time
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
 from models import Network
 
 from .candidates import GAIN_COLUMNS, Candidates, has_blend_limit
 from .formulation import LinearProgram, build_lp, flow_components, weighted
-from .solvers import Solution
-from .solvers.highs import HighsSession
+from .solvers import Solution, Status
+from .solvers.highs import HighsSession, get_basis
+from .warm import Basis
 
 __all__ = ["PricedModel", "pricing_applies", "solve_by_pricing"]
 
@@ -67,44 +74,68 @@ class PricedModel:
     ``solve`` prices until no pair outside the model has a negative reduced
     cost; ``set_quantity`` changes one stream and the next ``solve`` starts from
     the current basis (a warm re-solve). With ``k=None`` every pair enters at
-    once (for models where pricing would not be exact).
+    once (for models where pricing would not be exact). ``start``, the basis
+    of a related model, replaces the best ``k`` pairs by the pairs it holds
+    and starts the simplex from it.
     """
 
-    def __init__(self, cand: Candidates, k: int | None = 3, time_limit: float | None = None) -> None:
+    def __init__(
+        self, cand: Candidates, k: int | None = 3, time_limit: float | None = None, start: Basis | None = None
+    ) -> None:
         self.cand = cand
+        self.time_limit = time_limit
         e = cand.edges
         inp = cand.inputs
         self.ns, self.nd = len(inp.supplies), len(inp.demands)
         self.s_all, self.d_all = e["s"].to_numpy(), e["d"].to_numpy()
         self.ratio_all = e["ratio"].to_numpy()
         self.c_all = weighted(flow_components(cand), cand.inputs.parameters.objective_weights)
-        first = np.arange(len(e)) if k is None else _initial(cand, k)
-        self.order = list(first)
-        self.n0 = len(self.order)
         self.in_model = np.zeros(len(e), dtype=bool)
-        self.in_model[first] = True
+        if k is None:
+            self.in_model[:] = True
+        elif start is not None:  # the pairs the related model's basis holds; pricing adds the rest
+            self.in_model[start.pairs_in(cand) >= 0] = True
+        else:
+            self.in_model[_initial(cand, k)] = True
+        first = np.flatnonzero(self.in_model)
+        self.order: list[int] = first.tolist()
+        self.n0 = len(self.order)
         t = time.perf_counter()
-        lp0 = build_lp(replace(cand, edges=e.iloc[first].reset_index(drop=True)))
-        self.session = HighsSession(lp0, time_limit=time_limit)
+        cand0 = replace(cand, edges=e.iloc[first].reset_index(drop=True))
+        lp0 = build_lp(cand0)
+        self.session = HighsSession(lp0, start=None if start is None else start.statuses(cand0, lp0))
         self.n_first_columns = lp0.c.size
         self.stats: dict[str, float] = {"build": time.perf_counter() - t, "rounds": 0.0}
         self.solution: Solution | None = None
         self._first_streams = inp.network.streams[["quantity", "quantity_base"]]
 
     def solve(self, max_rounds: int = 200) -> Solution:
-        """Solve, adding pairs with a negative reduced cost until none is left."""
+        """Solve, adding pairs with a negative reduced cost until none is left (or time runs out)."""
         ns, nd = self.ns, self.nd
         rounds = 0
+        deadline = None if self.time_limit is None else time.perf_counter() + self.time_limit
+        last: Solution | None = None  # the last round solved to optimality: feasible for the whole problem
         while True:
             rounds += 1
+            if deadline is not None:
+                self.session.set_time_limit(deadline - time.perf_counter())
             sol = self.session.solve()
-            if not sol.status.has_solution or sol.row_duals is None or rounds >= max_rounds:
+            if sol.status != Status.OPTIMAL or sol.row_duals is None:
+                if last is not None and not sol.status.has_solution:
+                    sol = _not_proven(last, "the time limit was reached while pricing")
                 break
+            last = sol
             pi_s, pi_d = sol.row_duals[:ns], sol.row_duals[ns : ns + nd]
             reduced = self.c_all - pi_s[self.s_all] - self.ratio_all * pi_d[self.d_all]
             tol = 1e-9 * np.maximum(1.0, np.abs(self.c_all))
             enter = np.flatnonzero((reduced < -tol) & ~self.in_model)
             if enter.size == 0:
+                break
+            if deadline is not None and time.perf_counter() >= deadline:
+                sol = _not_proven(sol, f"the time limit was reached while pricing ({enter.size:,} pairs left to add)")
+                break
+            if rounds >= max_rounds:
+                sol = _not_proven(sol, f"pricing stopped after {rounds} rounds ({enter.size:,} pairs left to add)")
                 break
             limit = 2 * (ns + nd)
             if enter.size > limit:  # the most promising first
@@ -124,10 +155,11 @@ class PricedModel:
     def set_quantity(self, stream_id: str, quantity_base: float) -> None:
         """Change one stream's yearly quantity (base units; 0 removes it); re-solve with :meth:`solve`."""
         inp = self.cand.inputs
-        if stream_id in inp.supplies.index:
-            frame, row, key = inp.supplies.copy(), int(inp.supplies.index.get_loc(stream_id)), "supplies"
+        is_supply = stream_id in inp.supplies.index
+        if is_supply:
+            frame, row = inp.supplies.copy(), int(inp.supplies.index.get_indexer(pd.Index([stream_id]))[0])
         elif stream_id in inp.demands.index:
-            frame, row, key = inp.demands.copy(), self.ns + int(inp.demands.index.get_loc(stream_id)), "demands"
+            frame, row = inp.demands.copy(), self.ns + int(inp.demands.index.get_indexer(pd.Index([stream_id]))[0])
         else:
             raise KeyError(f"no stream {stream_id!r}")
         if not quantity_base >= 0:
@@ -136,10 +168,14 @@ class PricedModel:
         net = inp.network
         streams = net.streams.copy()
         first = self._first_streams
-        per_base = first.at[stream_id, "quantity"] / first.at[stream_id, "quantity_base"]
+        quantity_first, base_first = first.loc[[stream_id], ["quantity", "quantity_base"]].to_numpy(dtype=float)[0]
+        per_base = quantity_first / base_first
         streams.loc[stream_id, ["quantity", "quantity_base"]] = [quantity_base * per_base, quantity_base]
         network = Network(net.members, streams, net.links, net.catalog)
-        self.cand = replace(self.cand, inputs=replace(inp, network=network, **{key: frame}))
+        inputs = (
+            replace(inp, network=network, supplies=frame) if is_supply else replace(inp, network=network, demands=frame)
+        )
+        self.cand = replace(self.cand, inputs=inputs)
         self.session.set_row_bounds([row], [quantity_base], [quantity_base])
 
     def parts(self) -> tuple[Candidates, LinearProgram, Solution]:
@@ -147,22 +183,26 @@ class PricedModel:
         if self.solution is None:
             raise RuntimeError("solve first")
         n0 = self.n0
-        final = replace(self.cand, edges=self.cand.edges.iloc[self.order].reset_index(drop=True))
+        final = replace(self.cand, edges=self.cand.edges.iloc[np.asarray(self.order)].reset_index(drop=True))
         lp = build_lp(final)
         sol = replace(self.solution)
         if sol.x is not None:
             # the session's columns are [first pairs | y | z | binaries | pairs added later];
             # the final LP's are [pairs | y | z | binaries]
-            full = np.asarray(self.session.h.getSolution().col_value, dtype=float)
-            n_first = self.n_first_columns
-            sol.x = np.concatenate([full[:n0], full[n_first:], full[n0:n_first]])
+            n_first, n_all = self.n_first_columns, self.session.h.getNumCol()
+            perm = np.concatenate([np.arange(n0), np.arange(n_first, n_all), np.arange(n0, n_first)])
+            x = np.zeros(n_all)  # columns added after the solution was found carry no flow
+            x[: sol.x.size] = sol.x
+            sol.x = x[perm]
+            basis = get_basis(self.session.h) if sol.status == Status.OPTIMAL else None
+            sol.basis = None if basis is None else (basis[0][perm], basis[1])
         return final, lp, sol
 
 
 def solve_by_pricing(
-    cand: Candidates, k: int = 3, time_limit: float | None = None, max_rounds: int = 200
+    cand: Candidates, k: int = 3, time_limit: float | None = None, max_rounds: int = 200, start: Basis | None = None
 ) -> tuple[Candidates, LinearProgram, Solution, dict[str, float]]:
-    """Solve the LP of ``cand`` by pricing over its pairs.
+    """Solve the LP of ``cand`` by pricing over its pairs (from the basis ``start`` of a related model, if given).
 
     Returns
     -------
@@ -174,10 +214,17 @@ def solve_by_pricing(
     stats : dict
         ``rounds``, ``columns`` (pairs in the final model), ``pairs`` (all candidates), ``build`` (seconds).
     """
-    model = PricedModel(cand, k=k, time_limit=time_limit)
+    model = PricedModel(cand, k=k, time_limit=time_limit, start=start)
     model.solve(max_rounds)
     final, lp, sol = model.parts()
     return final, lp, sol, model.stats
+
+
+def _not_proven(sol: Solution, why: str) -> Solution:
+    """A restricted model's optimum, reported as feasible for the whole problem but not proven optimal."""
+    return replace(
+        sol, status=Status.TIME_LIMIT_FEASIBLE, row_duals=None, message=f"{why}: feasible, not proven optimal"
+    )
 
 
 def _add_columns(

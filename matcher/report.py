@@ -180,7 +180,7 @@ def report_data(result: MatchResult, anonymise: bool = False) -> ReportData:
         {
             "key": k,
             "label": _KPI_LABELS.get(k, k),
-            "value": format_number(_round_sig([v])[0] if anonymise else v),
+            "value": format_number(_round_sig(np.array([v]))[0] if anonymise else v),
             "unit": result.currency if KPI_INFO[k][0] == "currency" else KPI_INFO[k][0],
             "sdg": KPI_INFO[k][1],
             "description": KPI_INFO[k][2],
@@ -202,7 +202,7 @@ def report_data(result: MatchResult, anonymise: bool = False) -> ReportData:
         members=members,
         exchanges=ex,
         streams=st,
-        labels=members["name"].to_dict(),
+        labels={str(k): str(v) for k, v in members["name"].items()},
         scenario_yaml=scenario_yaml,
         versions=result.versions,
         anonymised=anonymise,
@@ -238,9 +238,12 @@ def _env() -> Any:
     )
 
 
+def _html(frame: pd.DataFrame, na_rep: str) -> str:
+    return frame.to_html(float_format=format_number, index=False, border=0, classes="data", na_rep=na_rep)
+
+
 def _tables(data: ReportData) -> dict[str, str]:
     ex = data.exchanges
-    fmt = {"float_format": format_number, "index": False, "border": 0, "classes": "data", "na_rep": ""}
     exchanges = (
         pd.DataFrame(
             {
@@ -273,7 +276,7 @@ def _tables(data: ReportData) -> dict[str, str]:
         }
     )
     return {
-        name: frame.to_html(**fmt)
+        name: _html(frame, na_rep="")
         for name, frame in (("exchanges", exchanges), ("members", members), ("unmatched", unmatched))
     }
 
@@ -343,7 +346,9 @@ def _comparison_figures(comparison: Comparison, labels: dict[str, str]) -> dict[
         ("co2e_avoided_t", "CO2e avoided (t)"),
     ):
         if key in k.index:
-            bar = go.Figure(go.Bar(x=list(names), y=k.loc[key, names].astype(float).tolist(), marker_color="#1c7ed6"))
+            bar = go.Figure(
+                go.Bar(x=list(names), y=k.loc[key, list(names)].to_numpy(dtype=float).tolist(), marker_color="#1c7ed6")
+            )
             bar.update_layout(title={"text": label, "x": 0}, height=320, margin={"l": 50, "r": 10, "t": 40, "b": 40})
             figs[key] = _figure_html(bar, f"cmp-{key}")
     m = comparison.members
@@ -399,12 +404,11 @@ def render_comparison(comparison: Comparison, anonymise: bool = False) -> str:
             whole = abs(diff) >= 100 or float(diff).is_integer()
             cells.append({"text": f"{diff:+,.0f}{pct_text}" if whole else f"{diff:+,.2f}{pct_text}", "cls": cls})
         kpi_rows.append({"figure": figure, "cells": cells})
-    fmt = {"float_format": format_number, "index": False, "border": 0, "classes": "data", "na_rep": "–"}
     ex = view.exchanges.copy()
     for col in ("from_member", "to_member"):
         ex[col] = ex[col].map(lambda i: labels.get(i, i))
     changes = {
-        kind: ex[ex["change"] == kind].drop(columns=["change"]).to_html(**fmt)
+        kind: _html(ex[ex["change"] == kind].drop(columns=["change"]), na_rep="–")
         for kind in ("added", "removed", "changed")
     }
     counts = {kind: int((ex["change"] == kind).sum()) for kind in ("added", "removed", "changed")}

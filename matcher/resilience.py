@@ -81,6 +81,7 @@ def resilience(
         flows = base.x[xs]
         used = np.flatnonzero(flows > 1e-7 * np.maximum(1.0, sup["q"].to_numpy()[cand.edges["s"].to_numpy()]))
         rows = []
+        edge_s, edge_d = cand.edges["s"].to_numpy(), cand.edges["d"].to_numpy()
         for e in used:  # forbid one exchange at a time
             col = xs.start + e
             session.set_col_bounds([col], [0.0], [0.0])
@@ -89,8 +90,8 @@ def resilience(
             without = baseline - float(cost @ sol.x) if sol.x is not None else np.nan
             rows.append(
                 {
-                    "supply_stream": sup.index[cand.edges.at[e, "s"]],
-                    "demand_stream": dem.index[cand.edges.at[e, "d"]],
+                    "supply_stream": sup.index[int(edge_s[e])],
+                    "demand_stream": dem.index[int(edge_d[e])],
                     "savings_without": without,
                     "savings_lost": base_savings - without,
                     "status": sol.status.value,

@@ -22,6 +22,7 @@ from models.files import atomic_write, atomic_write_text
 from .candidates import Candidates, has_blend_limit
 from .formulation import LinearProgram
 from .solvers import Solution, Status
+from .warm import Basis
 
 __all__ = ["KPI_INFO", "MatchResult", "format_number", "json_number", "read_result"]
 
@@ -90,6 +91,8 @@ class MatchResult:
     timings: dict[str, float] = field(default_factory=dict)
     objective_value: float = float("nan")
     """The optimised objective (equal to ``objective`` for the cost objective)."""
+    basis: Basis | None = field(default=None, repr=False, compare=False)
+    """The optimal simplex basis (LPs solved by HiGHS), to start a related match from (``match(start=...)``)."""
 
     @property
     def savings(self) -> float:
@@ -242,7 +245,7 @@ def read_result(
     """Turn a solver's :class:`Solution` into a :class:`MatchResult`."""
     inp = cand.inputs
     sup, dem = inp.supplies, inp.demands
-    baseline = float(sup["q"] @ sup["unit_cost"] + dem["q"] @ dem["unit_cost"])
+    baseline = float(_dot(sup, "q", "unit_cost") + _dot(dem, "q", "unit_cost"))
     base: dict[str, Any] = dict(
         scenario=inp.scenario,
         network=inp.network,
@@ -281,8 +284,13 @@ def read_result(
         streams=streams,
         kpis=kpis,
         objective_value=float(sol.objective),
+        basis=None if sol.basis is None else Basis.of(cand, lp, sol.basis),
         **base,
     )
+
+
+def _dot(frame: pd.DataFrame, a: str, b: str) -> float:
+    return float(frame[a].to_numpy(dtype=float) @ frame[b].to_numpy(dtype=float))
 
 
 def _exchanges(cand: Candidates, x: np.ndarray, lp: LinearProgram, opened: np.ndarray) -> pd.DataFrame:
@@ -360,7 +368,7 @@ def _kpis(
     delivered = x * e["ratio"].to_numpy()
     s_unit, d_unit = sup["base_unit"].to_numpy()[s], dem["base_unit"].to_numpy()[d]
     s_cat, d_cat = sup["category"].to_numpy()[s], dem["category"].to_numpy()[d]
-    co2_base = float(sup["q"] @ sup["unit_co2e_t"] + dem["q"] @ dem["unit_co2e_t"])
+    co2_base = float(_dot(sup, "q", "unit_co2e_t") + _dot(dem, "q", "unit_co2e_t"))
     co2_opt = float(
         y @ sup["unit_co2e_t"].to_numpy() + z @ dem["unit_co2e_t"].to_numpy() + x @ e["transport_co2e_t"].to_numpy()
     )
@@ -484,7 +492,7 @@ def _reasons(cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> n
         # in the LP but left over: were the partners' quantities taken by others?
         in_lp = r.eq("in_lp").to_numpy()
         if in_lp.any():
-            r.iloc[np.flatnonzero(in_lp)] = _lp_reasons(cand, x, y, z, is_supply)[in_lp]
+            r.loc[in_lp] = _lp_reasons(cand, x, y, z, is_supply)[in_lp]
         r[left <= _TOL * np.maximum(1.0, frame["q"].to_numpy())] = ""
         reasons.append(r.to_numpy())
     return np.concatenate(reasons)

@@ -8,9 +8,12 @@ A parameter is a dotted path into the scenario:
 * ``scale.<stream_id>``: a factor on one stream's quantity.
 
 Values are ``start:stop:step`` (stop included) or a comma-separated list.
-Runs go to local worker processes, or to a Dask cluster: ``local`` for a
-LocalCluster, or the address of a running scheduler. A run that fails is
-recorded with its message; the others complete.
+The grid is cut into runs of neighbouring points (the last parameter varies
+fastest), and each run goes to a local worker process or to a Dask cluster
+(``local`` for a LocalCluster, or the address of a running scheduler). Within
+a run, each point's simplex starts from the basis of the point before
+(:mod:`matcher.warm`): the optimum is the same, found in fewer iterations.
+A point that fails is recorded with its message; the others complete.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from __future__ import annotations
 import copy
 import itertools
 import multiprocessing
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +36,9 @@ from models.scenario import _read_resolved
 
 from .api import match
 from .result import KPI_INFO
+from .warm import Basis
 
-__all__ = ["apply_assignment", "grid", "parse_param", "run_point", "sweep"]
+__all__ = ["apply_assignment", "chunks", "grid", "parse_param", "run_chain", "run_point", "sweep"]
 
 
 def parse_param(spec: str) -> tuple[str, list[float]]:
@@ -109,14 +114,34 @@ def _set_factor_values(scenario_doc: dict[str, Any]) -> dict[str, Any]:
     return scenario_doc
 
 
-def run_point(path: str, assignment: dict[str, float], solver: str = "highs") -> dict[str, Any]:
-    """One run of a sweep; never raises: a failure is returned as a row with its message."""
+def run_point(
+    path: str, assignment: dict[str, float], solver: str = "highs", start: Basis | None = None
+) -> dict[str, Any]:
+    """One point of a sweep; never raises: a failure is returned as a row with its message."""
+    return _run(path, assignment, solver, start)[0]
+
+
+def run_chain(
+    path: str, points: Sequence[dict[str, float]], solver: str = "highs", warm: bool = True
+) -> list[dict[str, Any]]:
+    """Points one after another, each (with ``warm``) starting from the basis of the last one solved."""
+    rows, basis = [], None
+    for point in points:
+        row, found = _run(path, point, solver, basis if warm else None)
+        basis = found or basis
+        rows.append(row)
+    return rows
+
+
+def _run(
+    path: str, assignment: dict[str, float], solver: str, start: Basis | None
+) -> tuple[dict[str, Any], Basis | None]:
     row: dict[str, Any] = dict(assignment)
     try:
         doc, folder, file = _read_resolved(Path(path), ())
         doc = _set_factor_values(apply_assignment(doc, assignment))
         scenario = Scenario.from_dict(doc, folder=folder, file=file)
-        result = match(load_network(scenario), scenario, solver=solver)
+        result = match(load_network(scenario), scenario, solver=solver, start=start)
         row.update(
             {
                 "status": result.status.value,
@@ -126,6 +151,7 @@ def run_point(path: str, assignment: dict[str, float], solver: str = "highs") ->
                 "message": "",
             }
         )
+        return row, result.basis
     except Exception as exc:  # a failing point is recorded, the sweep goes on
         text = "; ".join(str(i) for i in getattr(exc, "issues", [])) or str(exc)
         row.update(
@@ -137,7 +163,17 @@ def run_point(path: str, assignment: dict[str, float], solver: str = "highs") ->
                 "message": f"{type(exc).__name__}: {text}",
             }
         )
-    return row
+        return row, None
+
+
+def chunks(points: list[dict[str, float]], workers: int) -> list[list[dict[str, float]]]:
+    """Runs of neighbouring points: about four per worker, so that workers stay busy to the end.
+
+    >>> [len(c) for c in chunks([{}] * 10, workers=2)]
+    [2, 2, 1, 1, 1, 1, 1, 1]
+    """
+    n = min(len(points), 4 * max(workers, 1))
+    return [[points[i] for i in part] for part in np.array_split(np.arange(len(points)), n)] if n else []
 
 
 def sweep(
@@ -147,8 +183,9 @@ def sweep(
     dask: str | None = None,
     solver: str = "highs",
     progress: Callable[[int], None] | None = None,
+    warm: bool = True,
 ) -> pd.DataFrame:
-    """Run every point of the grid; one row per run, in grid order.
+    """Run every point of the grid; one row per point, in grid order.
 
     Parameters
     ----------
@@ -159,35 +196,37 @@ def sweep(
     dask : str, optional
         ``"local"`` for a Dask LocalCluster, or a scheduler address ``tcp://host:port``.
     progress : callable, optional
-        Called with 1 after each finished run.
+        Called with the number of points finished, as each run of points ends.
+    warm : bool
+        Start each point from the basis of the point before it in its run
+        (default); ``False`` solves every point from scratch.
     """
     points = grid(params)
     path = str(Path(path).resolve())
+    n_workers = workers or os.cpu_count() or 1
+    runs = chunks(points, 2 if dask else n_workers)
     if dask:
-        rows = _dask_map(path, points, dask, solver, progress)
+        done = _dask_map(path, runs, dask, solver, warm, progress)
     else:
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [pool.submit(run_point, path, p, solver) for p in points]
-            for _ in _as_done(futures, progress):
-                pass
-            rows = [f.result() for f in futures]
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+            futures = [pool.submit(run_chain, path, run, solver, warm) for run in runs]
+            for f in as_completed(futures):
+                if progress is not None:
+                    progress(len(f.result()))
+            done = [f.result() for f in futures]
     columns = [n for n, _ in params] + ["status", "objective", *KPI_INFO, "message"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _as_done(futures: Iterable[Any], progress: Callable[[int], None] | None) -> Iterable[Any]:
-    from concurrent.futures import as_completed
-
-    for f in as_completed(list(futures)):
-        if progress is not None:
-            progress(1)
-        yield f
+    return pd.DataFrame([row for rows in done for row in rows], columns=columns)
 
 
 def _dask_map(
-    path: str, points: list[dict[str, float]], address: str, solver: str, progress: Callable[[int], None] | None
-) -> list[dict[str, Any]]:
+    path: str,
+    runs: list[list[dict[str, float]]],
+    address: str,
+    solver: str,
+    warm: bool,
+    progress: Callable[[int], None] | None,
+) -> list[list[dict[str, Any]]]:
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = (
@@ -197,10 +236,11 @@ def _dask_map(
     )
     client = Client(cluster if cluster is not None else address)
     try:
-        futures = client.map(run_point, [path] * len(points), points, [solver] * len(points), pure=False)
-        for _ in as_completed(futures):
+        n = len(runs)
+        futures = client.map(run_chain, [path] * n, runs, [solver] * n, [warm] * n, pure=False)
+        for f in as_completed(futures):
             if progress is not None:
-                progress(1)
+                progress(len(f.result()))
         return list(client.gather(futures))
     finally:
         client.close()

@@ -12,7 +12,7 @@ import difflib
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -319,7 +319,10 @@ def _check_streams(
     for idx, v in zip(norm.index[bad_tok], tokens[bad_tok]):
         issues.append(
             Issue(
-                file, int(streams.at[idx, "_row"]), "accepts_ewc", f"{v!r} is not a code of the European List of Waste"
+                file,
+                cast(int, streams.at[idx, "_row"]),
+                "accepts_ewc",
+                f"{v!r} is not a code of the European List of Waste",
             )
         )
     streams["accepts_ewc"] = norm.groupby(level=0).agg(" ".join).reindex(streams.index).astype(object)
@@ -352,8 +355,8 @@ def _opt(x: Any) -> float | None:
     return None if pd.isna(x) else float(x)
 
 
-def _clean(row: pd.Series) -> dict[str, Any]:
-    return {k: (None if _isna(v) else v) for k, v in row.items()}
+def _clean(row: pd.Series | pd.DataFrame) -> dict[str, Any]:
+    return {str(k): (None if _isna(v) else v) for k, v in row.items()}
 
 
 def _isna(v: Any) -> bool:

@@ -207,7 +207,9 @@ def test_no_solution_exits_3(runner: CliRunner, hillerod: Path, monkeypatch: pyt
     from matcher.solvers.highs import HighsSolver
 
     monkeypatch.setattr(
-        HighsSolver, "solve", lambda self, lp, time_limit=None: Solution(Status.TIME_LIMIT_NO_SOLUTION, message="time")
+        HighsSolver,
+        "solve",
+        lambda self, lp, time_limit=None, start=None: Solution(Status.TIME_LIMIT_NO_SOLUTION, message="time"),
     )
     r = runner.invoke(main, ["match", str(hillerod), "--out", str(Path("never"))])
     assert r.exit_code == 3 and "time_limit_no_solution" in r.stdout

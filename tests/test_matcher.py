@@ -321,7 +321,7 @@ def test_a_result_without_solution_reads_nothing_back(monkeypatch) -> None:
     from matcher.solvers.highs import HighsSolver
 
     monkeypatch.setattr(
-        HighsSolver, "solve", lambda self, lp, time_limit=None: Solution(Status.INFEASIBLE, message="no")
+        HighsSolver, "solve", lambda self, lp, time_limit=None, start=None: Solution(Status.INFEASIBLE, message="no")
     )
     scenario, net = heat_pair()
     r = match(net, scenario)

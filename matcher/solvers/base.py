@@ -50,7 +50,10 @@ class Solution:
 
     ``x`` and ``row_duals`` are set only when ``status.has_solution``;
     ``row_duals`` holds d(objective)/d(row bound) and is None where the
-    backend or the problem (a MILP) gives none.
+    backend or the problem (a MILP) gives none. ``basis`` holds the simplex
+    basis statuses of the columns and rows (HiGHS codes: 0 at lower bound,
+    1 basic, 2 at upper bound, 3 free at zero, 4 nonbasic) where the backend
+    gives one, so that a related model can start from it.
     """
 
     status: Status
@@ -61,6 +64,7 @@ class Solution:
     solver: str = ""
     solver_version: str = ""
     seconds: float = float("nan")
+    basis: tuple[np.ndarray, np.ndarray] | None = None
 
 
 class Solver(ABC):
@@ -75,8 +79,14 @@ class Solver(ABC):
         """Whether the backend can run on this machine."""
 
     @abstractmethod
-    def solve(self, lp: LinearProgram, time_limit: float | None = None) -> Solution:
-        """Solve ``lp``; never raises for an infeasible or failed solve."""
+    def solve(
+        self, lp: LinearProgram, time_limit: float | None = None, start: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> Solution:
+        """Solve ``lp``; never raises for an infeasible or failed solve.
+
+        ``start`` is a basis (column and row statuses, as in :attr:`Solution.basis`)
+        to start from; backends without :attr:`Feature.WARM_START` ignore it.
+        """
 
 
 def with_fixed_integers(lp: LinearProgram, x: np.ndarray) -> LinearProgram:

@@ -20,7 +20,7 @@ from .base import Feature, Solution, Solver, Status
 if TYPE_CHECKING:
     from ..formulation import LinearProgram
 
-__all__ = ["HighsSession", "HighsSolver", "new_highs", "to_highs_lp"]
+__all__ = ["HighsSession", "HighsSolver", "get_basis", "new_highs", "set_basis", "to_highs_lp"]
 
 _MS = highspy.HighsModelStatus
 #: HiGHS model status -> project status (time limit split by whether a solution exists).
@@ -84,6 +84,34 @@ def to_highs_lp(lp: LinearProgram, names: bool = False) -> highspy.HighsLp:
     return h
 
 
+_STATUS = tuple(highspy.HighsBasisStatus.__members__.values())
+
+
+def set_basis(h: highspy.Highs, col_status: np.ndarray, row_status: np.ndarray) -> bool:
+    """Start the next LP solve from a basis (statuses as in :attr:`Solution.basis`).
+
+    The basis may come from a related model: it is passed as *alien*, so HiGHS
+    completes or repairs it (a singular or incomplete set of basic columns is
+    filled with row slacks) before the simplex starts. Returns whether HiGHS
+    accepted it; if not, the solve simply starts cold.
+    """
+    b = highspy.HighsBasis()
+    b.col_status = [_STATUS[i] for i in col_status]
+    b.row_status = [_STATUS[i] for i in row_status]
+    b.alien = True
+    return bool(h.setBasis(b) == highspy.HighsStatus.kOk)
+
+
+def get_basis(h: highspy.Highs) -> tuple[np.ndarray, np.ndarray] | None:
+    """The current basis statuses as int8 arrays, or None where HiGHS has no valid basis."""
+    b = h.getBasis()
+    if not b.valid:
+        return None
+    col = np.fromiter(map(int, b.col_status), np.int8, h.getNumCol())
+    row = np.fromiter(map(int, b.row_status), np.int8, h.getNumRow())
+    return col, row
+
+
 class HighsSolver(Solver):
     """HiGHS (simplex / IPM / branch and cut) through highspy."""
 
@@ -97,14 +125,18 @@ class HighsSolver(Solver):
     def is_available(cls) -> bool:
         return True
 
-    def solve(self, lp: LinearProgram, time_limit: float | None = None) -> Solution:
-        start = time.perf_counter()
+    def solve(
+        self, lp: LinearProgram, time_limit: float | None = None, start: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> Solution:
+        began = time.perf_counter()
         h = new_highs(self.threads)
         version = h.version()
         if time_limit is not None:
             h.setOptionValue("time_limit", float(time_limit))
         try:
             h.passModel(to_highs_lp(lp))
+            if start is not None and not lp.is_mip:
+                set_basis(h, *start)
             h.run()
         except Exception as exc:  # highspy raises on malformed input
             return Solution(Status.ERROR, message=f"HiGHS failed: {exc}", solver=self.name, solver_version=version)
@@ -118,7 +150,8 @@ class HighsSolver(Solver):
             sol.objective = float(h.getInfo().objective_function_value)
             if not lp.is_mip and s.dual_valid:
                 sol.row_duals = np.asarray(s.row_dual, dtype=float)
-        sol.seconds = time.perf_counter() - start
+                sol.basis = get_basis(h)
+        sol.seconds = time.perf_counter() - began
         return sol
 
 
@@ -137,13 +170,25 @@ class HighsSession:
     bound on one row), resilience (one member's rows set to zero), sweeps.
     """
 
-    def __init__(self, lp: LinearProgram, threads: int | None = None, time_limit: float | None = None) -> None:
+    def __init__(
+        self,
+        lp: LinearProgram,
+        threads: int | None = None,
+        time_limit: float | None = None,
+        start: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
         self.lp = lp
         self.h = new_highs(threads)
         if time_limit is not None:
-            self.h.setOptionValue("time_limit", float(time_limit))
+            self.set_time_limit(time_limit)
         self.h.passModel(to_highs_lp(lp))
+        if start is not None and not lp.is_mip:
+            set_basis(self.h, *start)
         self.version = self.h.version()
+
+    def set_time_limit(self, seconds: float) -> None:
+        """Limit the next solves to ``seconds`` each."""
+        self.h.setOptionValue("time_limit", max(float(seconds), 1e-3))
 
     def set_objective(self, c: np.ndarray) -> None:
         """Replace the objective vector."""

@@ -65,10 +65,12 @@ class PulpSolver(Solver):
             return pulp.COIN_CMD(path=cbc_path(), msg=False, timeLimit=time_limit)
         return pulp.getSolver(self.pulp_name, msg=False, timeLimit=time_limit)
 
-    def solve(self, lp: LinearProgram, time_limit: float | None = None) -> Solution:
+    def solve(
+        self, lp: LinearProgram, time_limit: float | None = None, start: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> Solution:
         import pulp  # imported on use: it is slow to import and only this backend needs it
 
-        start = time.perf_counter()
+        began = time.perf_counter()
         prob = pulp.LpProblem("symbiose", pulp.LpMinimize)
         cols = [
             prob.add_variable(
@@ -109,5 +111,5 @@ class PulpSolver(Solver):
         if status.has_solution:
             sol.x = np.array([v.value() or 0.0 for v in cols])
             sol.objective = float(lp.c @ sol.x)
-        sol.seconds = time.perf_counter() - start
+        sol.seconds = time.perf_counter() - began
         return sol

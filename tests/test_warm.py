@@ -1,0 +1,125 @@
+"""Warm starts: a model started from a related model's basis reaches the same optimum, in fewer iterations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from invariants import check_result
+
+import matcher
+from matcher import Status, match
+from matcher.api import build
+from matcher.candidates import build_candidates
+from matcher.inputs import prepare
+from matcher.pricing import PricedModel, solve_by_pricing
+from matcher.result import read_result
+from matcher.solvers.highs import HighsSession
+from matcher.sweep import run_chain
+from models import DataError, Network
+from models.examples import random_network, scenario_for
+
+ROOT = Path(__file__).parents[1] / "scenarios"
+
+
+def _network(seed: int, blends: bool) -> tuple[Network, pd.DataFrame]:
+    """A random network; without blended quality limits it can be priced."""
+    _, net = random_network(seed, n_members=20, n_streams=120, spread_deg=0.2)
+    frames = net.to_frames()
+    streams = frames["streams"] if blends else frames["streams"].drop(columns=["q_cod_ppm_max"], errors="ignore")
+    return Network.from_frames(frames["members"], streams, None, net.catalog), streams
+
+
+@settings(max_examples=20)
+@given(st.integers(0, 10_000), st.floats(0.0, 2000.0), st.sampled_from(["whole", "pricing"]))
+def test_a_match_started_from_another_scenario_equals_a_cold_match(seed: int, price: float, method: str) -> None:
+    net, _ = _network(seed, blends=method == "whole")
+    first = match(net, scenario_for(max_distance_km=60.0), method=method)
+    other = scenario_for(max_distance_km=45.0, carbon_price=price)
+    cold = match(net, other, method=method)
+    warm = match(net, other, method=method, start=first)
+    check_result(warm)
+    assert warm.status is Status.OPTIMAL
+    assert warm.objective_value == pytest.approx(cold.objective_value, rel=1e-9, abs=1e-6)
+
+
+@settings(max_examples=15)
+@given(st.integers(0, 10_000), st.data())
+def test_adding_or_removing_a_stream_warm_equals_a_cold_match(seed: int, data: st.DataObject) -> None:
+    net, streams = _network(seed, blends=data.draw(st.booleans()))
+    scenario = scenario_for(max_distance_km=60.0)
+    warm = matcher.WarmMatch(net, scenario)
+    gone = data.draw(st.sampled_from(list(streams["stream_id"])))
+    removed = warm.remove_stream(gone)
+    kept = streams[streams["stream_id"] != gone]
+    cold = match(Network.from_frames(net.to_frames()["members"], kept, None, net.catalog), scenario)
+    assert removed.objective_value == pytest.approx(cold.objective_value, rel=1e-9, abs=1e-6)
+    assert gone not in removed.streams.index
+
+    template = kept.iloc[data.draw(st.integers(0, len(kept) - 1))].dropna().to_dict()
+    new = {**template, "stream_id": "NEW", "quantity": data.draw(st.floats(1.0, 5000.0))}
+    added = warm.add_stream(new)
+    check_result(added)
+    with_new = pd.concat([kept, pd.DataFrame([new])], ignore_index=True)
+    cold = match(Network.from_frames(net.to_frames()["members"], with_new, None, net.catalog), scenario)
+    assert added.objective_value == pytest.approx(cold.objective_value, rel=1e-9, abs=1e-6)
+
+
+@pytest.mark.parametrize("blends", [False, True])
+def test_a_model_started_from_its_own_basis_needs_no_iteration(blends: bool) -> None:
+    net, _ = _network(3, blends=blends)
+    scenario = scenario_for(max_distance_km=60.0)
+    result = match(net, scenario, method="whole")
+    assert result.basis is not None
+    cand, lp, _ = build(net, scenario)
+    if blends:
+        assert lp.shape[0] > len(cand.inputs.supplies) + len(cand.inputs.demands)  # blend rows are matched too
+    session = HighsSession(lp, start=result.basis.statuses(cand, lp))
+    sol = session.solve()
+    assert sol.objective == pytest.approx(result.objective_value, rel=1e-9)
+    assert session.h.getInfo().simplex_iteration_count == 0
+    if not blends:
+        model = PricedModel(cand, start=result.basis)
+        model.solve()
+        assert model.stats["rounds"] == 1 and model.session.h.getInfo().simplex_iteration_count == 0
+        assert model.stats["columns"] < len(cand.edges)  # only the pairs of the basis entered
+
+
+def test_a_rejected_change_leaves_the_warm_match_as_it_was() -> None:
+    net, streams = _network(5, blends=False)
+    warm = matcher.WarmMatch(net, scenario_for(max_distance_km=60.0))
+    before = warm.result().objective_value
+    bad = {**streams.iloc[0].dropna().to_dict(), "stream_id": "NEW", "quantity": -5.0}
+    with pytest.raises(DataError, match="quantity"):
+        warm.add_stream(bad)
+    with pytest.raises(DataError, match="NOPE"):
+        warm.remove_stream("NOPE")
+    assert warm.result().objective_value == before
+    assert "NEW" not in warm.network.streams.index
+
+
+def test_pricing_cut_short_is_feasible_but_not_proven_optimal() -> None:
+    net, _ = _network(11, blends=False)
+    scenario = scenario_for(max_distance_km=60.0)
+    cand = build_candidates(prepare(net, scenario))
+    final, lp, sol, stats = solve_by_pricing(cand, k=1, max_rounds=1)
+    short = read_result(final, lp, sol)
+    assert short.status is Status.TIME_LIMIT_FEASIBLE and "not proven optimal" in short.message
+    check_result(short)  # balance and bounds hold: the plan is feasible for the whole problem
+    best = match(net, scenario, method="pricing")
+    assert short.objective_value > best.objective_value
+    assert short.basis is None and sol.row_duals is None  # no marginal values from an unproven solution
+
+
+def test_a_sweep_run_warm_equals_the_same_run_cold() -> None:
+    points = [{"parameters.carbon_price": p} for p in (0.0, 300.0, 600.0, 900.0)]
+    path = str(ROOT / "kalundborg")
+    warm = pd.DataFrame(run_chain(path, points, warm=True))
+    cold = pd.DataFrame(run_chain(path, points, warm=False))
+    assert (warm["status"] == "optimal").all()
+    pd.testing.assert_frame_equal(warm, cold, rtol=1e-9)
+    assert np.isfinite(warm["savings"]).all()
