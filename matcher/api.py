@@ -17,9 +17,10 @@ from models.io import apply_changes
 from models.scenario import Changes
 
 from .candidates import Candidates, build_candidates
+from .decompose import solve_by_components
 from .formulation import LinearProgram, build_lp, write_mps
 from .inputs import prepare
-from .pricing import PricedModel, pricing_applies, solve_by_pricing
+from .pricing import PricedModel, pricing_applies
 from .result import MatchResult, read_result
 from .solvers import Feature, Solver, get_solver, with_fixed_integers
 from .solvers.highs import HighsSolver
@@ -47,6 +48,7 @@ def match(
     method: str = "auto",
     progress: Callable[[str], None] | None = None,
     start: MatchResult | Basis | None = None,
+    workers: int | None = None,
 ) -> MatchResult:
     """Find the exchanges that minimise total cost.
 
@@ -62,7 +64,8 @@ def match(
         Also write the whole model as MPS.
     method : {"auto", "pricing", "whole"}
         ``pricing`` solves with HiGHS from a sparse set of pairs, adding the pairs
-        with a negative reduced cost until none is left (:mod:`matcher.pricing`);
+        with a negative reduced cost until none is left (:mod:`matcher.pricing`),
+        each connected component of the pairs apart (:mod:`matcher.decompose`);
         ``whole`` passes every candidate pair to the solver; ``auto`` prices when
         the model allows it (only balance rows), HiGHS is the solver and the
         pairs are many (more than four per stream).
@@ -73,6 +76,8 @@ def match(
         changed or removed): the simplex starts from its basis, matched by stream
         ids (:mod:`matcher.warm`). The optimum is the same; it is usually found in
         far fewer iterations. Ignored by MILPs and by backends without warm starts.
+    workers : int, optional
+        Threads that solve independent components at once when pricing (default: the machine's cores).
 
     Returns
     -------
@@ -110,7 +115,7 @@ def match(
     t = time.perf_counter()
     say(f"solving ({len(cand.edges):,} candidate pairs" + (", by pricing)" if use_pricing else ")"))
     if use_pricing:
-        cand, lp, sol, stats = solve_by_pricing(cand, time_limit=time_limit, start=basis)
+        cand, lp, sol, stats = solve_by_components(cand, workers=workers, time_limit=time_limit, start=basis)
         timings["build"] = stats.pop("build")
         timings.update({f"pricing_{k}": v for k, v in stats.items()})
     else:

@@ -141,7 +141,8 @@ def _run(
         doc, folder, file = _read_resolved(Path(path), ())
         doc = _set_factor_values(apply_assignment(doc, assignment))
         scenario = Scenario.from_dict(doc, folder=folder, file=file)
-        result = match(load_network(scenario), scenario, solver=solver, start=start)
+        # one thread per point: the points themselves run in parallel
+        result = match(load_network(scenario), scenario, solver=solver, start=start, workers=1)
         row.update(
             {
                 "status": result.status.value,

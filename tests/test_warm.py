@@ -15,6 +15,8 @@ import matcher
 from matcher import Status, match
 from matcher.api import build
 from matcher.candidates import build_candidates
+from matcher.decompose import solve_by_components, split
+from matcher.formulation import build_lp
 from matcher.inputs import prepare
 from matcher.pricing import PricedModel, solve_by_pricing
 from matcher.result import read_result
@@ -123,3 +125,31 @@ def test_a_sweep_run_warm_equals_the_same_run_cold() -> None:
     assert (warm["status"] == "optimal").all()
     pd.testing.assert_frame_equal(warm, cold, rtol=1e-9)
     assert np.isfinite(warm["savings"]).all()
+
+
+# ---------------------------------------------------------------------- independent components
+@settings(max_examples=20)
+@given(st.integers(0, 10_000), st.integers(1, 3))
+def test_components_solved_apart_give_an_optimal_solution_of_the_whole(seed: int, workers: int) -> None:
+    net, _ = _network(seed, blends=False)
+    scenario = scenario_for(max_distance_km=30.0)
+    cand = build_candidates(prepare(net, scenario))
+    parts = split(cand)
+    assert sum(p.edges.size for p in parts) == len(cand.edges)
+    final, lp, sol, stats = solve_by_components(cand, workers=workers)
+    result = read_result(final, lp, sol)
+    check_result(result)
+    assert sol.status is Status.OPTIMAL and stats["components"] == len(parts)
+    # an optimality certificate over every candidate pair, not only those that entered:
+    # no reduced cost is negative, and the dual objective equals the primal one
+    whole = build_lp(cand)
+    pi = sol.row_duals
+    assert pi is not None
+    reduced = whole.c - whole.A.T @ pi
+    assert (reduced >= -1e-6 * np.maximum(1.0, np.abs(whole.c))).all()
+    assert pi @ whole.row_lower == pytest.approx(sol.objective, rel=1e-9)
+    assert sol.objective == pytest.approx(match(net, scenario, method="whole").objective_value, rel=1e-9)
+    # the joined basis is the optimal basis of the joined model
+    session = HighsSession(lp, start=sol.basis)
+    assert session.solve().objective == pytest.approx(sol.objective, rel=1e-9)
+    assert session.h.getInfo().simplex_iteration_count == 0
