@@ -207,6 +207,7 @@ COLUMNS = [
     "edges",
     "pricing_columns",
     "pricing_rounds",
+    "pricing_components",
     "intake",
     "candidates",
     "build",

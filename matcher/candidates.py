@@ -262,7 +262,7 @@ def _costs(inputs: MatchInputs, edges: pd.DataFrame) -> pd.DataFrame:
         capacity = np.where(np.isnan(cap), np.inf, cap)
         fixed = from_link("fixed_cost").astype(float)
         fixed_cost = np.where(np.isnan(fixed), 0.0, fixed)
-    edges["mode"] = mode
+    edges["mode"] = pd.Categorical(mode)  # a handful of modes: one byte per pair, not a string
     edges["transport_cost"] = transport_cost
     edges["transport_co2e_t"] = per_km_co2 * dist
     edges["capacity"] = capacity
