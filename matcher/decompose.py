@@ -3,12 +3,17 @@ r"""Independent parts of a match, solved apart and in parallel.
 Supplies and demands joined by candidate pairs form a bipartite graph. Where
 the only rows are balance rows (the models :mod:`matcher.pricing` handles),
 its connected components share no row and no column: the LP is block
-diagonal and its optimum is the sum of the parts' optima. Each part with
-pairs is priced on its own, largest first, on ``workers`` threads (HiGHS
-releases the GIL while it solves). A stream without any pair is disposed of
-or bought virgin; its balance row's dual is that column's cost. The parts'
-solutions are put back together as one solution of the whole model, in the
-column order of the LP of the pairs that entered.
+diagonal and its optimum is the sum of the parts' optima. A large
+component (``min_pairs`` pairs or more) is a part of its own: several small
+models solve faster than one block-diagonal model of them all. Smaller
+components are packed into one part per worker, balanced by their pairs
+(largest first, each into the lightest part), so that the fixed cost of a
+model (building it, setting HiGHS up, reading back) does not grow with
+their number. The parts are priced on ``workers`` threads, the largest
+first (HiGHS releases the GIL while it solves). A stream without any pair is disposed of or bought virgin; its balance
+row's dual is that column's cost. The parts' solutions are put back
+together as one solution of the whole model, in the column order of the LP
+of the pairs that entered.
 """
 
 from __future__ import annotations
@@ -29,37 +34,59 @@ from .pricing import solve_by_pricing
 from .solvers import Solution, Status
 from .warm import Basis
 
-__all__ = ["Part", "solve_by_components", "split"]
+__all__ = ["Part", "components", "solve_by_components", "split"]
 
 _AT_LOWER, _BASIC = 0, 1
 
 
 @dataclass(frozen=True)
 class Part:
-    """One connected component: positions of its supplies, demands and pairs in the whole candidate set."""
+    """Connected components solved together: positions of their supplies, demands and pairs in the whole set."""
 
     supplies: np.ndarray
     demands: np.ndarray
     edges: np.ndarray
 
 
-def split(cand: Candidates) -> list[Part]:
-    """The connected components that hold pairs, the one with the most pairs first."""
+def components(cand: Candidates) -> tuple[np.ndarray, np.ndarray]:
+    """Component labels of the streams (supplies, then demands) and the pairs in each component."""
     ns, nd = len(cand.inputs.supplies), len(cand.inputs.demands)
     s, d = cand.edges["s"].to_numpy(), cand.edges["d"].to_numpy()
-    if s.size == 0:
-        return []
     graph = sp.coo_matrix((np.ones(s.size), (s, ns + d)), shape=(ns + nd, ns + nd))
-    _, label = connected_components(graph, directed=False)
-    edge_label = label[s]
-    order = np.argsort(-np.bincount(edge_label), kind="stable")
-    by_edges = np.argsort(edge_label, kind="stable")
-    starts = np.searchsorted(edge_label[by_edges], order)
-    ends = np.searchsorted(edge_label[by_edges], order, side="right")
+    n, label = connected_components(graph, directed=False)
+    return label, np.bincount(label[s], minlength=n)
+
+
+def split(cand: Candidates, workers: int = 1, min_pairs: int = 50_000) -> list[Part]:
+    """Parts to solve apart: each large component alone, the small ones packed into ``workers`` parts.
+
+    Largest part first.
+    """
+    ns = len(cand.inputs.supplies)
+    if len(cand.edges) == 0:
+        return []
+    label, pairs = components(cand)
+    order = np.argsort(-pairs, kind="stable")[: int((pairs > 0).sum())]
+    big = order[pairs[order] >= min_pairs]
+    small = order[pairs[order] < min_pairs]
+    part_of = np.full(pairs.size, -1)
+    part_of[big] = np.arange(big.size)
+    load = np.zeros(min(max(workers, 1), small.size))
+    for c in small:  # largest first, each into the lightest part
+        j = int(np.argmin(load))
+        part_of[c] = big.size + j
+        load[j] += pairs[c]
+    n_parts = big.size + load.size
+    stream_part = part_of[label]
+    edge_part = stream_part[cand.edges["s"].to_numpy()]
+    size = np.bincount(edge_part, minlength=n_parts)
     return [
-        Part(np.flatnonzero(label[:ns] == c), np.flatnonzero(label[ns:] == c), by_edges[a:b])
-        for c, a, b in zip(order, starts, ends)
-        if b > a
+        Part(
+            np.flatnonzero(stream_part[:ns] == p),
+            np.flatnonzero(stream_part[ns:] == p),
+            np.flatnonzero(edge_part == p),
+        )
+        for p in np.argsort(-size, kind="stable")
     ]
 
 
@@ -87,20 +114,22 @@ def solve_by_components(
     """Price each connected component apart (in parallel) and join the solutions.
 
     Same contract as :func:`~matcher.pricing.solve_by_pricing`; ``stats`` also
-    holds ``components`` (parts with pairs).
+    holds ``components`` (connected components with pairs) and ``parts``
+    (models solved).
     """
-    parts = split(cand)
+    n_workers = max(1, workers or os.cpu_count() or 1)
+    n_components = float((components(cand)[1] > 0).sum()) if len(cand.edges) else 0.0
+    parts = split(cand, n_workers)
     if len(parts) <= 1:
         final, lp, sol, stats = solve_by_pricing(cand, k=k, time_limit=time_limit, start=start)
-        return final, lp, sol, {**stats, "components": float(len(parts))}
+        return final, lp, sol, {**stats, "components": n_components, "parts": 1.0}
     deadline = None if time_limit is None else time.perf_counter() + time_limit
 
     def solve(part: Part) -> tuple[Candidates, LinearProgram, Solution, dict[str, float]]:
         left = None if deadline is None else max(deadline - time.perf_counter(), 0.0)
         return solve_by_pricing(_sub(cand, part), k=k, time_limit=left, start=start)
 
-    n_workers = max(1, min(workers or os.cpu_count() or 1, len(parts)))
-    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+    with ThreadPoolExecutor(max_workers=min(n_workers, len(parts))) as pool:
         solved = list(pool.map(solve, parts))
     final, lp, sol = _join(cand, parts, solved)
     stats = {
@@ -108,7 +137,8 @@ def solve_by_components(
         "rounds": max(st["rounds"] for *_, st in solved),
         "columns": sum(st["columns"] for *_, st in solved),
         "pairs": float(len(cand.edges)),
-        "components": float(len(parts)),
+        "components": n_components,
+        "parts": float(len(parts)),
     }
     return final, lp, sol, stats
 

@@ -15,7 +15,7 @@ import matcher
 from matcher import Status, match
 from matcher.api import build
 from matcher.candidates import build_candidates
-from matcher.decompose import solve_by_components, split
+from matcher.decompose import components, solve_by_components, split
 from matcher.formulation import build_lp
 from matcher.inputs import prepare
 from matcher.pricing import PricedModel, solve_by_pricing
@@ -134,12 +134,20 @@ def test_components_solved_apart_give_an_optimal_solution_of_the_whole(seed: int
     net, _ = _network(seed, blends=False)
     scenario = scenario_for(max_distance_km=30.0)
     cand = build_candidates(prepare(net, scenario))
-    parts = split(cand)
-    assert sum(p.edges.size for p in parts) == len(cand.edges)
+    parts = split(cand, workers)
+    assert np.array_equal(np.sort(np.concatenate([p.edges for p in parts])), np.arange(len(cand.edges)))
+    for p in parts:  # a part holds whole components: every pair of its streams is in it
+        assert np.isin(cand.edges["s"].to_numpy()[p.edges], p.supplies).all()
+        assert np.isin(cand.edges["d"].to_numpy()[p.edges], p.demands).all()
+        mine = np.isin(cand.edges["s"].to_numpy(), p.supplies) | np.isin(cand.edges["d"].to_numpy(), p.demands)
+        assert mine.sum() == p.edges.size
     final, lp, sol, stats = solve_by_components(cand, workers=workers)
     result = read_result(final, lp, sol)
     check_result(result)
-    assert sol.status is Status.OPTIMAL and stats["components"] == len(parts)
+    assert sol.status is Status.OPTIMAL and stats["parts"] == max(len(parts), 1)
+    n_components = (components(cand)[1] > 0).sum()
+    assert stats["components"] == n_components >= len(parts)
+    assert len(split(cand, workers, min_pairs=1)) == n_components  # large components are parts of their own
     # an optimality certificate over every candidate pair, not only those that entered:
     # no reduced cost is negative, and the dual objective equals the primal one
     whole = build_lp(cand)
