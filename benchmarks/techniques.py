@@ -9,8 +9,8 @@ Solve times only (the candidate pairs are found once, outside the timings), medi
 * ``whole:*``: the LP of every candidate pair, passed to HiGHS as arrays, with HiGHS's dual simplex
   (its default), primal simplex, and interior point (with crossover).
 * ``pricing k=*``: one priced model (matcher.pricing), starting from each stream's best ``k`` pairs.
-* ``components in 2 parts on 2 threads``: the connected components packed into two parts of about
-  equal size, each priced apart on its own thread (matcher.decompose).
+* ``components``: each large connected component priced apart, the small ones packed into one model
+  per worker, on 2 threads (matcher.decompose).
 * ``re-solve:*``: after a change, a cold solve of the changed model against one started from the
   basis before the change (``cold`` / ``warm`` rows): the carbon price raised from 0 to 200 per t,
   one stream added (a copy of the largest demand), one stream's quantity cut by 10 %; and a sweep of six
@@ -84,7 +84,7 @@ def run(members: int, seed: int, pure: bool, repeat: int, whole_variants: bool, 
         add(f"pricing k={k}, one model", lambda k=k: solve_by_pricing(cand, k=k)[2].objective)
     for k in (1, 3):
         add(
-            f"components in 2 parts on 2 threads, k={k}",
+            f"components (large ones alone, small ones packed), 2 threads, k={k}",
             lambda k=k: solve_by_components(cand, workers=2, k=k)[2].objective,
         )
 

@@ -17,7 +17,7 @@ from models.io import apply_changes
 from models.scenario import Changes
 
 from .candidates import Candidates, build_candidates
-from .decompose import solve_by_components
+from .decompose import DecomposedModel, solve_by_components
 from .formulation import LinearProgram, build_lp, write_mps
 from .inputs import prepare
 from .pricing import PricedModel, pricing_applies
@@ -138,7 +138,8 @@ class WarmMatch:
     """A match kept in memory, re-solved from its previous basis as the network changes.
 
     ``change_stream`` changes one stream's quantity in the model in place (the
-    fastest path: only a row bound changes); ``add_stream``, ``remove_stream``
+    fastest path: only a row bound changes, and where the model is priced by
+    components, only that stream's part is re-solved); ``add_stream``, ``remove_stream``
     and ``apply`` (any variant's changes) find the candidate pairs of the new
     network and start its model from the basis so far (:mod:`matcher.warm`).
 
@@ -159,7 +160,11 @@ class WarmMatch:
         t0 = time.perf_counter()
         cand = build_candidates(prepare(network, self.scenario))
         t1 = time.perf_counter()
-        self.model = PricedModel(cand, k=3 if pricing_applies(cand) else None, time_limit=self.time_limit, start=start)
+        self.model: DecomposedModel | PricedModel = (
+            DecomposedModel(cand, time_limit=self.time_limit, start=start)
+            if pricing_applies(cand)
+            else PricedModel(cand, k=None, time_limit=self.time_limit, start=start)  # the whole model, kept
+        )
         self.model.solve()
         self._result: MatchResult | None = None
         return {"candidates": t1 - t0, "solve": time.perf_counter() - t1}

@@ -29,12 +29,12 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from .candidates import Candidates
-from .formulation import LinearProgram, build_lp
-from .pricing import solve_by_pricing
+from .formulation import LinearProgram, build_lp, slack_components, weighted
+from .pricing import PricedModel, with_quantity
 from .solvers import Solution, Status
 from .warm import Basis
 
-__all__ = ["Part", "components", "solve_by_components", "split"]
+__all__ = ["DecomposedModel", "Part", "components", "solve_by_components", "split"]
 
 _AT_LOWER, _BASIC = 0, 1
 
@@ -104,80 +104,158 @@ def _sub(cand: Candidates, part: Part) -> Candidates:
     return replace(cand, inputs=inputs, edges=edges)
 
 
+class DecomposedModel:
+    """Priced models of the parts of a match, kept between solves.
+
+    ``solve`` solves the parts not solved since they changed, in parallel;
+    ``set_quantity`` changes one stream, so that only its part is re-solved,
+    from its previous basis; ``parts`` joins the solutions into one of the
+    whole model. The same interface as :class:`~matcher.pricing.PricedModel`.
+    """
+
+    def __init__(
+        self,
+        cand: Candidates,
+        workers: int | None = None,
+        k: int = 1,
+        time_limit: float | None = None,
+        start: Basis | None = None,
+        min_pairs: int = 50_000,
+    ) -> None:
+        self.cand = cand
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.time_limit = time_limit
+        self.parts_ = split(cand, self.workers, min_pairs)
+        ns = len(cand.inputs.supplies)
+        self.part_of = np.full(ns + len(cand.inputs.demands), -1)  # per stream (supplies, then demands)
+        for j, part in enumerate(self.parts_):
+            self.part_of[part.supplies] = j
+            self.part_of[ns + part.demands] = j
+        # built one after another here (building holds the GIL); only the solves run in parallel
+        self.models = [PricedModel(_sub(cand, part), k=k, start=start) for part in self.parts_]
+        self.stale = set(range(len(self.models)))
+        n_components = float((components(cand)[1] > 0).sum()) if len(cand.edges) else 0.0
+        self.stats: dict[str, float] = {
+            "build": sum(m.stats["build"] for m in self.models),
+            "pairs": float(len(cand.edges)),
+            "components": n_components,
+            "parts": float(len(self.models)),
+        }
+        self._first_streams = cand.inputs.network.streams[["quantity", "quantity_base"]]
+        self._joined: tuple[Candidates, LinearProgram, Solution] | None = None
+
+    def solve(self) -> Solution:
+        """Solve the parts that changed since they were last solved.
+
+        Returns the status and objective of the whole; :meth:`parts` joins the full solution.
+        """
+        deadline = None if self.time_limit is None else time.perf_counter() + self.time_limit
+
+        def solve(model: PricedModel) -> None:
+            model.time_limit = None if deadline is None else max(deadline - time.perf_counter(), 0.0)
+            model.solve()
+
+        todo = [self.models[j] for j in sorted(self.stale)]
+        if len(todo) > 1 and self.workers > 1:
+            with ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as pool:
+                list(pool.map(solve, todo))
+        else:
+            for model in todo:
+                solve(model)
+        self.stale.clear()
+        self._joined = None
+        self.stats.update(
+            rounds=max((m.stats["rounds"] for m in self.models), default=0.0),
+            columns=sum((m.stats.get("columns", 0.0) for m in self.models), 0.0),
+        )
+        sols = [m.solution for m in self.models if m.solution is not None]
+        sol = _summary(sols)
+        if sol.status.has_solution:  # streams in no part are disposed of or bought virgin
+            alone = self.part_of < 0
+            weights = self.cand.inputs.parameters.objective_weights
+            c_slack = np.concatenate([weighted(c, weights) for c in slack_components(self.cand.inputs)])
+            q = np.concatenate(
+                [self.cand.inputs.supplies["q"].to_numpy(float), self.cand.inputs.demands["q"].to_numpy(float)]
+            )
+            sol.objective = sum(s.objective for s in sols) + float(c_slack[alone] @ q[alone])
+        return sol
+
+    def set_quantity(self, stream_id: str, quantity_base: float) -> None:
+        """Change one stream's yearly quantity (base units; 0 removes it); re-solve with :meth:`solve`."""
+        self.cand, row = with_quantity(self.cand, stream_id, quantity_base, self._first_streams)
+        j = int(self.part_of[row])
+        if j >= 0:
+            self.models[j].set_quantity(stream_id, quantity_base)
+            self.stale.add(j)
+
+    def parts(self) -> tuple[Candidates, LinearProgram, Solution]:
+        """Candidates of the pairs in the models, their LP, and the joined solution in that LP's column order."""
+        if self.stale or any(m.solution is None for m in self.models):
+            raise RuntimeError("solve first")
+        if self._joined is None:
+            self._joined = _join(self.cand, self.parts_, [m.final() for m in self.models])
+        return self._joined
+
+
 def solve_by_components(
     cand: Candidates,
     workers: int | None = None,
-    k: int = 3,
+    k: int = 1,
     time_limit: float | None = None,
     start: Basis | None = None,
 ) -> tuple[Candidates, LinearProgram, Solution, dict[str, float]]:
-    """Price each connected component apart (in parallel) and join the solutions.
+    """Price each part apart (in parallel) and join the solutions.
 
     Same contract as :func:`~matcher.pricing.solve_by_pricing`; ``stats`` also
     holds ``components`` (connected components with pairs) and ``parts``
     (models solved).
     """
-    n_workers = max(1, workers or os.cpu_count() or 1)
-    n_components = float((components(cand)[1] > 0).sum()) if len(cand.edges) else 0.0
-    parts = split(cand, n_workers)
-    if len(parts) <= 1:
-        final, lp, sol, stats = solve_by_pricing(cand, k=k, time_limit=time_limit, start=start)
-        return final, lp, sol, {**stats, "components": n_components, "parts": 1.0}
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
-
-    def solve(part: Part) -> tuple[Candidates, LinearProgram, Solution, dict[str, float]]:
-        left = None if deadline is None else max(deadline - time.perf_counter(), 0.0)
-        return solve_by_pricing(_sub(cand, part), k=k, time_limit=left, start=start)
-
-    with ThreadPoolExecutor(max_workers=min(n_workers, len(parts))) as pool:
-        solved = list(pool.map(solve, parts))
-    final, lp, sol = _join(cand, parts, solved)
-    stats = {
-        "build": sum(st["build"] for *_, st in solved),
-        "rounds": max(st["rounds"] for *_, st in solved),
-        "columns": sum(st["columns"] for *_, st in solved),
-        "pairs": float(len(cand.edges)),
-        "components": n_components,
-        "parts": float(len(parts)),
-    }
-    return final, lp, sol, stats
+    model = DecomposedModel(cand, workers=workers, k=k, time_limit=time_limit, start=start)
+    model.solve()
+    final, lp, sol = model.parts()
+    return final, lp, sol, model.stats
 
 
-def _join(
-    cand: Candidates,
-    parts: list[Part],
-    solved: list[tuple[Candidates, LinearProgram, Solution, dict[str, float]]],
-) -> tuple[Candidates, LinearProgram, Solution]:
-    """One solution of the whole model (pairs that entered any part) from the parts' solutions."""
-    inp = cand.inputs
-    ns, nd = len(inp.supplies), len(inp.demands)
-    edges = []
-    for part, (sub, *_rest) in zip(parts, solved):
-        e = sub.edges.copy()
-        e["s"] = part.supplies[e["s"].to_numpy()]
-        e["d"] = part.demands[e["d"].to_numpy()]
-        edges.append(e)
-    final = replace(cand, edges=pd.concat(edges, ignore_index=True))
-    lp = build_lp(final)
-    sols = [s for _, _, s, _ in solved]
+def _summary(sols: list[Solution]) -> Solution:
+    """The status of the whole: the worst of the parts' (with their messages); no values yet."""
     statuses = {s.status for s in sols}
     worst = next(
         (st for st in (Status.ERROR, Status.TIME_LIMIT_NO_SOLUTION, Status.TIME_LIMIT_FEASIBLE) if st in statuses),
         Status.OPTIMAL,
     )
     messages = sorted({s.message for s in sols if s.status != Status.OPTIMAL and s.message})
-    first = sols[0]
-    sol = Solution(
+    return Solution(
         worst,
-        message="; ".join(messages) or first.message,
-        solver=first.solver,
-        solver_version=first.solver_version,
-        seconds=max(s.seconds for s in sols),
+        message="; ".join(messages) or (sols[0].message if sols else "Optimal"),
+        solver="highs",
+        solver_version=sols[0].solver_version if sols else "",
+        seconds=max((s.seconds for s in sols), default=0.0),
     )
-    if not worst.has_solution:
+
+
+def _join(
+    cand: Candidates, parts: list[Part], solved: list[tuple[Candidates, Solution]]
+) -> tuple[Candidates, LinearProgram, Solution]:
+    """One solution of the whole model (pairs that entered any part) from the parts' solutions.
+
+    Each part's solution is in the column order [pairs | disposal | virgin] of its own LP.
+    """
+    inp = cand.inputs
+    ns, nd = len(inp.supplies), len(inp.demands)
+    edges = []
+    for part, (sub, _) in zip(parts, solved):
+        e = sub.edges.copy()
+        e["s"] = part.supplies[e["s"].to_numpy()]
+        e["d"] = part.demands[e["d"].to_numpy()]
+        edges.append(e)
+    final = replace(cand, edges=pd.concat(edges, ignore_index=True) if edges else cand.edges.iloc[:0])
+    lp = build_lp(final)
+    sols = [s for _, s in solved]
+    sol = _summary(sols)
+    if not sol.status.has_solution:
         return final, lp, sol
     ys, zs = lp.blocks["y"], lp.blocks["z"]
-    # streams in no part: all disposed of / bought virgin
+    # streams in no part: all disposed of / bought virgin; their rows' duals are those columns' costs
     y = inp.supplies["q"].to_numpy(dtype=float).copy()
     z = inp.demands["q"].to_numpy(dtype=float).copy()
     x, duals_s, duals_d = [], lp.c[ys].copy(), lp.c[zs].copy()
@@ -185,22 +263,22 @@ def _join(
     row_s, row_d = np.full(ns, _AT_LOWER, np.int8), np.full(nd, _AT_LOWER, np.int8)
     with_duals = all(s.row_duals is not None for s in sols)
     with_basis = all(s.basis is not None for s in sols)
-    for part, (_, plp, psol, _) in zip(parts, solved):
+    for part, (sub, psol) in zip(parts, solved):
         assert psol.x is not None
-        x.append(psol.x[plp.blocks["x"]])
-        y[part.supplies] = psol.x[plp.blocks["y"]]
-        z[part.demands] = psol.x[plp.blocks["z"]]
-        n_s = part.supplies.size
+        n_e, n_s, n_d = len(sub.edges), part.supplies.size, part.demands.size
+        x.append(psol.x[:n_e])
+        y[part.supplies] = psol.x[n_e : n_e + n_s]
+        z[part.demands] = psol.x[n_e + n_s : n_e + n_s + n_d]
         if with_duals and psol.row_duals is not None:
             duals_s[part.supplies] = psol.row_duals[:n_s]
-            duals_d[part.demands] = psol.row_duals[n_s : n_s + part.demands.size]
+            duals_d[part.demands] = psol.row_duals[n_s : n_s + n_d]
         if with_basis and psol.basis is not None:
             pcol, prow = psol.basis
-            col_x.append(pcol[plp.blocks["x"]])
-            col_y[part.supplies] = pcol[plp.blocks["y"]]
-            col_z[part.demands] = pcol[plp.blocks["z"]]
+            col_x.append(pcol[:n_e])
+            col_y[part.supplies] = pcol[n_e : n_e + n_s]
+            col_z[part.demands] = pcol[n_e + n_s : n_e + n_s + n_d]
             row_s[part.supplies] = prow[:n_s]
-            row_d[part.demands] = prow[n_s:]
+            row_d[part.demands] = prow[n_s : n_s + n_d]
     sol.x = np.concatenate([*x, y, z])
     sol.objective = float(lp.c @ sol.x)
     if with_duals:

@@ -39,8 +39,9 @@ from models.files import atomic_write
 
 from .candidates import Candidates
 from .compatibility import blend_mask, limit_columns
+from .inputs import MatchInputs
 
-__all__ = ["LinearProgram", "build_lp", "flow_components", "weighted", "write_mps"]
+__all__ = ["LinearProgram", "build_lp", "flow_components", "slack_components", "weighted", "write_mps"]
 
 
 @dataclass
@@ -93,6 +94,22 @@ def flow_components(cand: Candidates) -> dict[str, np.ndarray]:
     }
 
 
+def slack_components(inputs: MatchInputs) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Objective components of disposal (per supply) and of virgin purchase (per demand), per base unit."""
+    sup, dem = inputs.supplies, inputs.demands
+    disposal = {
+        "cost": sup["unit_cost"].to_numpy(dtype=float),
+        "co2e": sup["unit_co2e_t"].to_numpy(dtype=float),
+        "waste": sup["waste_t"].to_numpy(dtype=float),
+    }
+    virgin = {
+        "cost": dem["unit_cost"].to_numpy(dtype=float),
+        "co2e": dem["unit_co2e_t"].to_numpy(dtype=float),
+        "waste": np.zeros(len(dem)),
+    }
+    return disposal, virgin
+
+
 def weighted(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
     """The objective vector for weights on the components (``{"cost": 1}``, ``{"co2e": 1, "cost": 1e-3}``)."""
     return sum((w * components[k] for k, w in weights.items()), np.zeros_like(components["cost"]))
@@ -117,11 +134,8 @@ def build_lp(cand: Candidates) -> LinearProgram:
     ncol = ne + ns + nd
     # objective components per column: money (carbon price included), t CO2e, t of waste disposed
     flows = flow_components(cand)
-    components = {
-        "cost": np.concatenate([flows["cost"], sup["unit_cost"].to_numpy(float), dem["unit_cost"].to_numpy(float)]),
-        "co2e": np.concatenate([flows["co2e"], sup["unit_co2e_t"].to_numpy(float), dem["unit_co2e_t"].to_numpy(float)]),
-        "waste": np.concatenate([flows["waste"], sup["waste_t"].to_numpy(dtype=float), np.zeros(nd)]),
-    }
+    y_components, z_components = slack_components(inp)
+    components = {k: np.concatenate([flows[k], y_components[k], z_components[k]]) for k in flows}
     col_lower = np.zeros(ncol)
     # the balance rows already bound x, y and z by q_s and r_d; repeating that as column bounds
     # would hide a stream's marginal value in reduced costs instead of its row's dual, so

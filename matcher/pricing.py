@@ -37,7 +37,7 @@ from .solvers import Solution, Status
 from .solvers.highs import HighsSession, get_basis
 from .warm import Basis
 
-__all__ = ["PricedModel", "pricing_applies", "solve_by_pricing"]
+__all__ = ["PricedModel", "pricing_applies", "solve_by_pricing", "with_quantity"]
 
 
 def pricing_applies(cand: Candidates) -> bool:
@@ -80,7 +80,7 @@ class PricedModel:
     """
 
     def __init__(
-        self, cand: Candidates, k: int | None = 3, time_limit: float | None = None, start: Basis | None = None
+        self, cand: Candidates, k: int | None = 1, time_limit: float | None = None, start: Basis | None = None
     ) -> None:
         self.cand = cand
         self.time_limit = time_limit
@@ -90,6 +90,7 @@ class PricedModel:
         self.s_all, self.d_all = e["s"].to_numpy(), e["d"].to_numpy()
         self.ratio_all = e["ratio"].to_numpy()
         self.c_all = weighted(flow_components(cand), cand.inputs.parameters.objective_weights)
+        self.tol = -1e-9 * np.maximum(1.0, np.abs(self.c_all))  # a reduced cost below this enters
         self.in_model = np.zeros(len(e), dtype=bool)
         if k is None:
             self.in_model[:] = True
@@ -126,9 +127,9 @@ class PricedModel:
                 break
             last = sol
             pi_s, pi_d = sol.row_duals[:ns], sol.row_duals[ns : ns + nd]
-            reduced = self.c_all - pi_s[self.s_all] - self.ratio_all * pi_d[self.d_all]
-            tol = 1e-9 * np.maximum(1.0, np.abs(self.c_all))
-            enter = np.flatnonzero((reduced < -tol) & ~self.in_model)
+            reduced = self.c_all - pi_s[self.s_all]
+            reduced -= self.ratio_all * pi_d[self.d_all]
+            enter = np.flatnonzero((reduced < self.tol) & ~self.in_model)
             if enter.size == 0:
                 break
             if deadline is not None and time.perf_counter() >= deadline:
@@ -154,41 +155,21 @@ class PricedModel:
 
     def set_quantity(self, stream_id: str, quantity_base: float) -> None:
         """Change one stream's yearly quantity (base units; 0 removes it); re-solve with :meth:`solve`."""
-        inp = self.cand.inputs
-        is_supply = stream_id in inp.supplies.index
-        if is_supply:
-            frame, row = inp.supplies.copy(), int(inp.supplies.index.get_indexer(pd.Index([stream_id]))[0])
-        elif stream_id in inp.demands.index:
-            frame, row = inp.demands.copy(), self.ns + int(inp.demands.index.get_indexer(pd.Index([stream_id]))[0])
-        else:
-            raise KeyError(f"no stream {stream_id!r}")
-        if not quantity_base >= 0:
-            raise ValueError("a quantity cannot be negative")
-        frame.loc[stream_id, "q"] = float(quantity_base)
-        net = inp.network
-        streams = net.streams.copy()
-        first = self._first_streams
-        quantity_first, base_first = first.loc[[stream_id], ["quantity", "quantity_base"]].to_numpy(dtype=float)[0]
-        per_base = quantity_first / base_first
-        streams.loc[stream_id, ["quantity", "quantity_base"]] = [quantity_base * per_base, quantity_base]
-        network = Network(net.members, streams, net.links, net.catalog)
-        inputs = (
-            replace(inp, network=network, supplies=frame) if is_supply else replace(inp, network=network, demands=frame)
-        )
-        self.cand = replace(self.cand, inputs=inputs)
+        self.cand, row = with_quantity(self.cand, stream_id, quantity_base, self._first_streams)
         self.session.set_row_bounds([row], [quantity_base], [quantity_base])
 
-    def parts(self) -> tuple[Candidates, LinearProgram, Solution]:
-        """Candidates of the pairs in the model, their LP, and the solution in that LP's column order."""
+    def final(self) -> tuple[Candidates, Solution]:
+        """Candidates of the pairs in the model and the solution in the column order of their LP.
+
+        That LP's columns are [pairs | disposal | virgin | binaries], the pairs in the order they entered.
+        """
         if self.solution is None:
             raise RuntimeError("solve first")
         n0 = self.n0
         final = replace(self.cand, edges=self.cand.edges.iloc[np.asarray(self.order)].reset_index(drop=True))
-        lp = build_lp(final)
         sol = replace(self.solution)
         if sol.x is not None:
-            # the session's columns are [first pairs | y | z | binaries | pairs added later];
-            # the final LP's are [pairs | y | z | binaries]
+            # the session's columns are [first pairs | y | z | binaries | pairs added later]
             n_first, n_all = self.n_first_columns, self.session.h.getNumCol()
             perm = np.concatenate([np.arange(n0), np.arange(n_first, n_all), np.arange(n0, n_first)])
             x = np.zeros(n_all)  # columns added after the solution was found carry no flow
@@ -196,11 +177,47 @@ class PricedModel:
             sol.x = x[perm]
             basis = get_basis(self.session.h) if sol.status == Status.OPTIMAL else None
             sol.basis = None if basis is None else (basis[0][perm], basis[1])
-        return final, lp, sol
+        return final, sol
+
+    def parts(self) -> tuple[Candidates, LinearProgram, Solution]:
+        """Candidates of the pairs in the model, their LP, and the solution in that LP's column order."""
+        final, sol = self.final()
+        return final, build_lp(final), sol
+
+
+def with_quantity(
+    cand: Candidates, stream_id: str, quantity_base: float, first_streams: pd.DataFrame
+) -> tuple[Candidates, int]:
+    """``cand`` with one stream's quantity changed (base units), and that stream's balance row.
+
+    ``first_streams`` holds each stream's ``quantity`` and ``quantity_base`` as first
+    submitted, to restate the new quantity in the unit it was submitted in.
+    """
+    inp = cand.inputs
+    is_supply = stream_id in inp.supplies.index
+    if is_supply:
+        frame, row = inp.supplies.copy(), int(inp.supplies.index.get_indexer(pd.Index([stream_id]))[0])
+    elif stream_id in inp.demands.index:
+        frame = inp.demands.copy()
+        row = len(inp.supplies) + int(inp.demands.index.get_indexer(pd.Index([stream_id]))[0])
+    else:
+        raise KeyError(f"no stream {stream_id!r}")
+    if not quantity_base >= 0:
+        raise ValueError("a quantity cannot be negative")
+    frame.loc[stream_id, "q"] = float(quantity_base)
+    net = inp.network
+    streams = net.streams.copy()
+    quantity_first, base_first = first_streams.loc[[stream_id], ["quantity", "quantity_base"]].to_numpy(dtype=float)[0]
+    streams.loc[stream_id, ["quantity", "quantity_base"]] = [quantity_base * quantity_first / base_first, quantity_base]
+    network = Network(net.members, streams, net.links, net.catalog)
+    inputs = (
+        replace(inp, network=network, supplies=frame) if is_supply else replace(inp, network=network, demands=frame)
+    )
+    return replace(cand, inputs=inputs), row
 
 
 def solve_by_pricing(
-    cand: Candidates, k: int = 3, time_limit: float | None = None, max_rounds: int = 200, start: Basis | None = None
+    cand: Candidates, k: int = 1, time_limit: float | None = None, max_rounds: int = 200, start: Basis | None = None
 ) -> tuple[Candidates, LinearProgram, Solution, dict[str, float]]:
     """Solve the LP of ``cand`` by pricing over its pairs (from the basis ``start`` of a related model, if given).
 

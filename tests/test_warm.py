@@ -15,7 +15,7 @@ import matcher
 from matcher import Status, match
 from matcher.api import build
 from matcher.candidates import build_candidates
-from matcher.decompose import components, solve_by_components, split
+from matcher.decompose import DecomposedModel, components, solve_by_components, split
 from matcher.formulation import build_lp
 from matcher.inputs import prepare
 from matcher.pricing import PricedModel, solve_by_pricing
@@ -161,3 +161,22 @@ def test_components_solved_apart_give_an_optimal_solution_of_the_whole(seed: int
     session = HighsSession(lp, start=sol.basis)
     assert session.solve().objective == pytest.approx(sol.objective, rel=1e-9)
     assert session.h.getInfo().simplex_iteration_count == 0
+
+
+@settings(max_examples=15)
+@given(st.integers(0, 10_000), st.floats(0.0, 3.0), st.data())
+def test_a_changed_stream_re_solves_its_part_and_equals_a_cold_match(seed: int, factor: float, data) -> None:
+    net, streams = _network(seed, blends=False)
+    scenario = scenario_for(max_distance_km=30.0)
+    warm = matcher.WarmMatch(net, scenario)
+    assert isinstance(warm.model, DecomposedModel)
+    sid = data.draw(st.sampled_from(list(streams["stream_id"])))  # in a part, or with no pair at all
+    quantity = float(net.streams.at[sid, "quantity"]) * factor
+    changed = warm.change_stream(sid, quantity)
+    streams = streams.copy()
+    streams.loc[streams["stream_id"] == sid, "quantity"] = max(quantity, 1e-9)
+    cold = match(Network.from_frames(net.to_frames()["members"], streams, None, net.catalog), scenario)
+    assert changed.objective_value == pytest.approx(cold.objective_value, rel=1e-9, abs=1e-5)
+    assert warm.model.solve().objective == pytest.approx(changed.objective_value, rel=1e-9, abs=1e-5)
+    if factor > 0:
+        check_result(changed)
