@@ -49,23 +49,25 @@ class Part:
 
 
 def components(cand: Candidates) -> tuple[np.ndarray, np.ndarray]:
-    """Component labels of the streams (supplies, then demands) and the pairs in each component."""
+    """Component labels of the streams (supplies, then demands) and the number of pairs in each component."""
     ns, nd = len(cand.inputs.supplies), len(cand.inputs.demands)
     s, d = cand.edges["s"].to_numpy(), cand.edges["d"].to_numpy()
-    graph = sp.coo_matrix((np.ones(s.size), (s, ns + d)), shape=(ns + nd, ns + nd))
-    n, label = connected_components(graph, directed=False)
+    graph = sp.csr_array((np.ones(s.size, dtype=np.int8), (s, ns + d)), shape=(ns + nd, ns + nd))
+    n, label = connected_components(graph, directed=True, connection="weak")  # no transpose needed
     return label, np.bincount(label[s], minlength=n)
 
 
-def split(cand: Candidates, workers: int = 1, min_pairs: int = 50_000) -> list[Part]:
+def split(
+    cand: Candidates, workers: int = 1, min_pairs: int = 50_000, found: tuple[np.ndarray, np.ndarray] | None = None
+) -> list[Part]:
     """Parts to solve apart: each large component alone, the small ones packed into ``workers`` parts.
 
-    Largest part first.
+    Largest part first. ``found`` is :func:`components` of ``cand`` if already known.
     """
     ns = len(cand.inputs.supplies)
     if len(cand.edges) == 0:
         return []
-    label, pairs = components(cand)
+    label, pairs = found if found is not None else components(cand)
     order = np.argsort(-pairs, kind="stable")[: int((pairs > 0).sum())]
     big = order[pairs[order] >= min_pairs]
     small = order[pairs[order] < min_pairs]
@@ -125,7 +127,8 @@ class DecomposedModel:
         self.cand = cand
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.time_limit = time_limit
-        self.parts_ = split(cand, self.workers, min_pairs)
+        found = components(cand) if len(cand.edges) else None
+        self.parts_ = split(cand, self.workers, min_pairs, found)
         ns = len(cand.inputs.supplies)
         self.part_of = np.full(ns + len(cand.inputs.demands), -1)  # per stream (supplies, then demands)
         for j, part in enumerate(self.parts_):
@@ -134,7 +137,7 @@ class DecomposedModel:
         # built one after another here (building holds the GIL); only the solves run in parallel
         self.models = [PricedModel(_sub(cand, part), k=k, start=start) for part in self.parts_]
         self.stale = set(range(len(self.models)))
-        n_components = float((components(cand)[1] > 0).sum()) if len(cand.edges) else 0.0
+        n_components = float((found[1] > 0).sum()) if found is not None else 0.0
         self.stats: dict[str, float] = {
             "build": sum(m.stats["build"] for m in self.models),
             "pairs": float(len(cand.edges)),

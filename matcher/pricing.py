@@ -58,14 +58,20 @@ def pricing_applies(cand: Candidates) -> bool:
 
 
 def _initial(cand: Candidates, k: int) -> np.ndarray:
-    """Each supply's and each demand's ``k`` best pairs (by gain for the objective)."""
+    """Each supply's and each demand's ``k`` best pairs (by gain for the objective; ties may add a few more)."""
     e = cand.edges
     w = cand.inputs.parameters.objective_weights
     gain = sum((wk * e[GAIN_COLUMNS[key]].to_numpy() for key, wk in w.items()), np.zeros(len(e)))
-    frame = e[["s", "d"]].assign(g=-gain)
-    best_s = frame.groupby("s")["g"].rank(method="first") <= k
-    best_d = frame.groupby("d")["g"].rank(method="first") <= k
-    return np.flatnonzero((best_s | best_d).to_numpy())
+    chosen = np.zeros(len(e), dtype=bool)
+    for group, n in ((e["s"].to_numpy(), len(cand.inputs.supplies)), (e["d"].to_numpy(), len(cand.inputs.demands))):
+        left = gain.copy()
+        for _ in range(k):  # k passes over the arrays: each stream's best pair not yet taken
+            best = np.full(n, -np.inf)
+            np.maximum.at(best, group, left)
+            hit = (left == best[group]) & np.isfinite(left)
+            chosen |= hit
+            left[hit] = -np.inf
+    return np.flatnonzero(chosen)
 
 
 class PricedModel:

@@ -166,8 +166,9 @@ def _status(h: highspy.Highs) -> Status:
 class HighsSession:
     """One HiGHS model kept between solves, so each re-solve starts from the last basis.
 
-    Used where a model changes a little between solves: Pareto fronts (a new
-    bound on one row), resilience (one member's rows set to zero), sweeps.
+    Used where a model changes a little between solves: pricing (columns
+    added), Pareto fronts (a new bound on one row), resilience (one member's
+    rows set to zero), a changed stream (one row's bounds).
     """
 
     def __init__(
