@@ -187,8 +187,14 @@ class DecomposedModel:
         """Change one stream's yearly quantity (base units; 0 removes it); re-solve with :meth:`solve`."""
         self.cand, row = with_quantity(self.cand, stream_id, quantity_base, self._first_streams)
         j = int(self.part_of[row])
-        if j >= 0:
-            self.models[j].set_quantity(stream_id, quantity_base)
+        if j >= 0:  # only the bound of its row in its part's model: the joined result reads quantities from here
+            part, ns = self.parts_[j], len(self.cand.inputs.supplies)
+            local = (
+                int(np.searchsorted(part.supplies, row))
+                if row < ns
+                else part.supplies.size + int(np.searchsorted(part.demands, row - ns))
+            )
+            self.models[j].session.set_row_bounds([local], [quantity_base], [quantity_base])
             self.stale.add(j)
 
     def parts(self) -> tuple[Candidates, LinearProgram, Solution]:
