@@ -168,12 +168,19 @@ def _run(
 
 
 def chunks(points: list[dict[str, float]], workers: int) -> list[list[dict[str, float]]]:
-    """Runs of neighbouring points: about four per worker, so that workers stay busy to the end.
+    """Runs of neighbouring points: one per worker, up to four per worker when there are many points.
+
+    Longer runs re-use more bases; more runs keep the workers busy to the end and the progress bar moving.
 
     >>> [len(c) for c in chunks([{}] * 10, workers=2)]
-    [2, 2, 1, 1, 1, 1, 1, 1]
+    [5, 5]
+    >>> [len(c) for c in chunks([{}] * 40, workers=2)]
+    [5, 5, 5, 5, 5, 5, 5, 5]
+    >>> [len(c) for c in chunks([{}] * 3, workers=1)]
+    [3]
     """
-    n = min(len(points), 4 * max(workers, 1))
+    workers = max(workers, 1)
+    n = min(len(points), 4 * workers, max(workers, len(points) // 4))
     return [[points[i] for i in part] for part in np.array_split(np.arange(len(points)), n)] if n else []
 
 
