@@ -10,10 +10,10 @@ components are packed into one part per worker, balanced by their pairs
 (largest first, each into the lightest part), so that the fixed cost of a
 model (building it, setting HiGHS up, reading back) does not grow with
 their number. The parts are priced on ``workers`` threads, the largest
-first (HiGHS releases the GIL while it solves). A stream without any pair is disposed of or bought virgin; its balance
-row's dual is that column's cost. The parts' solutions are put back
-together as one solution of the whole model, in the column order of the LP
-of the pairs that entered.
+first (HiGHS releases the GIL while it solves). A stream without any pair
+is disposed of or bought virgin; its balance row's dual is that column's
+cost. The parts' solutions are put back together as one solution of the
+whole model, in the column order of the LP of the pairs that entered.
 """
 
 from __future__ import annotations
