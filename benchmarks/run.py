@@ -39,8 +39,11 @@ def _median_time(fn, repeat: int) -> tuple[float, object]:
     return statistics.median(times), out
 
 
-def highs_monolithic(lp) -> float:
+def highs_monolithic(lp, **options) -> float:
+    """HiGHS on the whole model passed as arrays (``options``: HiGHS option values); the optimum's cost."""
     h = new_highs()
+    for name, value in options.items():
+        h.setOptionValue(name, value)
     h.passModel(to_highs_lp(lp))
     h.run()
     return float(lp.components["cost"] @ np.asarray(h.getSolution().col_value))

@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from regions import region  # noqa: E402
+from run import highs_monolithic  # noqa: E402
 
 import matcher  # noqa: E402
 from matcher.candidates import build_candidates  # noqa: E402
@@ -37,7 +38,6 @@ from matcher.decompose import DecomposedModel, components, solve_by_components  
 from matcher.formulation import build_lp  # noqa: E402
 from matcher.inputs import prepare  # noqa: E402
 from matcher.pricing import solve_by_pricing  # noqa: E402
-from matcher.solvers.highs import new_highs, to_highs_lp  # noqa: E402
 from matcher.sweep import run_chain  # noqa: E402
 from models.io import apply_changes  # noqa: E402
 from models.scenario import Changes  # noqa: E402
@@ -50,15 +50,6 @@ def _median(fn, repeat: int) -> tuple[float, float]:
         value = fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times), value
-
-
-def _whole(lp, **options) -> float:
-    h = new_highs()
-    for k, v in options.items():
-        h.setOptionValue(k, v)
-    h.passModel(to_highs_lp(lp))
-    h.run()
-    return h.getInfo().objective_function_value
 
 
 def run(members: int, seed: int, pure: bool, repeat: int, whole_variants: bool, whole: bool) -> list[tuple]:
@@ -75,10 +66,10 @@ def run(members: int, seed: int, pure: bool, repeat: int, whole_variants: bool, 
     print(f"{members} members, {len(cand.edges):,} pairs, {n_components} components", file=sys.stderr)
     if whole:
         lp = build_lp(cand)
-        add("whole: dual simplex (HiGHS default)", lambda: _whole(lp), 1)
+        add("whole: dual simplex (HiGHS default)", lambda: highs_monolithic(lp), 1)
         if whole_variants:
-            add("whole: primal simplex", lambda: _whole(lp, simplex_strategy=4), 1)
-            add("whole: interior point + crossover", lambda: _whole(lp, solver="ipm"), 1)
+            add("whole: primal simplex", lambda: highs_monolithic(lp, simplex_strategy=4), 1)
+            add("whole: interior point + crossover", lambda: highs_monolithic(lp, solver="ipm"), 1)
         del lp
     for k in (1, 3, 10):
         add(f"pricing k={k}, one model", lambda k=k: solve_by_pricing(cand, k=k)[2].objective)

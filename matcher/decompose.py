@@ -32,11 +32,10 @@ from .candidates import Candidates
 from .formulation import LinearProgram, build_lp, slack_components, weighted
 from .pricing import PricedModel, with_quantity
 from .solvers import Solution, Status
+from .solvers.highs import AT_LOWER, BASIC
 from .warm import Basis
 
 __all__ = ["DecomposedModel", "Part", "components", "solve_by_components", "split"]
-
-_AT_LOWER, _BASIC = 0, 1
 
 
 @dataclass(frozen=True)
@@ -268,8 +267,8 @@ def _join(
     y = inp.supplies["q"].to_numpy(dtype=float).copy()
     z = inp.demands["q"].to_numpy(dtype=float).copy()
     x, duals_s, duals_d = [], lp.c[ys].copy(), lp.c[zs].copy()
-    col_x, col_y, col_z = [], np.full(ns, _BASIC, np.int8), np.full(nd, _BASIC, np.int8)
-    row_s, row_d = np.full(ns, _AT_LOWER, np.int8), np.full(nd, _AT_LOWER, np.int8)
+    col_x, col_y, col_z = [], np.full(ns, BASIC, np.int8), np.full(nd, BASIC, np.int8)
+    row_s, row_d = np.full(ns, AT_LOWER, np.int8), np.full(nd, AT_LOWER, np.int8)
     with_duals = all(s.row_duals is not None for s in sols)
     with_basis = all(s.basis is not None for s in sols)
     for part, (sub, psol) in zip(parts, solved):

@@ -19,10 +19,9 @@ import pandas as pd
 
 from .candidates import Candidates
 from .formulation import LinearProgram
+from .solvers.highs import AT_LOWER, BASIC
 
 __all__ = ["Basis"]
-
-_AT_LOWER, _BASIC = 0, 1
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class Basis:
             raise ValueError("the model has no column and row names")
         col, row = status
         xs = lp.blocks["x"]
-        flows = np.flatnonzero(col[xs] != _AT_LOWER)
+        flows = np.flatnonzero(col[xs] != AT_LOWER)
         e = cand.edges
         return cls(
             supply=cand.inputs.supplies.index.to_numpy()[e["s"].to_numpy()[flows]],
@@ -88,8 +87,8 @@ class Basis:
             raise ValueError("the model has no column and row names")
         xs = lp.blocks["x"]
         where = self.pairs_in(cand)
-        flows = np.full(where.size, _AT_LOWER, dtype=np.int8)
+        flows = np.full(where.size, AT_LOWER, dtype=np.int8)
         flows[where >= 0] = self.flow_status[where[where >= 0]]
-        others = self.columns.reindex(lp.col_names[xs.stop :]).fillna(_AT_LOWER).to_numpy()
-        rows = self.rows.reindex(lp.row_names).fillna(_BASIC).to_numpy()
+        others = self.columns.reindex(lp.col_names[xs.stop :]).fillna(AT_LOWER).to_numpy()
+        rows = self.rows.reindex(lp.row_names).fillna(BASIC).to_numpy()
         return np.concatenate([flows, others]).astype(np.int8), rows.astype(np.int8)

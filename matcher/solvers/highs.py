@@ -85,6 +85,8 @@ def to_highs_lp(lp: LinearProgram, names: bool = False) -> highspy.HighsLp:
 
 
 _STATUS = tuple(highspy.HighsBasisStatus.__members__.values())
+#: Basis status codes used in :attr:`Solution.basis` (HiGHS's own).
+AT_LOWER, BASIC = int(highspy.HighsBasisStatus.kLower), int(highspy.HighsBasisStatus.kBasic)
 
 
 def set_basis(h: highspy.Highs, col_status: np.ndarray, row_status: np.ndarray) -> bool:
