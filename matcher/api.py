@@ -20,7 +20,7 @@ from .candidates import Candidates, build_candidates
 from .decompose import DecomposedModel, solve_by_components
 from .formulation import LinearProgram, build_lp, write_mps
 from .inputs import prepare
-from .pricing import PricedModel, pricing_applies
+from .pricing import PricedModel, pricing_applies, unit_factors
 from .result import MatchResult, read_result
 from .solvers import Feature, Solver, get_solver, with_fixed_integers
 from .solvers.highs import HighsSolver
@@ -154,16 +154,20 @@ class WarmMatch:
     def __init__(self, network: Network, scenario: Scenario, time_limit: float | None = None) -> None:
         self.scenario = scenario
         self.time_limit = time_limit
+        self.units = unit_factors(network)
+        self._out: dict[str, dict[str, Any]] = {}  # streams taken to zero and out of the network by `apply`
         self._solve(network, None)
 
     def _solve(self, network: Network, start: Basis | None) -> dict[str, float]:
         t0 = time.perf_counter()
         cand = build_candidates(prepare(network, self.scenario))
         t1 = time.perf_counter()
+        # a stream keeps the unit factor it was first submitted with (its quantity may be 0 by now)
+        self.units = self.units.combine_first(unit_factors(network)).reindex(network.streams.index)
         self.model: DecomposedModel | PricedModel = (
-            DecomposedModel(cand, time_limit=self.time_limit, start=start)
+            DecomposedModel(cand, time_limit=self.time_limit, start=start, units=self.units)
             if pricing_applies(cand)
-            else PricedModel(cand, k=None, time_limit=self.time_limit, start=start)  # the whole model, kept
+            else PricedModel(cand, k=None, time_limit=self.time_limit, start=start, units=self.units)
         )
         self.model.solve()
         self._result: MatchResult | None = None
@@ -184,12 +188,13 @@ class WarmMatch:
 
     def change_stream(self, stream_id: str, quantity: float) -> MatchResult:
         """Set a stream's quantity (in the unit it was submitted in; 0 takes it out) and re-solve warm."""
-        streams = self.model._first_streams
-        if stream_id not in streams.index:
+        if stream_id not in self.units.index and stream_id in self._out:  # taken out at zero: back in
+            if not quantity > 0:
+                return self.result()
+            return self.apply(Changes(add_streams=[{**self._out.pop(stream_id), "quantity": float(quantity)}]))
+        if stream_id not in self.units.index:
             raise KeyError(f"no stream {stream_id!r}")
-        quantity_now, base_now = streams.loc[[stream_id], ["quantity", "quantity_base"]].to_numpy(dtype=float)[0]
-        factor = base_now / quantity_now
-        self.model.set_quantity(stream_id, float(quantity) * factor)
+        self.model.set_quantity(stream_id, float(quantity) / float(self.units.loc[[stream_id]].to_numpy()[0]))
         t = time.perf_counter()
         self.model.solve()
         self._result = None
@@ -205,7 +210,13 @@ class WarmMatch:
         DataError
             If a change refers to nothing or an added row is invalid; the match is left as it was.
         """
+        # a network is valid only with positive quantities: streams changed to 0 leave it, kept aside for
+        # `change_stream` to bring back
+        streams = self.network.to_frames()["streams"].set_index("stream_id", drop=False)
+        zero = streams.index[streams["quantity"].astype(float).eq(0)]
+        changes = changes.model_copy(update={"remove_streams": [*changes.remove_streams, *zero]})
         network = apply_changes(self.network, changes)
+        self._out.update({sid: streams.loc[sid].dropna().to_dict() for sid in zero})
         start = self.result().basis
         timings = self._solve(network, start)
         result = self.result()

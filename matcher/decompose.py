@@ -30,7 +30,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .candidates import Candidates
 from .formulation import LinearProgram, build_lp, slack_components, weighted
-from .pricing import PricedModel, with_quantity
+from .pricing import PricedModel, unit_factors, with_quantity
 from .solvers import Solution, Status
 from .solvers.highs import AT_LOWER, BASIC
 from .warm import Basis
@@ -122,6 +122,7 @@ class DecomposedModel:
         time_limit: float | None = None,
         start: Basis | None = None,
         min_pairs: int = 50_000,
+        units: pd.Series | None = None,
     ) -> None:
         self.cand = cand
         self.workers = max(1, workers or os.cpu_count() or 1)
@@ -143,7 +144,7 @@ class DecomposedModel:
             "components": n_components,
             "parts": float(len(self.models)),
         }
-        self._first_streams = cand.inputs.network.streams[["quantity", "quantity_base"]]
+        self.units = unit_factors(cand.inputs.network) if units is None else units
         self._joined: tuple[Candidates, LinearProgram, Solution] | None = None
 
     def solve(self) -> Solution:
@@ -184,7 +185,7 @@ class DecomposedModel:
 
     def set_quantity(self, stream_id: str, quantity_base: float) -> None:
         """Change one stream's yearly quantity (base units; 0 removes it); re-solve with :meth:`solve`."""
-        self.cand, row = with_quantity(self.cand, stream_id, quantity_base, self._first_streams)
+        self.cand, row = with_quantity(self.cand, stream_id, quantity_base, self.units)
         j = int(self.part_of[row])
         if j >= 0:  # only the bound of its row in its part's model: the joined result reads quantities from here
             part, ns = self.parts_[j], len(self.cand.inputs.supplies)

@@ -37,7 +37,7 @@ from .solvers import Solution, Status
 from .solvers.highs import HighsSession, get_basis
 from .warm import Basis
 
-__all__ = ["PricedModel", "pricing_applies", "solve_by_pricing", "with_quantity"]
+__all__ = ["PricedModel", "pricing_applies", "solve_by_pricing", "unit_factors", "with_quantity"]
 
 
 def pricing_applies(cand: Candidates) -> bool:
@@ -86,7 +86,12 @@ class PricedModel:
     """
 
     def __init__(
-        self, cand: Candidates, k: int | None = 1, time_limit: float | None = None, start: Basis | None = None
+        self,
+        cand: Candidates,
+        k: int | None = 1,
+        time_limit: float | None = None,
+        start: Basis | None = None,
+        units: pd.Series | None = None,
     ) -> None:
         self.cand = cand
         self.time_limit = time_limit
@@ -114,7 +119,7 @@ class PricedModel:
         self.n_first_columns = lp0.c.size
         self.stats: dict[str, float] = {"build": time.perf_counter() - t, "rounds": 0.0}
         self.solution: Solution | None = None
-        self._first_streams = inp.network.streams[["quantity", "quantity_base"]]
+        self.units = unit_factors(inp.network) if units is None else units
 
     def solve(self, max_rounds: int = 200) -> Solution:
         """Solve, adding pairs with a negative reduced cost until none is left (or time runs out)."""
@@ -161,7 +166,7 @@ class PricedModel:
 
     def set_quantity(self, stream_id: str, quantity_base: float) -> None:
         """Change one stream's yearly quantity (base units; 0 removes it); re-solve with :meth:`solve`."""
-        self.cand, row = with_quantity(self.cand, stream_id, quantity_base, self._first_streams)
+        self.cand, row = with_quantity(self.cand, stream_id, quantity_base, self.units)
         self.session.set_row_bounds([row], [quantity_base], [quantity_base])
 
     def final(self) -> tuple[Candidates, Solution]:
@@ -191,13 +196,17 @@ class PricedModel:
         return final, build_lp(final), sol
 
 
-def with_quantity(
-    cand: Candidates, stream_id: str, quantity_base: float, first_streams: pd.DataFrame
-) -> tuple[Candidates, int]:
+def unit_factors(network: Network) -> pd.Series:
+    """Per stream id, the units it was submitted in per base unit (to restate a base quantity)."""
+    streams = network.streams
+    return streams["quantity"].astype(float) / streams["quantity_base"].astype(float)
+
+
+def with_quantity(cand: Candidates, stream_id: str, quantity_base: float, units: pd.Series) -> tuple[Candidates, int]:
     """``cand`` with one stream's quantity changed (base units), and that stream's balance row.
 
-    ``first_streams`` holds each stream's ``quantity`` and ``quantity_base`` as first
-    submitted, to restate the new quantity in the unit it was submitted in.
+    ``units`` (from :func:`unit_factors` of the network as first submitted) restates
+    the new quantity in the unit the stream was submitted in.
     """
     inp = cand.inputs
     is_supply = stream_id in inp.supplies.index
@@ -213,8 +222,8 @@ def with_quantity(
     frame.loc[stream_id, "q"] = float(quantity_base)
     net = inp.network
     streams = net.streams.copy()
-    quantity_first, base_first = first_streams.loc[[stream_id], ["quantity", "quantity_base"]].to_numpy(dtype=float)[0]
-    streams.loc[stream_id, ["quantity", "quantity_base"]] = [quantity_base * quantity_first / base_first, quantity_base]
+    per_base = float(units.loc[[stream_id]].to_numpy(dtype=float)[0])
+    streams.loc[stream_id, ["quantity", "quantity_base"]] = [quantity_base * per_base, quantity_base]
     network = Network(net.members, streams, net.links, net.catalog)
     inputs = (
         replace(inp, network=network, supplies=frame) if is_supply else replace(inp, network=network, demands=frame)

@@ -180,3 +180,16 @@ def test_a_changed_stream_re_solves_its_part_and_equals_a_cold_match(seed: int, 
     assert warm.model.solve().objective == pytest.approx(changed.objective_value, rel=1e-9, abs=1e-5)
     if factor > 0:
         check_result(changed)
+
+
+def test_a_stream_taken_to_zero_can_come_back_after_other_changes() -> None:
+    net, streams = _network(9, blends=False)
+    warm = matcher.WarmMatch(net, scenario_for(max_distance_km=60.0))
+    before = warm.result().objective_value
+    sid = str(streams["stream_id"].iloc[0])
+    warm.change_stream(sid, 0.0)
+    warm.remove_stream(str(streams["stream_id"].iloc[1]))  # a new model, built from a network where sid is 0
+    warm.add_stream({**streams.iloc[1].dropna().to_dict()})  # and the removed stream back
+    back = warm.change_stream(sid, float(streams["quantity"].iloc[0]))
+    assert back.objective_value == pytest.approx(before, rel=1e-9, abs=1e-6)
+    assert back.network.streams.at[sid, "quantity"] == pytest.approx(float(streams["quantity"].iloc[0]))
