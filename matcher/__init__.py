@@ -1,47 +1,58 @@
-"""symbiose matcher: candidate exchanges, the LP, solvers and results.
+"""symbiose matcher: the exchanges that minimise cost, and the tools planners build on them.
 
-The data flows one way: a validated :class:`models.Network` and a
-:class:`models.Scenario` -> :mod:`~matcher.inputs` -> :mod:`~matcher.candidates`
--> :mod:`~matcher.formulation` -> :mod:`~matcher.solvers` -> :mod:`~matcher.result`.
+The public API is this page; internals are reached by their module. Data flows
+down the layers, never back::
+
+    engine/    inputs -> compatibility -> candidates -> objective -> formulation
+    solve/     backends (HiGHS, PuLP), pricing, decomposition, warm-start bases
+    results/   MatchResult, KPIs, reasons, comparison, transfer prices
+    planning/  sweep, Pareto front, resilience          report/  HTML, figures, text
+    cli.py     parse, call this API, print, exit code
+
+>>> import matcher, models, scenarios
+>>> scenario, network = models.load(scenarios.path("hillerod"))
+>>> result = matcher.match(network, scenario)
+>>> result.status
+<Status.OPTIMAL: 'optimal'>
 """
 
-from .api import WarmMatch, build, match, run
-from .candidates import Candidates, build_candidates
-from .comparison import Comparison, compare
-from .formulation import LinearProgram, build_lp, write_mps
-from .graph import components, to_networkx
-from .inputs import MatchInputs, prepare
-from .pareto import pareto_front
-from .prices import member_shares, transfer_prices
-from .resilience import resilience
-from .result import KPI_INFO, MatchResult
-from .solvers import Solution, Solver, Status, available_solvers, get_solver
+from .api import WarmMatch, compare, match, run
+from .errors import InvalidOption, NoSolution, NotSolved, SymbioseError, UnknownId, UnknownSolver, Unsupported
+from .planning.pareto import ParetoFront, pareto_front
+from .planning.resilience import Resilience, resilience
+from .planning.sweep import Sweep, parse_param, sweep
+from .report import write_comparison, write_images, write_report
+from .results.comparison import Comparison
+from .results.prices import TransferPrices, transfer_prices
+from .results.result import MatchResult
+from .solve import Status, available_solvers
 
 __all__ = [
-    "KPI_INFO",
-    "Candidates",
     "Comparison",
-    "LinearProgram",
-    "WarmMatch",
-    "MatchInputs",
+    "InvalidOption",
     "MatchResult",
-    "Solution",
-    "Solver",
+    "NoSolution",
+    "NotSolved",
+    "ParetoFront",
+    "Resilience",
     "Status",
+    "Sweep",
+    "SymbioseError",
+    "TransferPrices",
+    "UnknownId",
+    "UnknownSolver",
+    "Unsupported",
+    "WarmMatch",
     "available_solvers",
-    "build",
-    "build_candidates",
-    "build_lp",
     "compare",
-    "components",
-    "get_solver",
-    "member_shares",
-    "pareto_front",
     "match",
-    "prepare",
+    "pareto_front",
+    "parse_param",
     "resilience",
     "run",
-    "to_networkx",
+    "sweep",
     "transfer_prices",
-    "write_mps",
+    "write_comparison",
+    "write_images",
+    "write_report",
 ]

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,27 +16,31 @@ from models import Network, Scenario, load
 from models.io import apply_changes
 from models.scenario import Changes
 
-from .candidates import Candidates, build_candidates
-from .decompose import DecomposedModel, solve_by_components
-from .formulation import LinearProgram, build_lp, write_mps
-from .inputs import prepare
-from .pricing import PricedModel, pricing_applies, unit_factors
-from .result import MatchResult, read_result
-from .solvers import Feature, Solver, get_solver, with_fixed_integers
-from .solvers.highs import HighsSolver
-from .warm import Basis
+from .engine.candidates import Candidates, find_candidates
+from .engine.formulation import LinearProgram, build_lp
+from .errors import InvalidOption, UnknownId, Unsupported
+from .results.comparison import Comparison
+from .results.comparison import compare as compare_results
+from .results.result import MatchResult, read_result
+from .solve import Feature, Solver, get_solver
+from .solve.basis import Basis
+from .solve.decompose import DecomposedModel, solve_by_components
+from .solve.mps import write_mps
+from .solve.pricing import PricedModel, pricing_applies, unit_factors
 
-__all__ = ["WarmMatch", "build", "match", "run"]
+__all__ = ["WarmMatch", "build", "compare", "match", "run"]
+
+#: How :func:`match` may solve: price pairs into the model, pass them all at once, or choose.
+METHODS = ("auto", "pricing", "whole")
 
 
 def build(network: Network, scenario: Scenario) -> tuple[Candidates, LinearProgram, dict[str, float]]:
-    """Candidates and the LP of a scenario, with the seconds each step took."""
+    """Candidates and the whole LP of a scenario, with the seconds each step took."""
     t0 = time.perf_counter()
-    cand = build_candidates(prepare(network, scenario))
+    cand = find_candidates(network, scenario)
     t1 = time.perf_counter()
     lp = build_lp(cand)
-    t2 = time.perf_counter()
-    return cand, lp, {"candidates": t1 - t0, "build": t2 - t1}
+    return cand, lp, {"candidates": t1 - t0, "build": time.perf_counter() - t1}
 
 
 def match(
@@ -63,18 +67,18 @@ def match(
     write_mps_to : path, optional
         Also write the whole model as MPS.
     method : {"auto", "pricing", "whole"}
-        ``pricing`` solves with HiGHS from a sparse set of pairs, adding the pairs
-        with a negative reduced cost until none is left (:mod:`matcher.pricing`),
-        each connected component of the pairs apart (:mod:`matcher.decompose`);
+        ``pricing`` solves from a sparse set of pairs, adding the pairs with a
+        negative reduced cost until none is left (:mod:`matcher.solve.pricing`),
+        each connected component of the pairs apart (:mod:`matcher.solve.decompose`);
         ``whole`` passes every candidate pair to the solver; ``auto`` prices when
-        the model allows it (only balance rows), HiGHS is the solver and the
-        pairs are many (more than four per stream).
+        the model allows it (only balance rows), the backend keeps models between
+        solves (:attr:`Feature.INCREMENTAL`) and the pairs are many (more than four per stream).
     progress : callable, optional
         Called with a short description as each step starts (for a progress display).
     start : MatchResult or Basis, optional
         A match of a related scenario or network (other parameters, streams added,
         changed or removed): the simplex starts from its basis, matched by stream
-        ids (:mod:`matcher.warm`). The optimum is the same; it is usually found in
+        ids (:mod:`matcher.solve.basis`). The optimum is the same; it is usually found in
         far fewer iterations. Ignored by MILPs and by backends without warm starts.
     workers : int, optional
         Threads that solve independent components at once when pricing (default: the machine's cores).
@@ -86,24 +90,26 @@ def match(
 
     Raises
     ------
-    KeyError
+    UnknownSolver
         If the solver name is unknown.
-    ValueError
-        If ``method`` is unknown, or ``pricing`` is asked where it does not apply.
+    InvalidOption
+        If ``method`` is unknown.
+    Unsupported
+        If ``pricing`` is asked where it does not apply.
     """
-    if method not in ("auto", "pricing", "whole"):
-        raise ValueError(f"unknown method {method!r}; choose auto, pricing or whole")
+    if method not in METHODS:
+        raise InvalidOption(f"unknown method {method!r}; choose {', '.join(METHODS)}")
     backend = get_solver(solver) if isinstance(solver, str) else solver
     basis = start.basis if isinstance(start, MatchResult) else start
     say = progress or (lambda _: None)
     say("finding candidate pairs")
     t0 = time.perf_counter()
-    cand = build_candidates(prepare(network, scenario))
+    cand = find_candidates(network, scenario)
     timings = {"candidates": time.perf_counter() - t0}
     n_streams = len(cand.inputs.supplies) + len(cand.inputs.demands)
-    priceable = isinstance(backend, HighsSolver) and pricing_applies(cand)
+    priceable = Feature.INCREMENTAL in backend.features and pricing_applies(cand)
     if method == "pricing" and not priceable:
-        raise ValueError("pricing needs HiGHS and a model with only balance rows")
+        raise Unsupported("pricing needs a backend that keeps models (highs) and a model with only balance rows")
     use_pricing = priceable and (method == "pricing" or (method == "auto" and len(cand.edges) > 4 * n_streams))
     if write_mps_to is not None or not use_pricing:
         say(f"building the model ({len(cand.edges):,} pairs)")
@@ -115,17 +121,16 @@ def match(
     t = time.perf_counter()
     say(f"solving ({len(cand.edges):,} candidate pairs" + (", by pricing)" if use_pricing else ")"))
     if use_pricing:
-        cand, lp, sol, stats = solve_by_components(cand, workers=workers, time_limit=time_limit, start=basis)
+        cand, lp, sol, stats = solve_by_components(
+            cand, workers=workers, time_limit=time_limit, start=basis, backend=backend
+        )
         timings["build"] = stats.pop("build")
         timings.update({f"pricing_{k}": v for k, v in stats.items()})
     else:
         warm = None
         if basis is not None and not lp.is_mip and Feature.WARM_START in backend.features:
             warm = basis.statuses(cand, lp)
-        sol = backend.solve(lp, time_limit=time_limit, start=warm)
-        if lp.is_mip and sol.status.has_solution and sol.x is not None and Feature.DUALS in backend.features:
-            # marginal values of a MILP: the duals of its LP with the binaries fixed at the optimum
-            sol.row_duals = backend.solve(with_fixed_integers(lp, sol.x)).row_duals
+        sol = backend.solve_milp_duals(lp, backend.solve(lp, time_limit=time_limit, start=warm))
     timings["solve"] = time.perf_counter() - t
     say("reading the results")
     t = time.perf_counter()
@@ -141,7 +146,7 @@ class WarmMatch:
     fastest path: only a row bound changes, and where the model is priced by
     components, only that stream's part is re-solved); ``add_stream``, ``remove_stream``
     and ``apply`` (any variant's changes) find the candidate pairs of the new
-    network and start its model from the basis so far (:mod:`matcher.warm`).
+    network and start its model from the basis so far (:mod:`matcher.solve.basis`).
 
     >>> import models, scenarios
     >>> scenario, network = models.load(scenarios.path("hillerod"))
@@ -160,7 +165,7 @@ class WarmMatch:
 
     def _solve(self, network: Network, start: Basis | None) -> dict[str, float]:
         t0 = time.perf_counter()
-        cand = build_candidates(prepare(network, self.scenario))
+        cand = find_candidates(network, self.scenario)
         t1 = time.perf_counter()
         # a stream keeps the unit factor it was first submitted with (its quantity may be 0 by now)
         self.units = self.units.combine_first(unit_factors(network)).reindex(network.streams.index)
@@ -177,7 +182,7 @@ class WarmMatch:
         """The current solution as a result."""
         if self._result is None:
             t = time.perf_counter()
-            cand, lp, sol = self.model.parts()
+            cand, lp, sol = self.model.solved()
             self._result = read_result(cand, lp, sol, {"results": time.perf_counter() - t})
         return self._result
 
@@ -193,7 +198,7 @@ class WarmMatch:
                 return self.result()
             return self.apply(Changes(add_streams=[{**self._out.pop(stream_id), "quantity": float(quantity)}]))
         if stream_id not in self.units.index:
-            raise KeyError(f"no stream {stream_id!r}")
+            raise UnknownId(f"no stream {stream_id!r}")
         self.model.set_quantity(stream_id, float(quantity) / float(self.units.loc[[stream_id]].to_numpy()[0]))
         t = time.perf_counter()
         self.model.solve()
@@ -232,7 +237,40 @@ class WarmMatch:
         return self.apply(Changes(remove_streams=[stream_id]))
 
 
-def run(path: str | Path, solver: str | Solver = "highs", time_limit: float | None = None) -> MatchResult:
-    """Load a scenario folder (or file) and match it."""
+def run(
+    path: str | Path,
+    solver: str | Solver = "highs",
+    time_limit: float | None = None,
+    progress: Callable[[str], None] | None = None,
+    write_mps_to: str | Path | None = None,
+) -> MatchResult:
+    """Load a scenario folder (or file, workbook, JSON, CSV files) and match it.
+
+    Raises
+    ------
+    DataError
+        Listing every problem in the input; nothing is matched.
+    """
+    say = progress or (lambda _: None)
+    say("reading the tables")
     scenario, network = load(path)
-    return match(network, scenario, solver=solver, time_limit=time_limit)
+    return match(network, scenario, solver=solver, time_limit=time_limit, progress=progress, write_mps_to=write_mps_to)
+
+
+def compare(
+    items: Sequence[MatchResult | str | Path],
+    names: Sequence[str] | None = None,
+    solver: str | Solver = "highs",
+    time_limit: float | None = None,
+) -> Comparison:
+    """Compare match results (or scenario folders, matched first) with the first.
+
+    Raises
+    ------
+    InvalidOption
+        With fewer than two items, or results in different currencies.
+    NoSolution
+        If a scenario has no solution.
+    """
+    results = [i if isinstance(i, MatchResult) else run(i, solver=solver, time_limit=time_limit) for i in items]
+    return compare_results(results, names)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import pandas as pd
 
 import scenarios
 from models import DataError, SymbioseError, load
@@ -25,30 +24,57 @@ from models.records import TABLES
 from models.scenario import Scenario
 from models.templates import write_templates
 
-from .api import match
-from .result import MatchResult, format_number, json_number
-from .solvers import available_solvers
+from .api import compare, run
+from .engine.objective import OBJECTIVES
+from .errors import InvalidOption, NoSolution
+from .planning.pareto import pareto_front
+from .planning.resilience import resilience as find_resilience
+from .planning.sweep import grid, parse_param
+from .planning.sweep import sweep as run_sweep
+from .report import write_comparison, write_images, write_report
+from .report.text import comparison_text, match_text, pareto_text, prices_text, resilience_text, sweep_text
+from .results.prices import transfer_prices
+from .results.result import MatchResult
+from .solve import available_solvers
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Error class -> exit code, most specific first: 1 bad input, 2 usage, 3 no solution.
+EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (DataError, 1),
+    (NoSolution, 3),
+    (InvalidOption, 2),
+    (SymbioseError, 1),
+    (FileExistsError, 1),
+)
+
+
+def exit_code(exc: BaseException) -> int | None:
+    """The exit code of an expected error, or None for an unexpected one."""
+    return next((code for cls, code in EXIT_CODES if isinstance(exc, cls)), None)
+
 
 def _friendly(func: F) -> F:
-    """Turn expected errors into messages and exit codes, never a traceback."""
+    """Turn expected errors into messages and exit codes (:data:`EXIT_CODES`), never a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except DataError as exc:
-            for issue in exc.issues:
-                click.echo(str(issue), err=True)
-            click.echo(f"{len(exc.issues)} problem(s); nothing was loaded.", err=True)
-            sys.exit(1)
         except (SymbioseError, FileExistsError) as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
+            if isinstance(exc, DataError):
+                for issue in exc.issues:
+                    click.echo(str(issue), err=True)
+                click.echo(f"{len(exc.issues)} problem(s); nothing was loaded.", err=True)
+            else:
+                click.echo(f"error: {exc}", err=True)
+            sys.exit(exit_code(exc) or 1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _echo_json(doc: Any) -> None:
+    click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -157,13 +183,7 @@ def demo(**opts: Any) -> None:
 @_friendly
 def report(path: Path, out: Path, anonymise: bool, png: Path | None, solver: str, time_limit: float | None) -> None:
     """Match PATH and write a self-contained HTML report (map, Sankey, KPI cards, tables)."""
-    from .report import write_images, write_report
-
-    scenario, network = load(path)
-    result = match(network, scenario, solver=solver, time_limit=time_limit)
-    if not result.status.has_solution:
-        click.echo(render(result))
-        sys.exit(3)
+    result = _solved(run(path, solver=solver, time_limit=time_limit))
     click.echo(f"wrote {write_report(result, out, anonymise=anonymise)}")
     if png is not None:
         for p in write_images(result, png, anonymise=anonymise):
@@ -189,39 +209,17 @@ def compare_cmd(
     time_limit: float | None,
 ) -> None:
     """Match two or more scenarios and compare them with the first."""
-    from .comparison import compare
-
     if len(paths) < 2:
         raise click.UsageError("compare needs at least two scenarios")
-    results = []
-    for path in paths:
-        scenario, network = load(path)
-        results.append(match(network, scenario, solver=solver, time_limit=time_limit))
-    failed = [r.scenario.name for r in results if not r.status.has_solution]
-    if failed:
-        click.echo(f"no solution for: {', '.join(failed)}", err=True)
-        sys.exit(3)
-    try:
-        comparison = compare(results)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+    comparison = compare(list(paths), solver=solver, time_limit=time_limit)
     if out is not None:
         comparison.to_file(out)
     if html is not None:
-        comparison.to_html(html, anonymise=anonymise)
+        write_comparison(comparison, html, anonymise=anonymise)
     if as_json:
-        click.echo(json.dumps(comparison.to_dict(), ensure_ascii=False, indent=1))
+        _echo_json(comparison.to_dict())
         return
-    k = comparison.kpis
-    table = pd.DataFrame({"figure": k.index})
-    for col in k.columns:
-        table[col] = [format_number(v) if "%" not in col else (f"{v:+.1f}" if pd.notna(v) else "–") for v in k[col]]
-    click.echo(_table(table, right=tuple(k.columns)))
-    counts = comparison.exchanges["change"].value_counts()
-    click.echo(
-        f"\nExchanges against {comparison.names[0]}: "
-        + ", ".join(f"{counts.get(c, 0)} {c}" for c in ("added", "removed", "changed", "same"))
-    )
+    click.echo(comparison_text(comparison))
     for written in (out, html):
         if written is not None:
             click.echo(f"wrote {written}")
@@ -248,8 +246,8 @@ def _plot(figure: Any, path: Path) -> None:
 
 @main.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--x", "x", type=click.Choice(["cost", "co2e", "waste"]), default="cost", show_default=True)
-@click.option("--y", "y", type=click.Choice(["cost", "co2e", "waste"]), default="co2e", show_default=True)
+@click.option("--x", "x", type=click.Choice(list(OBJECTIVES)), default="cost", show_default=True)
+@click.option("--y", "y", type=click.Choice(list(OBJECTIVES)), default="co2e", show_default=True)
 @click.option("--points", type=click.IntRange(min=2, max=500), default=11, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document to stdout, nothing else.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the front as CSV.")
@@ -267,25 +265,18 @@ def pareto(
     time_limit: float | None,
 ) -> None:
     """Trade-off between two objectives by the epsilon-constraint method (each point optimal for its bound)."""
-    from .pareto import pareto_front
-
     if x == y:
         raise click.UsageError("--x and --y must differ")
     scenario, network = load(path)
     front = pareto_front(network, scenario, x=x, y=y, points=points, time_limit=time_limit)
     if out is not None:
-        front.to_csv(out, index=False)
+        front.to_frame().to_csv(out, index=False)
     if plot is not None:
-        import plotly.graph_objects as go
-
-        fig = go.Figure(go.Scatter(x=front[x], y=front[y], mode="lines+markers"))
-        fig.update_layout(title=f"{scenario.name}: {x} against {y}", xaxis_title=x, yaxis_title=y)
-        _plot(fig, plot)
+        _plot(front.plot(), plot)
     if as_json:
-        points_out = [{x: json_number(r[x]), y: json_number(r[y]), "status": r["status"]} for _, r in front.iterrows()]
-        click.echo(json.dumps({"x": x, "y": y, "points": points_out}, indent=1))
+        _echo_json(front.to_dict())
         return
-    click.echo(_table(front.assign(**{c: front[c].map(format_number) for c in (x, y, "bound")}), right=(x, y, "bound")))
+    click.echo(pareto_text(front))
 
 
 @main.command()
@@ -296,41 +287,12 @@ def pareto(
 @_friendly
 def resilience(path: Path, exchanges: bool, as_json: bool, time_limit: float | None) -> None:
     """Rank members by how much of the network's saving depends on them."""
-    from .resilience import resilience as run
-
     scenario, network = load(path)
-    base, members, ex = run(network, scenario, exchanges=exchanges, time_limit=time_limit)
+    result = find_resilience(network, scenario, exchanges=exchanges, time_limit=time_limit)
     if as_json:
-        doc: dict[str, Any] = {
-            "base_savings": base,
-            "members": json.loads(
-                members[["member_id", "savings_without", "savings_lost", "share_pct", "status"]].to_json(
-                    orient="records"
-                )
-            ),
-        }
-        if ex is not None:
-            doc["exchanges"] = json.loads(ex.to_json(orient="records"))
-        click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
+        _echo_json(result.to_dict())
         return
-    click.echo(f"{scenario.name}: saving {format_number(base)} {scenario.currency}; without each member:")
-    view = members.assign(
-        savings_without=members["savings_without"].map(format_number),
-        savings_lost=members["savings_lost"].map(format_number),
-        share_pct=members["share_pct"].map("{:.1f}".format),
-    )[["member_id", "name", "savings_lost", "share_pct", "savings_without", "status"]]
-    click.echo(_table(view, right=("savings_lost", "share_pct", "savings_without")))
-    if ex is not None and len(ex):
-        click.echo("\nWithout each exchange:")
-        click.echo(
-            _table(
-                ex.assign(
-                    savings_lost=ex["savings_lost"].map(format_number),
-                    savings_without=ex["savings_without"].map(format_number),
-                ),
-                right=("savings_lost", "savings_without"),
-            )
-        )
+    click.echo(resilience_text(result))
 
 
 @main.command()
@@ -340,33 +302,13 @@ def resilience(path: Path, exchanges: bool, as_json: bool, time_limit: float | N
 @_friendly
 def prices(path: Path, as_json: bool, out: Path | None) -> None:
     """Fair transfer prices per exchange (from the duals) and each member's share, beside a 50/50 split."""
-    from .prices import member_shares, transfer_prices
-
-    scenario, network = load(path)
-    result = match(network, scenario)
-    if not result.status.has_solution:
-        click.echo(render(result))
-        sys.exit(3)
-    tp, ms = transfer_prices(result), member_shares(result)
+    tp = transfer_prices(_solved(run(path)))
     if out is not None:
-        tp.to_csv(out, index=False)
+        tp.to_frame().to_csv(out, index=False)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "currency": result.currency,
-                    "exchanges": json.loads(tp.to_json(orient="records")),
-                    "members": json.loads(ms.reset_index().to_json(orient="records")),
-                },
-                ensure_ascii=False,
-                indent=1,
-            )
-        )
+        _echo_json(tp.to_dict())
         return
-    cols = ["transfer_price", "transfer_payment", "saving", "supplier_share", "receiver_share"]
-    view = tp.assign(**{c: tp[c].map(format_number) for c in cols})[["from_member", "to_member", "resource", *cols]]
-    click.echo(f"Transfer prices in {result.currency} per unit of supply, paid by the receiver to the supplier:")
-    click.echo(_table(view, right=tuple(cols)))
+    click.echo(prices_text(tp))
 
 
 @main.command()
@@ -409,48 +351,34 @@ def sweep(
     cold: bool,
 ) -> None:
     """Match the scenario at every point of a parameter grid, in parallel."""
-    from .sweep import grid, parse_param
-    from .sweep import sweep as run
-
     try:
         parsed = [parse_param(p) for p in params]
-    except ValueError as exc:
+    except InvalidOption as exc:
         raise click.BadParameter(str(exc), param_hint="--param") from None
+    scenario, network = load(path)
     n = len(grid(parsed))
     show_bar = not quiet and not as_json and sys.stderr.isatty()
     with click.progressbar(length=n, label=f"{n} runs", file=sys.stderr, hidden=not show_bar) as bar:
-        table = run(path, parsed, workers=workers, dask=dask_address, solver=solver, progress=bar.update, warm=not cold)
-    if out is not None:
-        table.to_csv(out, index=False)
-    if plot is not None:
-        _plot(_sweep_figure(table, parsed[0][0]), plot)
-    if as_json:
-        click.echo(table.to_json(orient="records", force_ascii=False, indent=1))
-        return
-    names = [p for p, _ in parsed]
-    view = table[[*names, "status", "savings", "co2e_avoided_t", "exchanges", "message"]].copy()
-    for c in ("savings", "co2e_avoided_t", "exchanges"):
-        view[c] = view[c].map(format_number)
-    click.echo(_table(view, right=(*names, "savings", "co2e_avoided_t", "exchanges")))
-    failed = int((table["status"] == "failed").sum())
-    if failed:
-        click.echo(f"{failed} of {n} runs failed; their messages are in the last column.", err=True)
-
-
-def _sweep_figure(table: pd.DataFrame, param: str) -> Any:
-    from plotly.subplots import make_subplots
-
-    from .result import KPI_INFO
-
-    keys = list(KPI_INFO)
-    fig = make_subplots(rows=(len(keys) + 2) // 3, cols=3, subplot_titles=keys)
-    ok = table[table["status"] != "failed"]
-    for i, k in enumerate(keys):
-        fig.add_scatter(
-            x=ok[param], y=ok[k], mode="lines+markers", name=k, row=i // 3 + 1, col=i % 3 + 1, showlegend=False
+        result = run_sweep(
+            network,
+            scenario,
+            parsed,
+            workers=workers,
+            dask=dask_address,
+            solver=solver,
+            progress=bar.update,
+            warm=not cold,
         )
-    fig.update_layout(height=300 * ((len(keys) + 2) // 3), title=f"KPIs against {param}")
-    return fig
+    if out is not None:
+        result.to_frame().to_csv(out, index=False)
+    if plot is not None:
+        _plot(result.plot(), plot)
+    if as_json:
+        _echo_json(result.to_dict())
+        return
+    click.echo(sweep_text(result))
+    if result.failed:
+        click.echo(f"{result.failed} of {n} runs failed; their messages are in the last column.", err=True)
 
 
 def _progress(quiet: bool) -> Callable[[str], None]:
@@ -466,6 +394,14 @@ def _progress(quiet: bool) -> Callable[[str], None]:
     return show
 
 
+def _solved(result: MatchResult) -> MatchResult:
+    """The result, or :class:`NoSolution` (exit 3) after printing why."""
+    if not result.status.has_solution:
+        click.echo(match_text(result))
+        raise NoSolution(result.status.value, f"{result.scenario.name}: {result.status.value}")
+    return result
+
+
 def _run(
     path: Path,
     out: Path | None,
@@ -477,9 +413,7 @@ def _run(
     quiet: bool,
 ) -> None:
     progress = _progress(quiet)
-    progress("reading the tables")
-    scenario, network = load(path)
-    result = match(network, scenario, solver=solver, time_limit=time_limit, write_mps_to=write_mps, progress=progress)
+    result = run(path, solver=solver, time_limit=time_limit, write_mps_to=write_mps, progress=progress)
     progress("")
     if out is not None and result.status.has_solution:
         result.to_csv(out)
@@ -488,78 +422,11 @@ def _run(
     if as_json:
         click.echo(result.to_json())
     else:
-        click.echo(render(result))
+        click.echo(match_text(result))
         if out is not None and result.status.has_solution:
             click.echo(f"\nWrote exchanges.csv, members.csv, streams.csv and kpis.json to {out}")
     if not result.status.has_solution:
         sys.exit(3)
-
-
-def _table(frame: pd.DataFrame, right: tuple[str, ...] = ()) -> str:
-    """Text columns left-aligned, the ``right`` columns right-aligned."""
-    widths = {c: max([len(str(c))] + [len(str(v)) for v in frame[c]]) for c in frame.columns}
-    fmt = {
-        c: (lambda v, w=widths[c]: str(v).rjust(w)) if c in right else (lambda v, w=widths[c]: str(v).ljust(w))
-        for c in frame.columns
-    }
-    header = "  ".join(str(c).rjust(widths[c]) if c in right else str(c).ljust(widths[c]) for c in frame.columns)
-    body = ["  ".join(fmt[c](v) for c, v in zip(frame.columns, row)) for row in frame.itertuples(index=False)]
-    return "\n".join(line.rstrip() for line in [header, *body])
-
-
-def render(result: MatchResult) -> str:
-    """A readable terminal report of a match."""
-    cur = result.currency
-    lines = [f"{result.scenario.name}: {result.status.value} ({result.solver} {result.solver_version})"]
-    if not result.status.has_solution:
-        lines.append(result.message)
-        return "\n".join(lines)
-    pct = 100 * result.savings / result.baseline_cost if result.baseline_cost else float("nan")
-    lines += [
-        f"Total cost {format_number(result.objective)} {cur}; "
-        f"without exchanges {format_number(result.baseline_cost)} {cur}; "
-        f"saving {format_number(result.savings)} {cur} ({pct:.1f} %)",
-        "",
-        f"Exchanges ({len(result.exchanges)})",
-    ]
-    names = result.network.members["name"]
-    ex = result.exchanges
-    if len(ex):
-        table = pd.DataFrame(
-            {
-                "from": ex["from_member"] + " " + ex["from_member"].map(names).str.slice(0, 22),
-                "to": ex["to_member"] + " " + ex["to_member"].map(names).str.slice(0, 22),
-                "resource": ex["resource"],
-                "quantity": ex["quantity"].map(format_number) + " " + ex["unit"],
-                "km": ex["distance_km"].map("{:.1f}".format),
-                f"saving {cur}": ex["saving"].map(format_number),
-            }
-        )
-        lines.append(_table(table, right=("quantity", "km", f"saving {cur}")))
-    lines += ["", "Key figures"]
-    kt = result.kpi_table
-    kt = pd.DataFrame(
-        {
-            "figure": kt["kpi"],
-            "value": kt["value"].map(format_number),
-            "unit": kt["unit"],
-            "SDG target": kt["sdg_target"],
-        }
-    )
-    lines.append(_table(kt, right=("value",)))
-    un = result.unmatched
-    if len(un):
-        lines += ["", f"Left unmatched or partly matched ({len(un)})"]
-        t = pd.DataFrame(
-            {
-                "stream": un.index,
-                "resource": un["resource"],
-                "left": un["left"].map(format_number) + " " + un["unit"],
-                "why": un["reason"],
-            }
-        )
-        lines.append(_table(t, right=("left",)))
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,8 +13,10 @@ on the bundled Hillerød scenario), so marginal values come from HiGHS only.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import time
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,11 +25,11 @@ import numpy as np
 from .base import Feature, Solution, Solver, Status
 
 if TYPE_CHECKING:
-    from ..formulation import LinearProgram
+    from ..engine.formulation import LinearProgram
 
 __all__ = ["PulpSolver", "cbc_path"]
 
-#: PuLP status (LpStatusOptimal, ...) -> project status, refined by PuLP's solution status.
+#: Every PuLP status (LpStatusOptimal, ...) -> project status, refined by PuLP's solution status.
 STATUS_MAP: dict[int, Status] = {
     1: Status.OPTIMAL,
     -1: Status.INFEASIBLE,
@@ -45,6 +47,19 @@ def cbc_path() -> str | None:
     return shutil.which("cbc")
 
 
+@cache
+def _cbc_runs() -> bool:
+    """Whether the CBC program is there and starts (``cbc -quit`` exits 0)."""
+    path = cbc_path()
+    if path is None:
+        return False
+    try:
+        done = subprocess.run([path, "-quit"], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
 class PulpSolver(Solver):
     """A solver reached through PuLP: ``cbc`` by default, or any PuLP solver name."""
 
@@ -56,7 +71,18 @@ class PulpSolver(Solver):
 
     @classmethod
     def is_available(cls) -> bool:
-        return cbc_path() is not None
+        return _cbc_runs()
+
+    def runs_here(self) -> bool:
+        """Whether this instance's PuLP solver is installed and starts (CBC: the program answers)."""
+        if self.pulp_name == "COIN_CMD":
+            return _cbc_runs()
+        import pulp
+
+        try:
+            return bool(pulp.getSolver(self.pulp_name).available())
+        except (pulp.PulpSolverError, KeyError, TypeError, ValueError):
+            return False
 
     def _solver(self, time_limit: float | None) -> Any:
         import pulp

@@ -5,40 +5,79 @@ A parameter is a dotted path into the scenario:
 * ``parameters.<name>`` (``parameters.carbon_price``, ``parameters.max_distance_km``, ...);
 * ``catalog.<resource>.<factor>``: the value of a catalog factor
   (``catalog.bottom_ash.disposal_cost``, in the factor's own unit);
-* ``scale.<stream_id>``: a factor on one stream's quantity.
+* ``scale.<stream_id>``: a factor on one stream's quantity (in the network as given).
 
 Values are ``start:stop:step`` (stop included) or a comma-separated list.
 The grid is cut into runs of neighbouring points (the last parameter varies
 fastest), and each run goes to a local worker process or to a Dask cluster
 (``local`` for a LocalCluster, or the address of a running scheduler). Within
 a run, each point's simplex starts from the basis of the point before
-(:mod:`matcher.warm`): the optimum is the same, found in fewer iterations.
-A point that fails is recorded with its message; the others complete.
+(:mod:`matcher.solve.basis`): the optimum is the same, found in fewer iterations.
+A point that fails is recorded (status ``failed``) with its message; the others complete.
 """
 
 from __future__ import annotations
 
-import copy
 import itertools
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from models import Scenario, SymbioseError
-from models.io import load_network
-from models.scenario import _read_resolved
+from models import Network, Scenario, SymbioseError
+from models.io import apply_changes
+from models.scenario import Changes
 
-from .api import match
-from .result import KPI_INFO
-from .warm import Basis
+from ..api import match
+from ..errors import InvalidOption
+from ..results.kpis import KPIS
+from ..results.numbers import records
+from ..solve.basis import Basis
 
-__all__ = ["apply_assignment", "chunks", "grid", "parse_param", "run_chain", "run_point", "sweep"]
+__all__ = ["Sweep", "apply_point", "chunks", "grid", "parse_param", "run_chain", "sweep"]
+
+#: Status of a point that could not be matched (bad values, a factor that does not exist).
+FAILED = "failed"
+
+
+@dataclass
+class Sweep:
+    """The runs of a sweep, one row per grid point in grid order.
+
+    Attributes
+    ----------
+    parameters : list of str
+        The swept names, in the order given.
+    runs : DataFrame
+        A column per parameter, then ``status``, ``objective``, every KPI and ``message``.
+    """
+
+    parameters: list[str]
+    runs: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per run."""
+        return self.runs
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``sweep --json`` document: ``{"parameters": [...], "runs": [...]}``."""
+        return {"parameters": list(self.parameters), "runs": records(self.runs)}
+
+    @property
+    def failed(self) -> int:
+        """Runs that failed."""
+        return int((self.runs["status"] == FAILED).sum())
+
+    def plot(self) -> Any:
+        """Each KPI against the first parameter (a plotly figure)."""
+        from ..report.figures import sweep_figure
+
+        return sweep_figure(self.runs, self.parameters[0])
 
 
 def parse_param(spec: str) -> tuple[str, list[float]]:
@@ -51,14 +90,14 @@ def parse_param(spec: str) -> tuple[str, list[float]]:
     >>> parse_param("carbon_price")
     Traceback (most recent call last):
     ...
-    ValueError: expected NAME=START:STOP:STEP or NAME=V1,V2,...; got 'carbon_price'
+    matcher.errors.InvalidOption: expected NAME=START:STOP:STEP or NAME=V1,V2,...; got 'carbon_price'
     """
     name, sep, values = spec.partition("=")
     if not sep or not name.strip() or not values.strip():
-        raise ValueError(f"expected NAME=START:STOP:STEP or NAME=V1,V2,...; got {spec!r}")
+        raise InvalidOption(f"expected NAME=START:STOP:STEP or NAME=V1,V2,...; got {spec!r}")
     name = name.strip()
     if not name.startswith(("parameters.", "catalog.", "scale.")):
-        raise ValueError(f"{name!r}: a swept parameter starts with parameters., catalog. or scale.")
+        raise InvalidOption(f"{name!r}: a swept parameter starts with parameters., catalog. or scale.")
     try:
         if ":" in values:
             start, stop, step = (float(v) for v in values.split(":"))
@@ -68,7 +107,7 @@ def parse_param(spec: str) -> tuple[str, list[float]]:
             return name, [float(round(start + i * step, 12)) for i in range(n)]
         return name, [float(v) for v in values.split(",")]
     except ValueError:
-        raise ValueError(f"{name}: values must be START:STOP:STEP with STEP > 0, or numbers V1,V2,...") from None
+        raise InvalidOption(f"{name}: values must be START:STOP:STEP with STEP > 0, or numbers V1,V2,...") from None
 
 
 def grid(params: Sequence[tuple[str, list[float]]]) -> list[dict[str, float]]:
@@ -77,78 +116,72 @@ def grid(params: Sequence[tuple[str, list[float]]]) -> list[dict[str, float]]:
     return [dict(zip(names, combo)) for combo in itertools.product(*(v for _, v in params))]
 
 
-def apply_assignment(doc: dict[str, Any], assignment: dict[str, float]) -> dict[str, Any]:
-    """A copy of a resolved scenario document with the swept values set."""
-    out = copy.deepcopy(doc)
+def apply_point(network: Network, scenario: Scenario, assignment: dict[str, float]) -> tuple[Network, Scenario]:
+    """The network and scenario of one grid point.
+
+    Raises
+    ------
+    DataError
+        If a value is invalid for its parameter, or a stream or catalog factor does not exist.
+    """
+    params = scenario.parameters.model_dump(mode="json", exclude_none=True)
+    catalog: list[dict[str, Any]] = []
+    scale: dict[str, float] = {}
     for name, value in assignment.items():
         head, _, rest = name.partition(".")
         if head == "parameters":
-            node = out.setdefault("parameters", {})
+            node = params
             *parents, leaf = rest.split(".")
             for p in parents:
                 node = node.setdefault(p, {})
             node[leaf] = value
         elif head == "catalog":
             key, _, factor = rest.partition(".")
-            out.setdefault("catalog", []).append({"key": key, factor: {"__value__": value}})
+            current = getattr(network.catalog[key], factor, None) if key in network.catalog else None
+            if current is None or not hasattr(current, "model_dump"):
+                raise SymbioseError(f"catalog.{key}.{factor}: no such factor in the catalog")
+            whole = {**current.model_dump(), "value": value, "source": "value set by a sweep", "year": 2026}
+            catalog.append({"key": key, factor: whole})
         elif head == "scale":
-            out.setdefault("changes", {}).setdefault("scale_streams", {})[rest] = value
-    return out
-
-
-def _set_factor_values(scenario_doc: dict[str, Any]) -> dict[str, Any]:
-    """Turn swept catalog values into whole factors, keeping unit and noting the source."""
-    from models import Catalog
-
-    entries = scenario_doc.get("catalog") or []
-    if not any(isinstance(v, dict) and "__value__" in v for e in entries for v in e.values()):
-        return scenario_doc
-    base = Catalog.builtin()
-    for entry in entries:
-        for field, v in list(entry.items()):
-            if isinstance(v, dict) and "__value__" in v:
-                if entry["key"] not in base or getattr(base[entry["key"]], field, None) is None:
-                    raise SymbioseError(f"catalog.{entry['key']}.{field}: no such factor in the catalog")
-                factor = getattr(base[entry["key"]], field).model_dump()
-                entry[field] = {**factor, "value": v["__value__"], "source": "value set by a sweep", "year": 2026}
-    return scenario_doc
-
-
-def run_point(
-    path: str, assignment: dict[str, float], solver: str = "highs", start: Basis | None = None
-) -> dict[str, Any]:
-    """One point of a sweep; never raises: a failure is returned as a row with its message."""
-    return _run(path, assignment, solver, start)[0]
+            scale[rest] = value
+    if params != scenario.parameters.model_dump(mode="json", exclude_none=True):
+        doc = scenario.model_dump(mode="json", exclude_none=True)
+        scenario = Scenario.from_dict({**doc, "parameters": params}, folder=scenario.folder)
+    if catalog:
+        cat = network.catalog.extended({"resources": catalog}, file="sweep")
+        network = Network(network.members, network.streams, network.links, cat)
+    if scale:
+        network = apply_changes(network, Changes(scale_streams=scale))
+    return network, scenario
 
 
 def run_chain(
-    path: str, points: Sequence[dict[str, float]], solver: str = "highs", warm: bool = True
+    network: Network, scenario: Scenario, points: Sequence[dict[str, float]], solver: str = "highs", warm: bool = True
 ) -> list[dict[str, Any]]:
     """Points one after another, each (with ``warm``) starting from the basis of the last one solved."""
     rows, basis = [], None
     for point in points:
-        row, found = _run(path, point, solver, basis if warm else None)
+        row, found = _run(network, scenario, point, solver, basis if warm else None)
         basis = found or basis
         rows.append(row)
     return rows
 
 
 def _run(
-    path: str, assignment: dict[str, float], solver: str, start: Basis | None
+    network: Network, scenario: Scenario, assignment: dict[str, float], solver: str, start: Basis | None
 ) -> tuple[dict[str, Any], Basis | None]:
+    """One point; never raises: a failure is returned as a row with its message."""
     row: dict[str, Any] = dict(assignment)
     try:
-        doc, folder, file = _read_resolved(Path(path), ())
-        doc = _set_factor_values(apply_assignment(doc, assignment))
-        scenario = Scenario.from_dict(doc, folder=folder, file=file)
+        net, scen = apply_point(network, scenario, assignment)
         # one thread per point: the points themselves run in parallel
-        result = match(load_network(scenario), scenario, solver=solver, start=start, workers=1)
+        result = match(net, scen, solver=solver, start=start, workers=1)
         row.update(
             {
                 "status": result.status.value,
                 "objective": result.objective,
                 "savings": result.savings,
-                **{k: result.kpis.get(k, np.nan) for k in KPI_INFO},
+                **{k: result.kpis.get(k, np.nan) for k in KPIS},
                 "message": "",
             }
         )
@@ -157,10 +190,10 @@ def _run(
         text = "; ".join(str(i) for i in getattr(exc, "issues", [])) or str(exc)
         row.update(
             {
-                "status": "failed",
+                "status": FAILED,
                 "objective": np.nan,
                 "savings": np.nan,
-                **{k: np.nan for k in KPI_INFO},
+                **{k: np.nan for k in KPIS},
                 "message": f"{type(exc).__name__}: {text}",
             }
         )
@@ -185,19 +218,20 @@ def chunks(points: list[dict[str, float]], workers: int) -> list[list[dict[str, 
 
 
 def sweep(
-    path: str | Path,
+    network: Network,
+    scenario: Scenario,
     params: Sequence[tuple[str, list[float]]],
     workers: int | None = None,
     dask: str | None = None,
     solver: str = "highs",
     progress: Callable[[int], None] | None = None,
     warm: bool = True,
-) -> pd.DataFrame:
+) -> Sweep:
     """Run every point of the grid; one row per point, in grid order.
 
     Parameters
     ----------
-    path : scenario folder or file
+    network, scenario : the base of every point
     params : list of (name, values), e.g. from :func:`parse_param`
     workers : int, optional
         Local worker processes (default: the machine's cores).
@@ -208,27 +242,35 @@ def sweep(
     warm : bool
         Start each point from the basis of the point before it in its run
         (default); ``False`` solves every point from scratch.
+
+    Raises
+    ------
+    InvalidOption
+        If no parameter is given.
     """
+    if not params:
+        raise InvalidOption("a sweep needs at least one parameter")
     points = grid(params)
-    path = str(Path(path).resolve())
     n_workers = workers or os.cpu_count() or 1
     runs = chunks(points, 2 if dask else n_workers)
     if dask:
-        done = _dask_map(path, runs, dask, solver, warm, progress)
+        done = _dask_map(network, scenario, runs, dask, solver, warm, progress)
     else:
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-            futures = [pool.submit(run_chain, path, run, solver, warm) for run in runs]
+            futures = [pool.submit(run_chain, network, scenario, run, solver, warm) for run in runs]
             for f in as_completed(futures):
                 if progress is not None:
                     progress(len(f.result()))
             done = [f.result() for f in futures]
-    columns = [n for n, _ in params] + ["status", "objective", *KPI_INFO, "message"]
-    return pd.DataFrame([row for rows in done for row in rows], columns=columns)
+    names = [n for n, _ in params]
+    columns = [*names, "status", "objective", *KPIS, "message"]
+    return Sweep(names, pd.DataFrame([row for rows in done for row in rows], columns=columns))
 
 
 def _dask_map(
-    path: str,
+    network: Network,
+    scenario: Scenario,
     runs: list[list[dict[str, float]]],
     address: str,
     solver: str,
@@ -245,7 +287,7 @@ def _dask_map(
     client = Client(cluster if cluster is not None else address)
     try:
         n = len(runs)
-        futures = client.map(run_chain, [path] * n, runs, [solver] * n, [warm] * n, pure=False)
+        futures = client.map(run_chain, [network] * n, [scenario] * n, runs, [solver] * n, [warm] * n, pure=False)
         for f in as_completed(futures):
             if progress is not None:
                 progress(len(f.result()))

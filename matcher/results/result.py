@@ -8,7 +8,6 @@ members, so member savings add up to the network's saving.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,35 +18,15 @@ import pandas as pd
 from models import Network, Scenario
 from models.files import atomic_write, atomic_write_text
 
-from .candidates import Candidates, has_blend_limit
-from .formulation import LinearProgram
-from .solvers import Solution, Status
-from .warm import Basis
+from ..engine.candidates import Candidates
+from ..engine.formulation import LinearProgram
+from ..solve.base import Solution, Status
+from ..solve.basis import Basis
+from .kpis import KPIS, kpi_values, total
+from .numbers import json_number, records
+from .reasons import TOL, reasons
 
-__all__ = ["KPI_INFO", "MatchResult", "format_number", "json_number", "read_result"]
-
-#: KPI key -> (unit, SDG target it serves, description)
-KPI_INFO: dict[str, tuple[str, str, str]] = {
-    "savings": ("currency", "8.4", "total cost saved against the baseline (resource efficiency)"),
-    "waste_diverted_t": ("t", "12.5", "waste exchanged instead of disposed"),
-    "virgin_avoided_t": ("t", "12.2", "virgin materials not bought"),
-    "water_reused_m3": ("m3", "6.4", "virgin water replaced by exchanged water"),
-    "energy_recovered_mwh": ("MWh", "7.3", "energy needs met by surplus energy"),
-    "co2e_avoided_t": ("t CO2e", "13.2", "emissions avoided, transport emissions subtracted"),
-    "transport_tkm": ("t*km", "9.4", "road and pipe transport work of mass exchanged"),
-    "exchanges": ("count", "17.17", "supply-demand pairs that exchange"),
-    "members_involved": ("count", "17.17", "members in at least one exchange"),
-}
-_TOL = 1e-7
-
-
-def format_number(x: float) -> str:
-    """Thousands separators; two decimals only below 100 (``37,137,972``, ``24``, ``0.75``)."""
-    if not math.isfinite(x):
-        return "–"
-    if float(x).is_integer() or abs(x) >= 100:
-        return f"{x:,.0f}"
-    return f"{x:,.2f}"
+__all__ = ["MatchResult", "read_result"]
 
 
 @dataclass
@@ -89,8 +68,8 @@ class MatchResult:
     solver: str = ""
     solver_version: str = ""
     timings: dict[str, float] = field(default_factory=dict)
-    objective_value: float = float("nan")
-    """The optimised objective (equal to ``objective`` for the cost objective)."""
+    solver_objective: float = float("nan")
+    """The value of the objective the solver minimised (equal to ``objective`` for the cost objective)."""
     basis: Basis | None = field(default=None, repr=False, compare=False)
     """The optimal simplex basis (LPs solved by HiGHS), to start a related match from (``match(start=...)``)."""
 
@@ -126,31 +105,28 @@ class MatchResult:
             {
                 "kpi": k,
                 "value": v,
-                "unit": self.currency if KPI_INFO[k][0] == "currency" else KPI_INFO[k][0],
-                "sdg_target": KPI_INFO[k][1],
-                "description": KPI_INFO[k][2],
+                "unit": self.currency if KPIS[k].unit == "currency" else KPIS[k].unit,
+                "sdg_target": KPIS[k].sdg_target,
+                "description": KPIS[k].description,
             }
             for k, v in self.kpis.items()
-            if k in KPI_INFO
+            if k in KPIS
         ]
         return pd.DataFrame(rows)
 
     @property
     def unmatched(self) -> pd.DataFrame:
         """Streams with a quantity left, and why."""
-        left = self.streams[self.streams["left"] > _TOL * np.maximum(1.0, self.streams["quantity"])]
+        left = self.streams[self.streams["left"] > TOL * np.maximum(1.0, self.streams["quantity"])]
         return left[["member_id", "direction", "resource", "quantity", "left", "unit", "reason"]]
 
     def to_dict(self) -> dict[str, Any]:
         """The ``match --json`` document."""
 
-        def recs(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            return json.loads(frame.to_json(orient="records", force_ascii=False))
-
         ex = self.exchanges.rename(columns={"quantity_unit": "unit"})
         un = self.unmatched.reset_index().rename(columns={"left": "unmatched_quantity"})
         st = self.streams.reset_index()
-        left = st["left"] > _TOL * np.maximum(1.0, st["quantity"])
+        left = st["left"] > TOL * np.maximum(1.0, st["quantity"])
         return {
             "scenario": self.scenario.name,
             "status": self.status.value,
@@ -160,21 +136,21 @@ class MatchResult:
             "baseline_cost": json_number(self.baseline_cost),
             "savings": json_number(self.savings),
             "kpis": {k: json_number(v) for k, v in self.kpis.items()},
-            "exchanges": recs(ex),
-            "unmatched": recs(
+            "exchanges": records(ex),
+            "unmatched": records(
                 un[["stream_id", "unmatched_quantity", "unit", "reason", "member_id", "direction", "resource"]]
             ),
-            "virgin_purchases": recs(
+            "virgin_purchases": records(
                 st.loc[left & st["direction"].eq("demand"), ["stream_id", "left", "unit"]].rename(
                     columns={"left": "quantity"}
                 )
             ),
-            "disposals": recs(
+            "disposals": records(
                 st.loc[left & st["direction"].eq("supply"), ["stream_id", "left", "unit"]].rename(
                     columns={"left": "quantity"}
                 )
             ),
-            "members": recs(self.members.reset_index()),
+            "members": records(self.members.reset_index()),
             "solver": {"name": self.solver, "version": self.solver_version},
             "versions": self.versions,
             "resolved_scenario": self.scenario.model_dump(mode="json", exclude_none=True),
@@ -203,18 +179,14 @@ class MatchResult:
             "baseline_cost": json_number(self.baseline_cost),
             "savings": json_number(self.savings),
             "kpis": {k: json_number(v) for k, v in self.kpis.items()},
-            "kpi_info": {k: {"unit": u, "sdg_target": g, "description": t} for k, (u, g, t) in KPI_INFO.items()},
+            "kpi_info": {
+                k: {"unit": i.unit, "sdg_target": i.sdg_target, "description": i.description} for k, i in KPIS.items()
+            },
         }
         out.append(
             atomic_write(folder / "kpis.json", lambda p: p.write_text(json.dumps(kpis, indent=1), encoding="utf-8"))
         )
         return out
-
-    def to_html(self, path: str | Path, anonymise: bool = False) -> Path:
-        """A self-contained HTML report (see :mod:`matcher.report`)."""
-        from .report import write_report
-
-        return write_report(self, path, anonymise=anonymise)
 
     def to_xlsx(self, path: str | Path) -> Path:
         """One workbook with sheets kpis, exchanges, members, streams."""
@@ -229,15 +201,6 @@ class MatchResult:
         return atomic_write(Path(path), write)
 
 
-def json_number(v: Any) -> Any:
-    """A number ready for JSON: numpy scalars as Python numbers, NaN as None."""
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return None if math.isnan(v) else float(v)
-    return v
-
-
 # ---------------------------------------------------------------------- reading back
 def read_result(
     cand: Candidates, lp: LinearProgram, sol: Solution, timings: dict[str, float] | None = None
@@ -245,7 +208,7 @@ def read_result(
     """Turn a solver's :class:`Solution` into a :class:`MatchResult`."""
     inp = cand.inputs
     sup, dem = inp.supplies, inp.demands
-    baseline = float(_dot(sup, "q", "unit_cost") + _dot(dem, "q", "unit_cost"))
+    baseline = float(total(sup, "q", "unit_cost") + total(dem, "q", "unit_cost"))
     base: dict[str, Any] = dict(
         scenario=inp.scenario,
         network=inp.network,
@@ -276,28 +239,24 @@ def read_result(
     streams = _stream_table(cand, x, y, z, duals)
     objective = float(lp.components["cost"] @ sol.x) if lp.components else float(sol.objective)
     members = _members(inp, exchanges)
-    kpis = _kpis(cand, x, y, z, exchanges, baseline - objective)
+    kpis = kpi_values(cand, x, y, z, exchanges, baseline - objective)
     return MatchResult(
         objective=objective,
         exchanges=exchanges,
         members=members,
         streams=streams,
         kpis=kpis,
-        objective_value=float(sol.objective),
+        solver_objective=float(sol.objective),
         basis=None if sol.basis is None else Basis.of(cand, lp, sol.basis),
         **base,
     )
-
-
-def _dot(frame: pd.DataFrame, a: str, b: str) -> float:
-    return float(frame[a].to_numpy(dtype=float) @ frame[b].to_numpy(dtype=float))
 
 
 def _exchanges(cand: Candidates, x: np.ndarray, lp: LinearProgram, opened: np.ndarray) -> pd.DataFrame:
     inp = cand.inputs
     sup, dem, e = inp.supplies, inp.demands, cand.edges
     q = sup["q"].to_numpy()
-    on = x > _TOL * np.maximum(1.0, q[e["s"].to_numpy()])
+    on = x > TOL * np.maximum(1.0, q[e["s"].to_numpy()])
     ed, xe = e[on], x[on]
     s, d = ed["s"].to_numpy(), ed["d"].to_numpy()
     fixed_share = np.zeros(len(ed))
@@ -359,33 +318,6 @@ def _members(inp: Any, exchanges: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _kpis(
-    cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray, ex: pd.DataFrame, savings: float
-) -> dict[str, float | int]:
-    inp = cand.inputs
-    sup, dem, e = inp.supplies, inp.demands, cand.edges
-    s, d = e["s"].to_numpy(), e["d"].to_numpy()
-    delivered = x * e["ratio"].to_numpy()
-    s_unit, d_unit = sup["base_unit"].to_numpy()[s], dem["base_unit"].to_numpy()[d]
-    s_cat, d_cat = sup["category"].to_numpy()[s], dem["category"].to_numpy()[d]
-    co2_base = float(_dot(sup, "q", "unit_co2e_t") + _dot(dem, "q", "unit_co2e_t"))
-    co2_opt = float(
-        y @ sup["unit_co2e_t"].to_numpy() + z @ dem["unit_co2e_t"].to_numpy() + x @ e["transport_co2e_t"].to_numpy()
-    )
-    members = set(ex["from_member"]) | set(ex["to_member"])
-    return {
-        "savings": savings,
-        "waste_diverted_t": float(x[(s_cat == "waste") & (s_unit == "t")].sum()),
-        "virgin_avoided_t": float(delivered[d_unit == "t"].sum()),
-        "water_reused_m3": float(delivered[(d_cat == "water") & (d_unit == "m3")].sum()),
-        "energy_recovered_mwh": float(delivered[(d_cat == "energy") & (d_unit == "MWh")].sum()),
-        "co2e_avoided_t": co2_base - co2_opt,
-        "transport_tkm": float((x * e["distance_km"].to_numpy())[s_unit == "t"].sum()),
-        "exchanges": int(len(ex)),
-        "members_involved": int(len(members)),
-    }
-
-
 def _stream_table(
     cand: Candidates, x: np.ndarray | None, y: np.ndarray | None, z: np.ndarray | None, duals: np.ndarray | None
 ) -> pd.DataFrame:
@@ -406,93 +338,5 @@ def _stream_table(
     dual = duals[: ns + len(dem)] if duals is not None else np.full(len(out), np.nan)
     out["dual"] = dual
     out["marginal_saving"] = out["unit_cost"].to_numpy() - dual
-    out["reason"] = _reasons(cand, x, y, z)
+    out["reason"] = reasons(cand, x, y, z)
     return out
-
-
-def _edge_limits(cand: Candidates, x: np.ndarray) -> np.ndarray:
-    """Per edge, what may hold its flow back besides the partners' quantities."""
-    e = cand.edges
-    inp = cand.inputs
-    label = np.full(len(e), "the exchange does not pay at the optimum", dtype=object)
-    m_s = inp.supplies["min_quantity_base"].to_numpy(dtype=float)[e["s"].to_numpy()]
-    m_d = inp.demands["min_quantity_base"].to_numpy(dtype=float)[e["d"].to_numpy()]
-    label[(np.nan_to_num(m_s) > 0) | (np.nan_to_num(m_d) > 0)] = "a minimum quantity is not reached"
-    label[has_blend_limit(inp)[e["d"].to_numpy()]] = "the quality of the mix the demand receives is at its limit"
-    link = e["link"].to_numpy()
-    cap = e["capacity"].to_numpy()
-    on = (link >= 0) & np.isfinite(cap)
-    if on.any():
-        flow = pd.Series(x[on]).groupby(link[on]).transform("sum").to_numpy()
-        full = np.zeros(len(e), dtype=bool)
-        full[on] = flow >= cap[on] * (1 - 1e-6)
-        label[full] = "the link's capacity is used up"
-    return label
-
-
-def _lp_reasons(cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray, is_supply: bool) -> np.ndarray:
-    """Reasons for streams that have edges in the LP yet keep a quantity."""
-    e = cand.edges
-    inp = cand.inputs
-    own, other = ("s", "d") if is_supply else ("d", "s")
-    other_frame = inp.demands if is_supply else inp.supplies
-    other_left = z if is_supply else y
-    o = e[other].to_numpy()
-    saturated = other_left[o] <= _TOL * np.maximum(1.0, other_frame["q"].to_numpy()[o])
-    n_own = len(inp.supplies if is_supply else inp.demands)
-    out = np.full(n_own, "", dtype=object)
-    frame = pd.DataFrame({"own": e[own].to_numpy(), "sat": saturated, "limit": _edge_limits(cand, x)})
-    open_edges = frame[~frame["sat"]]
-    first_limit = open_edges.groupby("own")["limit"].first()
-    out[:] = (
-        "partners' needs are fully met (by this or better pairs)"
-        if is_supply
-        else "compatible surplus in reach is used up (by this or better pairs)"
-    )
-    out[first_limit.index.to_numpy()] = first_limit.to_numpy()
-    return out
-
-
-def _reasons(cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Why each stream keeps a quantity (empty where nothing is left)."""
-    inp = cand.inputs
-    sup, dem = inp.supplies, inp.demands
-    p = inp.parameters
-    reasons = []
-    for frame, kept, left, is_supply in ((sup, cand.kept_supply, y, True), (dem, cand.kept_demand, z, False)):
-        nobody = (
-            "no member needs this resource or one it can replace"
-            if is_supply
-            else "no member offers this resource or one that can replace it"
-        )
-        r = pd.Series("", index=frame.index, dtype=object)
-        k = kept.reindex(frame.index)
-        reach = np.minimum(frame["max_distance_km"].to_numpy(), p.max_distance_km)
-        r[:] = np.where(k["pays"] > 0, "in_lp", "")
-        r[k["pays"].eq(0)] = (
-            "cheaper to dispose: no exchange in reach saves more than transport costs"
-            if is_supply
-            else "cheaper to buy virgin: no exchange in reach saves more than transport costs"
-        )
-        r[k["permit"].eq(0)] = (
-            "hazardous: no receiver in reach is permitted for its EWC code (accepts_ewc)"
-            if is_supply
-            else "hazardous supplies in reach need this demand to list their EWC code in accepts_ewc"
-        )
-        qf = cand.quality_failed.reindex(frame.index).fillna("")
-        r[k["quality"].eq(0)] = "quality: no partner in reach meets the limits on " + qf[k["quality"].eq(0)]
-        r[k["context"].eq(0)] = "compatible partners in reach are the same member or in another period"
-        no_reach = k["reach"].eq(0)
-        if p.candidates == "links":
-            r[no_reach] = "no link in links.csv to a compatible partner"
-        else:
-            km = pd.Series(reach, index=frame.index)[no_reach].map("{:g}".format).astype(str)
-            r[no_reach] = "no compatible partner within reach (" + km + " km)"
-        r[k["resource"].eq(0)] = f"no compatible partner: {nobody}"
-        # in the LP but left over: were the partners' quantities taken by others?
-        in_lp = r.eq("in_lp").to_numpy()
-        if in_lp.any():
-            r.loc[in_lp] = _lp_reasons(cand, x, y, z, is_supply)[in_lp]
-        r[left <= _TOL * np.maximum(1.0, frame["q"].to_numpy())] = ""
-        reasons.append(r.to_numpy())
-    return np.concatenate(reasons)

@@ -6,7 +6,6 @@ removed or changed, are relative to it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,9 @@ import pandas as pd
 
 from models.files import atomic_write
 
-from .result import MatchResult, json_number
+from ..errors import InvalidOption, NoSolution
+from .numbers import json_number, records
+from .result import MatchResult
 
 __all__ = ["Comparison", "compare"]
 
@@ -54,9 +55,6 @@ class Comparison:
     def to_dict(self) -> dict[str, Any]:
         """The ``compare --json`` document."""
 
-        def recs(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            return json.loads(frame.to_json(orient="records", force_ascii=False))
-
         scen = []
         for name, r in zip(self.names, self.results):
             scen.append(
@@ -71,11 +69,11 @@ class Comparison:
             )
         return {
             "scenarios": scen,
-            "exchanges_added": recs(self._change("added")),
-            "exchanges_removed": recs(self._change("removed")),
-            "exchanges_changed": recs(self._change("changed")),
-            "members": recs(self.members.reset_index()),
-            "kpis": recs(self.kpis.reset_index()),
+            "exchanges_added": records(self._change("added")),
+            "exchanges_removed": records(self._change("removed")),
+            "exchanges_changed": records(self._change("changed")),
+            "members": records(self.members.reset_index()),
+            "kpis": records(self.kpis.reset_index()),
         }
 
     def to_file(self, path: str | Path) -> Path:
@@ -91,12 +89,6 @@ class Comparison:
                 self.kpis.to_csv(tmp)
 
         return atomic_write(path, write)
-
-    def to_html(self, path: str | Path, anonymise: bool = False) -> Path:
-        """A self-contained comparison page (see :mod:`matcher.report`)."""
-        from .report import write_comparison
-
-        return write_comparison(self, path, anonymise=anonymise)
 
 
 def _unique(names: Sequence[str]) -> list[str]:
@@ -114,14 +106,19 @@ def compare(results: Sequence[MatchResult], names: Sequence[str] | None = None) 
 
     Raises
     ------
-    ValueError
+    InvalidOption
         With fewer than two results, or results in different currencies.
+    NoSolution
+        If a result has no solution.
     """
     results = list(results)
     if len(results) < 2:
-        raise ValueError("compare needs at least two results")
+        raise InvalidOption("compare needs at least two results")
+    failed = [r.scenario.name for r in results if not r.status.has_solution]
+    if failed:
+        raise NoSolution("error", f"no solution for: {', '.join(failed)}")
     if len({r.currency for r in results}) > 1:
-        raise ValueError("results are in different currencies: " + ", ".join(r.currency for r in results))
+        raise InvalidOption("results are in different currencies: " + ", ".join(r.currency for r in results))
     names = _unique(names or [r.scenario.name for r in results])
     ref = names[0]
 

@@ -1,4 +1,4 @@
-"""Plotly figures of a match: the map of members and exchanges, and Sankey diagrams of flows.
+"""Plotly figures: the map and Sankey diagrams of a match, comparisons, sweeps, Pareto fronts, resilience.
 
 The map needs no tiles: members sit at their coordinates on a plain
 background (longitude scaled by the cosine of the mean latitude), so it
@@ -13,12 +13,23 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 import pandas as pd
 
+from ..results.kpis import KPIS
+from .data import ReportData
+
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from .report import ReportData
+    from ..results.comparison import Comparison
 
-__all__ = ["CATEGORY_COLOURS", "map_figure", "sankey_figures"]
+__all__ = [
+    "CATEGORY_COLOURS",
+    "comparison_figures",
+    "map_figure",
+    "pareto_figure",
+    "resilience_figure",
+    "sankey_figures",
+    "sweep_figure",
+]
 
 CATEGORY_COLOURS = {"energy": "#d9480f", "water": "#1971c2", "waste": "#5c940d", "material": "#862e9c"}
 ROLE_COLOURS = {"supplies": "#e8590c", "receives": "#1c7ed6", "both": "#7048e8", "no exchange": "#adb5bd"}
@@ -174,3 +185,75 @@ def sankey_figures(data: ReportData) -> dict[str, go.Figure]:
         )
         out[unit] = fig
     return out
+
+
+def comparison_figures(comparison: Comparison, labels: dict[str, str]) -> dict[str, go.Figure]:
+    """Savings and CO2e avoided per scenario, and the saving of the 15 members it changes most."""
+    import plotly.graph_objects as go
+
+    names = comparison.names
+    k = comparison.kpis
+    figs = {}
+    bar = go.Figure()
+    for key, label in (
+        ("savings", f"savings ({comparison.results[0].currency})"),
+        ("co2e_avoided_t", "CO2e avoided (t)"),
+    ):
+        if key in k.index:
+            bar = go.Figure(
+                go.Bar(x=list(names), y=k.loc[key, list(names)].to_numpy(dtype=float).tolist(), marker_color="#1c7ed6")
+            )
+            bar.update_layout(title={"text": label, "x": 0}, height=320, margin={"l": 50, "r": 10, "t": 40, "b": 40})
+            figs[key] = bar
+    m = comparison.members
+    if len(m):
+        top = m.loc[m.abs().max(axis=1).sort_values(ascending=False).index[:15]]
+        fig = go.Figure(
+            [
+                go.Bar(name=n, x=[labels.get(i, i)[:32] for i in top.index], y=top[n].astype(float).tolist())
+                for n in names
+            ]
+        )
+        fig.update_layout(
+            barmode="group",
+            title={"text": "Saving per member (largest 15)", "x": 0},
+            height=460,
+            margin={"l": 50, "r": 10, "t": 40, "b": 120},
+        )
+        figs["members"] = fig
+    return figs
+
+
+def sweep_figure(runs: pd.DataFrame, param: str) -> go.Figure:
+    """Each KPI against the parameter ``param`` (runs that failed left out)."""
+    from plotly.subplots import make_subplots
+
+    keys = list(KPIS)
+    fig = make_subplots(rows=(len(keys) + 2) // 3, cols=3, subplot_titles=keys)
+    ok = runs[runs["status"] != "failed"]
+    for i, k in enumerate(keys):
+        fig.add_scatter(
+            x=ok[param], y=ok[k], mode="lines+markers", name=k, row=i // 3 + 1, col=i % 3 + 1, showlegend=False
+        )
+    fig.update_layout(height=300 * ((len(keys) + 2) // 3), title=f"KPIs against {param}")
+    return fig
+
+
+def pareto_figure(points: pd.DataFrame, x: str, y: str, title: str) -> go.Figure:
+    """A Pareto front: ``y`` against ``x``."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Scatter(x=points[x], y=points[y], mode="lines+markers"))
+    fig.update_layout(title=f"{title}: {x} against {y}", xaxis_title=x, yaxis_title=y)
+    return fig
+
+
+def resilience_figure(members: pd.DataFrame, title: str, currency: str) -> go.Figure:
+    """The saving each member carries (lost without it), largest first."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Bar(x=members["member_id"], y=members["savings_lost"], text=members["name"]))
+    fig.update_layout(
+        title=f"{title}: saving lost without each member", xaxis_title="member", yaxis_title=f"{currency} per year"
+    )
+    return fig

@@ -22,26 +22,71 @@ equally. The simple 50/50 split is given beside it for comparison.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from .compatibility import blend_mask, limit_columns
+from ..engine.compatibility import blend_limited
+from ..errors import NoSolution, Unsupported
+from .numbers import records
 from .result import MatchResult
 
-__all__ = ["member_shares", "transfer_prices"]
+__all__ = ["TransferPrices", "exchange_prices", "member_shares", "transfer_prices"]
 
 
-def transfer_prices(result: MatchResult) -> pd.DataFrame:
-    """Per exchange: transfer price, payment, each member's share of the saving (dual-based and 50/50).
+@dataclass
+class TransferPrices:
+    """Transfer prices of a match.
+
+    Attributes
+    ----------
+    currency : str
+    exchanges : DataFrame
+        Per exchange: transfer price and payment, each member's share of the saving (dual-based and 50/50).
+    members : DataFrame
+        Per member: its total share under transfer prices and under the 50/50 split.
+    """
+
+    currency: str
+    exchanges: pd.DataFrame
+    members: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-exchange table."""
+        return self.exchanges
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``prices --json`` document."""
+        return {
+            "currency": self.currency,
+            "exchanges": records(self.exchanges),
+            "members": records(self.members.reset_index()),
+        }
+
+
+def transfer_prices(result: MatchResult) -> TransferPrices:
+    """Transfer prices per exchange and each member's share.
 
     Raises
     ------
-    ValueError
-        If the result has no duals (no solution, or a backend without duals).
+    NoSolution
+        If the match has no solution.
+    Unsupported
+        If the result has no duals (a backend without duals).
     """
+    exchanges = exchange_prices(result)
+    return TransferPrices(result.currency, exchanges, member_shares(result, exchanges))
+
+
+def exchange_prices(result: MatchResult) -> pd.DataFrame:
+    """Per exchange: transfer price, payment, each member's share of the saving (dual-based and 50/50)."""
     st = result.streams
-    if not result.status.has_solution or st["dual"].isna().all():
-        raise ValueError("transfer prices need the duals of an optimal solution (solve with HiGHS)")
+    if not result.status.has_solution:
+        raise NoSolution(result.status.value, f"{result.scenario.name}: no solution, so no prices ({result.message})")
+    if st["dual"].isna().all():
+        raise Unsupported("transfer prices need the duals of an optimal solution (solve with HiGHS)")
     ex = result.exchanges
     q = ex["quantity"].to_numpy()
     ratio = ex["delivered"].to_numpy() / np.where(q > 0, q, 1.0)
@@ -82,15 +127,12 @@ def _blended_demands(result: MatchResult) -> pd.Index:
     """Demands with a limit on an attribute their resource blends (a quality row in the LP)."""
     streams = result.network.streams
     dem = streams[streams["direction"] == "demand"]
-    blended = np.zeros(len(dem), dtype=bool)
-    for attr, _side, col in limit_columns(dem):
-        blended |= blend_mask(dem, result.network.catalog, attr) & dem[col].notna().to_numpy()
-    return dem.index[blended]
+    return dem.index[blend_limited(dem, result.network.catalog)]
 
 
-def member_shares(result: MatchResult) -> pd.DataFrame:
+def member_shares(result: MatchResult, exchanges: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each member's total share of the saving under transfer prices and under the 50/50 split."""
-    tp = transfer_prices(result)
+    tp = exchange_prices(result) if exchanges is None else exchanges
     dual = (
         pd.concat([tp.groupby("from_member")["supplier_share"].sum(), tp.groupby("to_member")["receiver_share"].sum()])
         .groupby(level=0)

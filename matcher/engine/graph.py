@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from .candidates import Candidates
 
@@ -21,21 +19,25 @@ if TYPE_CHECKING:
 __all__ = ["components", "to_networkx"]
 
 
-def components(cand: Candidates) -> tuple[int, np.ndarray, np.ndarray]:
-    """Connected components of the candidate graph.
+def components(cand: Candidates) -> tuple[np.ndarray, np.ndarray]:
+    """Connected components of the candidate graph (the LP's independent blocks when it has only balance rows).
 
     Returns
     -------
-    n : int
-        Number of components (isolated streams count as their own).
-    supply_label, demand_label : ndarray of int
-        Component of each supply and each demand, in ``inputs`` order.
+    label : ndarray of int
+        Component of each stream: supplies, then demands, in ``inputs`` order
+        (a stream without any pair is a component of its own).
+    pairs : ndarray of int
+        Number of candidate pairs in each component.
     """
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import connected_components
+
     ns, nd = len(cand.inputs.supplies), len(cand.inputs.demands)
     s, d = cand.edges["s"].to_numpy(), cand.edges["d"].to_numpy()
-    adj = sp.coo_matrix((np.ones(len(s)), (s, ns + d)), shape=(ns + nd, ns + nd))
-    n, labels = connected_components(adj, directed=False)
-    return int(n), labels[:ns], labels[ns:]
+    graph = csr_array((np.ones(s.size, dtype=np.int8), (s, ns + d)), shape=(ns + nd, ns + nd))
+    n, label = connected_components(graph, directed=True, connection="weak")  # no transpose needed
+    return label, np.bincount(label[s], minlength=n)
 
 
 def to_networkx(cand: Candidates) -> nx.Graph:

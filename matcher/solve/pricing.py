@@ -31,11 +31,14 @@ import pandas as pd
 
 from models import Network
 
-from .candidates import GAIN_COLUMNS, Candidates, has_blend_limit
-from .formulation import LinearProgram, build_lp, flow_components, weighted
-from .solvers import Solution, Status
-from .solvers.highs import HighsSession, get_basis
-from .warm import Basis
+from ..engine.candidates import Candidates
+from ..engine.compatibility import blend_limited
+from ..engine.formulation import LinearProgram, build_lp, flow_entries
+from ..engine.objective import flow_components, gain, weighted
+from ..errors import InvalidOption, NotSolved, UnknownId
+from .base import Solution, Solver, Status
+from .basis import Basis
+from .highs import HighsSolver
 
 __all__ = ["PricedModel", "pricing_applies", "solve_by_pricing", "unit_factors", "with_quantity"]
 
@@ -53,18 +56,17 @@ def pricing_applies(cand: Candidates) -> bool:
         and np.isinf(e["capacity"].to_numpy()).all()
         and not (e["fixed_cost"].to_numpy() > 0).any()
         and not minimum
-        and not has_blend_limit(inp).any()
+        and not blend_limited(inp.demands, inp.network.catalog).any()
     )
 
 
 def _initial(cand: Candidates, k: int) -> np.ndarray:
     """Each supply's and each demand's ``k`` best pairs (by gain for the objective; ties may add a few more)."""
     e = cand.edges
-    w = cand.inputs.parameters.objective_weights
-    gain = sum((wk * e[GAIN_COLUMNS[key]].to_numpy() for key, wk in w.items()), np.zeros(len(e)))
+    pair_gain = gain(e, cand.inputs.parameters.objective_weights)
     chosen = np.zeros(len(e), dtype=bool)
     for group, n in ((e["s"].to_numpy(), len(cand.inputs.supplies)), (e["d"].to_numpy(), len(cand.inputs.demands))):
-        left = gain.copy()
+        left = pair_gain.copy()
         for _ in range(k):  # k passes over the arrays: each stream's best pair not yet taken
             best = np.full(n, -np.inf)
             np.maximum.at(best, group, left)
@@ -75,14 +77,15 @@ def _initial(cand: Candidates, k: int) -> np.ndarray:
 
 
 class PricedModel:
-    """A HiGHS model over a growing subset of the candidate pairs, kept between solves.
+    """A model over a growing subset of the candidate pairs, kept between solves by its backend.
 
     ``solve`` prices until no pair outside the model has a negative reduced
     cost; ``set_quantity`` changes one stream and the next ``solve`` starts from
     the current basis (a warm re-solve). With ``k=None`` every pair enters at
     once (for models where pricing would not be exact). ``start``, the basis
     of a related model, replaces the best ``k`` pairs by the pairs it holds
-    and starts the simplex from it.
+    and starts the simplex from it. The backend must keep models between solves
+    (:attr:`~matcher.solve.base.Feature.INCREMENTAL`; HiGHS by default).
     """
 
     def __init__(
@@ -92,6 +95,7 @@ class PricedModel:
         time_limit: float | None = None,
         start: Basis | None = None,
         units: pd.Series | None = None,
+        backend: Solver | None = None,
     ) -> None:
         self.cand = cand
         self.time_limit = time_limit
@@ -100,7 +104,7 @@ class PricedModel:
         self.ns, self.nd = len(inp.supplies), len(inp.demands)
         self.s_all, self.d_all = e["s"].to_numpy(), e["d"].to_numpy()
         self.ratio_all = e["ratio"].to_numpy()
-        self.c_all = weighted(flow_components(cand), cand.inputs.parameters.objective_weights)
+        self.c_all = weighted(flow_components(e, inp.parameters.carbon_price), inp.parameters.objective_weights)
         self.tol = -1e-9 * np.maximum(1.0, np.abs(self.c_all))  # a reduced cost below this enters
         self.in_model = np.zeros(len(e), dtype=bool)
         if k is None:
@@ -115,7 +119,9 @@ class PricedModel:
         t = time.perf_counter()
         cand0 = replace(cand, edges=e.iloc[first].reset_index(drop=True))
         lp0 = build_lp(cand0)
-        self.session = HighsSession(lp0, start=None if start is None else start.statuses(cand0, lp0))
+        self.kept = (backend or HighsSolver()).incremental(
+            lp0, start=None if start is None else start.statuses(cand0, lp0)
+        )
         self.n_first_columns = lp0.c.size
         self.stats: dict[str, float] = {"build": time.perf_counter() - t, "rounds": 0.0}
         self.solution: Solution | None = None
@@ -130,8 +136,8 @@ class PricedModel:
         while True:
             rounds += 1
             if deadline is not None:
-                self.session.set_time_limit(deadline - time.perf_counter())
-            sol = self.session.solve()
+                self.kept.set_time_limit(deadline - time.perf_counter())
+            sol = self.kept.solve()
             if sol.status != Status.OPTIMAL or sol.row_duals is None:
                 if last is not None and not sol.status.has_solution:
                     sol = _not_proven(last, "the time limit was reached while pricing")
@@ -152,12 +158,10 @@ class PricedModel:
             limit = 2 * (ns + nd)
             if enter.size > limit:  # the most promising first
                 enter = enter[np.argpartition(reduced[enter], limit)[:limit]]
-            _add_columns(
-                self.session, self.c_all[enter], self.s_all[enter], ns + self.d_all[enter], self.ratio_all[enter]
-            )
+            rows, cols, values = flow_entries(self.s_all[enter], self.d_all[enter], self.ratio_all[enter], ns)
+            self.kept.add_columns(self.c_all[enter], np.full(enter.size, np.inf), rows, cols, values)
             self.in_model[enter] = True
             self.order.extend(enter.tolist())
-            self.session.lp = replace(self.session.lp, c=np.concatenate([self.session.lp.c, self.c_all[enter]]))
         self.stats.update(
             rounds=self.stats["rounds"] + rounds, columns=float(len(self.order)), pairs=float(len(self.cand.edges))
         )
@@ -167,32 +171,32 @@ class PricedModel:
     def set_quantity(self, stream_id: str, quantity_base: float) -> None:
         """Change one stream's yearly quantity (base units; 0 removes it); re-solve with :meth:`solve`."""
         self.cand, row = with_quantity(self.cand, stream_id, quantity_base, self.units)
-        self.session.set_row_bounds([row], [quantity_base], [quantity_base])
+        self.kept.set_row_bounds([row], [quantity_base], [quantity_base])
 
-    def final(self) -> tuple[Candidates, Solution]:
+    def entered(self) -> tuple[Candidates, Solution]:
         """Candidates of the pairs in the model and the solution in the column order of their LP.
 
         That LP's columns are [pairs | disposal | virgin | binaries], the pairs in the order they entered.
         """
         if self.solution is None:
-            raise RuntimeError("solve first")
+            raise NotSolved("solve the model first")
         n0 = self.n0
         final = replace(self.cand, edges=self.cand.edges.iloc[np.asarray(self.order)].reset_index(drop=True))
         sol = replace(self.solution)
         if sol.x is not None:
-            # the session's columns are [first pairs | y | z | binaries | pairs added later]
-            n_first, n_all = self.n_first_columns, self.session.h.getNumCol()
+            # the kept model's columns are [first pairs | y | z | binaries | pairs added later]
+            n_first, n_all = self.n_first_columns, self.kept.n_columns
             perm = np.concatenate([np.arange(n0), np.arange(n_first, n_all), np.arange(n0, n_first)])
             x = np.zeros(n_all)  # columns added after the solution was found carry no flow
             x[: sol.x.size] = sol.x
             sol.x = x[perm]
-            basis = get_basis(self.session.h) if sol.status == Status.OPTIMAL else None
+            basis = self.kept.basis() if sol.status == Status.OPTIMAL else None
             sol.basis = None if basis is None else (basis[0][perm], basis[1])
         return final, sol
 
-    def parts(self) -> tuple[Candidates, LinearProgram, Solution]:
+    def solved(self) -> tuple[Candidates, LinearProgram, Solution]:
         """Candidates of the pairs in the model, their LP, and the solution in that LP's column order."""
-        final, sol = self.final()
+        final, sol = self.entered()
         return final, build_lp(final), sol
 
 
@@ -216,9 +220,9 @@ def with_quantity(cand: Candidates, stream_id: str, quantity_base: float, units:
         frame = inp.demands.copy()
         row = len(inp.supplies) + int(inp.demands.index.get_indexer(pd.Index([stream_id]))[0])
     else:
-        raise KeyError(f"no stream {stream_id!r}")
-    if not quantity_base >= 0:
-        raise ValueError("a quantity cannot be negative")
+        raise UnknownId(f"no stream {stream_id!r}")
+    if not 0 <= quantity_base < np.inf:
+        raise InvalidOption(f"{stream_id}: a quantity must be a finite number >= 0, not {quantity_base!r}")
     frame.loc[stream_id, "q"] = float(quantity_base)
     net = inp.network
     streams = net.streams.copy()
@@ -248,7 +252,7 @@ def solve_by_pricing(
     """
     model = PricedModel(cand, k=k, time_limit=time_limit, start=start)
     model.solve(max_rounds)
-    final, lp, sol = model.parts()
+    final, lp, sol = model.solved()
     return final, lp, sol, model.stats
 
 
@@ -257,14 +261,3 @@ def _not_proven(sol: Solution, why: str) -> Solution:
     return replace(
         sol, status=Status.TIME_LIMIT_FEASIBLE, row_duals=None, message=f"{why}: feasible, not proven optimal"
     )
-
-
-def _add_columns(
-    session: HighsSession, cost: np.ndarray, rows_s: np.ndarray, rows_d: np.ndarray, ratio: np.ndarray
-) -> None:
-    """Append flow columns: coefficient 1 in the supply row, ``a`` in the demand row."""
-    n = cost.size
-    starts = (2 * np.arange(n)).astype(np.int32)
-    index = np.column_stack([rows_s, rows_d]).ravel().astype(np.int32)
-    value = np.column_stack([np.ones(n), ratio]).ravel()
-    session.h.addCols(n, cost.astype(float), np.zeros(n), np.full(n, np.inf), 2 * n, starts, index, value)

@@ -26,7 +26,15 @@ import pandas as pd
 
 from models import Catalog
 
-__all__ = ["limit_columns", "permit_mask", "quality_mask", "resource_pairs", "same_context_mask"]
+__all__ = [
+    "blend_limited",
+    "blend_mask",
+    "limit_columns",
+    "permit_mask",
+    "quality_mask",
+    "resource_pairs",
+    "same_context_mask",
+]
 
 
 def resource_pairs(catalog: Catalog) -> pd.DataFrame:
@@ -55,6 +63,14 @@ def blend_mask(demands: pd.DataFrame, catalog: Catalog, attribute: str) -> np.nd
     """Demands whose resource blends ``attribute`` (limit holds for the mix)."""
     blended = {k for k, r in catalog.resources.items() if attribute in r.blend}
     return demands["resource"].isin(blended).to_numpy()
+
+
+def blend_limited(demands: pd.DataFrame, catalog: Catalog) -> np.ndarray:
+    """Demands with a limit on an attribute their resource blends (a quality row in the LP)."""
+    out = np.zeros(len(demands), dtype=bool)
+    for attr, _side, col in limit_columns(demands):
+        out |= blend_mask(demands, catalog, attr) & demands[col].notna().to_numpy()
+    return out
 
 
 def quality_mask(

@@ -1,12 +1,12 @@
-"""Warm starts: a simplex basis kept by what its columns and rows stand for.
+"""Warm starts across related models: a simplex basis kept by what its columns and rows stand for.
 
 A basis read from one model (a scenario, a sweep point, a network before a
 stream is added or removed) is kept by stream ids: a flow column by its
 (supply, demand) pair, the other columns and the rows by their names in the
-:class:`~matcher.formulation.LinearProgram`. For a related model, each column
+:class:`~matcher.engine.formulation.LinearProgram`. For a related model, each column
 and row takes the status of its namesake; columns without one start at their
 lower bound, rows without one basic, and HiGHS repairs the rest
-(:func:`~matcher.solvers.highs.set_basis`). The optimum never depends on the
+(as an *alien* basis, :mod:`matcher.solve.highs`). The optimum never depends on the
 start, only the number of simplex iterations does.
 """
 
@@ -17,9 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .candidates import Candidates
-from .formulation import LinearProgram
-from .solvers.highs import AT_LOWER, BASIC
+from ..engine.candidates import Candidates
+from ..engine.formulation import LinearProgram
+from ..errors import Unsupported
+from .base import BasisStatus
+
+AT_LOWER, BASIC = int(BasisStatus.AT_LOWER), int(BasisStatus.BASIC)
 
 __all__ = ["Basis"]
 
@@ -33,7 +36,7 @@ class Basis:
     supply, demand : ndarray of str
         The pairs whose flow column is not at its lower bound (basic, mostly).
     flow_status : ndarray of int8
-        Their statuses (HiGHS codes, as in :attr:`~matcher.solvers.Solution.basis`).
+        Their statuses (:class:`~matcher.solve.base.BasisStatus` codes).
     columns, rows : Series of int8
         Statuses of the other columns (disposal, virgin purchase, binaries) and
         of the rows, indexed by name.
@@ -49,7 +52,7 @@ class Basis:
     def of(cls, cand: Candidates, lp: LinearProgram, status: tuple[np.ndarray, np.ndarray]) -> Basis:
         """The basis ``status`` of ``lp`` (built from ``cand``), keyed for reuse."""
         if lp.col_names is None or lp.row_names is None:
-            raise ValueError("the model has no column and row names")
+            raise Unsupported("the model has no column and row names to key a basis by")
         col, row = status
         xs = lp.blocks["x"]
         flows = np.flatnonzero(col[xs] != AT_LOWER)
@@ -84,7 +87,7 @@ class Basis:
     def statuses(self, cand: Candidates, lp: LinearProgram) -> tuple[np.ndarray, np.ndarray]:
         """Column and row statuses for ``lp`` (built from ``cand``), taken from their namesakes."""
         if lp.col_names is None or lp.row_names is None:
-            raise ValueError("the model has no column and row names")
+            raise Unsupported("the model has no column and row names to key a basis by")
         xs = lp.blocks["x"]
         where = self.pairs_in(cand)
         flows = np.full(where.size, AT_LOWER, dtype=np.int8)

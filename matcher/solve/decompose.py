@@ -25,17 +25,19 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
-from .candidates import Candidates
-from .formulation import LinearProgram, build_lp, slack_components, weighted
+from ..engine.candidates import Candidates
+from ..engine.formulation import LinearProgram, build_lp
+from ..engine.graph import components
+from ..engine.objective import slack_components, weighted
+from ..errors import NotSolved
+from .base import BasisStatus, Solution, Solver, Status
+from .basis import Basis
 from .pricing import PricedModel, unit_factors, with_quantity
-from .solvers import Solution, Status
-from .solvers.highs import AT_LOWER, BASIC
-from .warm import Basis
 
-__all__ = ["DecomposedModel", "Part", "components", "solve_by_components", "split"]
+__all__ = ["DecomposedModel", "Part", "solve_by_components", "split"]
+
+AT_LOWER, BASIC = int(BasisStatus.AT_LOWER), int(BasisStatus.BASIC)
 
 
 @dataclass(frozen=True)
@@ -45,15 +47,6 @@ class Part:
     supplies: np.ndarray
     demands: np.ndarray
     edges: np.ndarray
-
-
-def components(cand: Candidates) -> tuple[np.ndarray, np.ndarray]:
-    """Component labels of the streams (supplies, then demands) and the number of pairs in each component."""
-    ns, nd = len(cand.inputs.supplies), len(cand.inputs.demands)
-    s, d = cand.edges["s"].to_numpy(), cand.edges["d"].to_numpy()
-    graph = sp.csr_array((np.ones(s.size, dtype=np.int8), (s, ns + d)), shape=(ns + nd, ns + nd))
-    n, label = connected_components(graph, directed=True, connection="weak")  # no transpose needed
-    return label, np.bincount(label[s], minlength=n)
 
 
 def split(
@@ -111,7 +104,7 @@ class DecomposedModel:
     ``solve`` solves the parts not solved since they changed, in parallel;
     ``set_quantity`` changes one stream, so that only its part is re-solved,
     from its previous basis; ``parts`` joins the solutions into one of the
-    whole model. The same interface as :class:`~matcher.pricing.PricedModel`.
+    whole model. The same interface as :class:`~matcher.solve.pricing.PricedModel`.
     """
 
     def __init__(
@@ -123,19 +116,20 @@ class DecomposedModel:
         start: Basis | None = None,
         min_pairs: int = 50_000,
         units: pd.Series | None = None,
+        backend: Solver | None = None,
     ) -> None:
         self.cand = cand
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.time_limit = time_limit
         found = components(cand) if len(cand.edges) else None
-        self.parts_ = split(cand, self.workers, min_pairs, found)
+        self.parts = split(cand, self.workers, min_pairs, found)
         ns = len(cand.inputs.supplies)
         self.part_of = np.full(ns + len(cand.inputs.demands), -1)  # per stream (supplies, then demands)
-        for j, part in enumerate(self.parts_):
+        for j, part in enumerate(self.parts):
             self.part_of[part.supplies] = j
             self.part_of[ns + part.demands] = j
         # built one after another here (building holds the GIL); only the solves run in parallel
-        self.models = [PricedModel(_sub(cand, part), k=k, start=start) for part in self.parts_]
+        self.models = [PricedModel(_sub(cand, part), k=k, start=start, backend=backend) for part in self.parts]
         self.stale = set(range(len(self.models)))
         n_components = float((found[1] > 0).sum()) if found is not None else 0.0
         self.stats: dict[str, float] = {
@@ -150,7 +144,7 @@ class DecomposedModel:
     def solve(self) -> Solution:
         """Solve the parts that changed since they were last solved.
 
-        Returns the status and objective of the whole; :meth:`parts` joins the full solution.
+        Returns the status and objective of the whole; :meth:`solved` joins the full solution.
         """
         deadline = None if self.time_limit is None else time.perf_counter() + self.time_limit
 
@@ -188,21 +182,21 @@ class DecomposedModel:
         self.cand, row = with_quantity(self.cand, stream_id, quantity_base, self.units)
         j = int(self.part_of[row])
         if j >= 0:  # only the bound of its row in its part's model: the joined result reads quantities from here
-            part, ns = self.parts_[j], len(self.cand.inputs.supplies)
+            part, ns = self.parts[j], len(self.cand.inputs.supplies)
             local = (
                 int(np.searchsorted(part.supplies, row))
                 if row < ns
                 else part.supplies.size + int(np.searchsorted(part.demands, row - ns))
             )
-            self.models[j].session.set_row_bounds([local], [quantity_base], [quantity_base])
+            self.models[j].kept.set_row_bounds([local], [quantity_base], [quantity_base])
             self.stale.add(j)
 
-    def parts(self) -> tuple[Candidates, LinearProgram, Solution]:
+    def solved(self) -> tuple[Candidates, LinearProgram, Solution]:
         """Candidates of the pairs in the models, their LP, and the joined solution in that LP's column order."""
         if self.stale or any(m.solution is None for m in self.models):
-            raise RuntimeError("solve first")
+            raise NotSolved("solve the model first (a stream changed since the last solve)")
         if self._joined is None:
-            self._joined = _join(self.cand, self.parts_, [m.final() for m in self.models])
+            self._joined = _join(self.cand, self.parts, [m.entered() for m in self.models])
         return self._joined
 
 
@@ -215,13 +209,13 @@ def solve_by_components(
 ) -> tuple[Candidates, LinearProgram, Solution, dict[str, float]]:
     """Price each part apart (in parallel) and join the solutions.
 
-    Same contract as :func:`~matcher.pricing.solve_by_pricing`; ``stats`` also
+    Same contract as :func:`~matcher.solve.pricing.solve_by_pricing`; ``stats`` also
     holds ``components`` (connected components with pairs) and ``parts``
     (models solved).
     """
     model = DecomposedModel(cand, workers=workers, k=k, time_limit=time_limit, start=start)
     model.solve()
-    final, lp, sol = model.parts()
+    final, lp, sol = model.solved()
     return final, lp, sol, model.stats
 
 

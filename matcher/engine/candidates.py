@@ -25,12 +25,14 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from models import Network, Scenario
 from models.units import EARTH_RADIUS_KM
 
-from .compatibility import blend_mask, limit_columns, permit_mask, quality_mask, resource_pairs, same_context_mask
-from .inputs import MatchInputs
+from .compatibility import blend_limited, permit_mask, quality_mask, resource_pairs, same_context_mask
+from .inputs import MatchInputs, prepare
+from .objective import gain
 
-__all__ = ["GAIN_COLUMNS", "STAGES", "Candidates", "build_candidates"]
+__all__ = ["STAGES", "Candidates", "build_candidates", "find_candidates"]
 
 #: Filter stages, in order; ``Candidates.kept`` counts partners left after each.
 STAGES = ("resource", "reach", "context", "quality", "permit", "pays")
@@ -139,6 +141,11 @@ def _count(idx: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(idx, minlength=n)
 
 
+def find_candidates(network: Network, scenario: Scenario, also: Iterable[str] = ()) -> Candidates:
+    """The candidate pairs of a scenario: its inputs resolved (:func:`prepare`), then searched and filtered."""
+    return build_candidates(prepare(network, scenario), also=also)
+
+
 def build_candidates(inputs: MatchInputs, also: Iterable[str] = ()) -> Candidates:
     """Every candidate edge of the scenario, with transport cost, CO2e and saving per unit.
 
@@ -196,7 +203,7 @@ def build_candidates(inputs: MatchInputs, also: Iterable[str] = ()) -> Candidate
     edges = _costs(inputs, edges.reset_index(drop=True))
     pays = _useful(edges, p.objective_weights, also)
     # an edge into a demand with a blended limit may pay through the mix: keep it
-    pays |= has_blend_limit(inputs)[edges["d"].to_numpy()]
+    pays |= blend_limited(dem, inputs.network.catalog)[edges["d"].to_numpy()]
     edges = edges[pays].reset_index(drop=True)
     kept_s["pays"], kept_d["pays"] = _count(edges["s"].to_numpy(), ns), _count(edges["d"].to_numpy(), nd)
     return Candidates(
@@ -206,14 +213,6 @@ def build_candidates(inputs: MatchInputs, also: Iterable[str] = ()) -> Candidate
         kept_demand=pd.DataFrame(kept_d, index=dem.index)[list(STAGES)],
         quality_failed=quality_failed,
     )
-
-
-def has_blend_limit(inputs: MatchInputs) -> np.ndarray:
-    dem = inputs.demands
-    out = np.zeros(len(dem), dtype=bool)
-    for attr, _side, col in limit_columns(dem):
-        out |= blend_mask(dem, inputs.network.catalog, attr) & dem[col].notna().to_numpy()
-    return out
 
 
 def _costs(inputs: MatchInputs, edges: pd.DataFrame) -> pd.DataFrame:
@@ -285,14 +284,9 @@ def _costs(inputs: MatchInputs, edges: pd.DataFrame) -> pd.DataFrame:
     return edges
 
 
-#: Objective component -> the column of ``Candidates.edges`` with an edge's gain per unit of flow.
-GAIN_COLUMNS = {"cost": "unit_saving", "co2e": "unit_co2e_gain", "waste": "unit_waste_gain"}
-
-
 def _useful(edges: pd.DataFrame, weights: dict[str, float], also: Iterable[str]) -> np.ndarray:
     """Edges that improve the weighted objective, or any objective in ``also``."""
-    gain = sum((w * edges[GAIN_COLUMNS[k]].to_numpy() for k, w in weights.items()), np.zeros(len(edges)))
-    keep = np.asarray(gain) > 0
+    keep = gain(edges, weights) > 0
     for k in also:
-        keep |= edges[GAIN_COLUMNS[k]].to_numpy() > 0
+        keep |= gain(edges, {k: 1.0}) > 0
     return keep

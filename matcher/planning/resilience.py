@@ -1,0 +1,167 @@
+"""Which members (and exchanges) the network's saving depends on.
+
+Each member is taken out in turn (its streams' quantities set to zero, so
+its supplies and needs vanish from the balance rows) and the model is
+re-solved from the basis of the previous solve; likewise each exchange of
+the base solution can be forbidden in turn. One model is kept by the backend
+throughout (:meth:`~matcher.solve.base.Solver.incremental`). A member's
+``savings_lost`` is the base saving minus the saving the others still reach
+without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models import Network, Scenario
+
+from ..engine.candidates import find_candidates
+from ..engine.formulation import build_lp
+from ..errors import NoSolution
+from ..results.numbers import records
+from ..results.reasons import TOL
+from ..solve import Solver, get_solver
+
+__all__ = ["Resilience", "resilience"]
+
+
+@dataclass
+class Resilience:
+    """How much of a network's saving depends on each member (and exchange).
+
+    Attributes
+    ----------
+    base_savings : float
+    members : DataFrame
+        ``member_id, name, savings_without, savings_lost, share_pct, status``, ranked by ``savings_lost``.
+    exchanges : DataFrame or None
+        ``supply_stream, demand_stream, savings_without, savings_lost, status`` (when asked for).
+    title, currency : str
+    """
+
+    base_savings: float
+    members: pd.DataFrame
+    exchanges: pd.DataFrame | None
+    title: str = ""
+    currency: str = ""
+
+    def to_frame(self) -> pd.DataFrame:
+        """The member ranking."""
+        return self.members
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``resilience --json`` document."""
+        doc: dict[str, Any] = {
+            "base_savings": self.base_savings,
+            "members": records(self.members[["member_id", "savings_without", "savings_lost", "share_pct", "status"]]),
+        }
+        if self.exchanges is not None:
+            doc["exchanges"] = records(self.exchanges)
+        return doc
+
+    def plot(self) -> Any:
+        """The saving each member carries, as a plotly bar chart."""
+        from ..report.figures import resilience_figure
+
+        return resilience_figure(self.members, self.title, self.currency)
+
+
+def resilience(
+    network: Network,
+    scenario: Scenario,
+    exchanges: bool = False,
+    time_limit: float | None = None,
+    solver: str | Solver = "highs",
+    progress: Callable[[int, int], None] | None = None,
+) -> Resilience:
+    """Rank members (and, optionally, exchanges) by the saving that depends on them.
+
+    ``progress`` is called with (re-solves done, re-solves in all) after each one.
+
+    Raises
+    ------
+    NoSolution
+        If the base scenario has no solution.
+    InvalidOption
+        If the backend cannot keep a model between solves.
+    """
+    backend = get_solver(solver) if isinstance(solver, str) else solver
+    cand = find_candidates(network, scenario)
+    inputs = cand.inputs
+    lp = build_lp(cand)
+    model = backend.incremental(lp, time_limit=time_limit)
+    cost = lp.components["cost"]
+    sup, dem = inputs.supplies, inputs.demands
+    streams = pd.concat([sup, dem])
+    q = streams["q"].to_numpy(dtype=float)
+    row_of_stream = np.arange(len(streams))  # supply rows, then demand rows
+    stream_baseline = streams["q"].to_numpy() * streams["unit_cost"].to_numpy()
+    baseline = float(stream_baseline.sum())
+
+    base = model.solve()
+    if base.x is None:
+        raise NoSolution(base.status.value, f"{scenario.name}: the base scenario has no solution ({base.message})")
+    base_savings = baseline - float(cost @ base.x)
+    flows = base.x[lp.blocks["x"]]
+    used = np.flatnonzero(flows > TOL * np.maximum(1.0, sup["q"].to_numpy()[cand.edges["s"].to_numpy()]))
+    total = len(network.members) + (used.size if exchanges else 0)
+    done = 0
+
+    rows = []
+    member_of = streams["member_id"].to_numpy()
+    for member in network.members.index:  # one re-solve per member, from the previous basis
+        mine = member_of == member
+        idx = row_of_stream[mine]
+        model.set_row_bounds(idx, np.zeros(idx.size), np.zeros(idx.size))
+        sol = model.solve()
+        model.set_row_bounds(idx, q[mine], q[mine])
+        without = baseline - float(stream_baseline[mine].sum()) - float(cost @ sol.x) if sol.x is not None else np.nan
+        rows.append(
+            {
+                "member_id": member,
+                "name": network.members.at[member, "name"],
+                "savings_without": without,
+                "savings_lost": base_savings - without,
+                "status": sol.status.value,
+            }
+        )
+        done += 1
+        if progress is not None:
+            progress(done, total)
+    members = pd.DataFrame(rows)
+    members["share_pct"] = 100 * members["savings_lost"] / base_savings if base_savings else np.nan
+    members = members.sort_values("savings_lost", ascending=False, kind="stable").reset_index(drop=True)
+
+    ex_table = None
+    if exchanges:
+        xs = lp.blocks["x"]
+        rows = []
+        edge_s, edge_d = cand.edges["s"].to_numpy(), cand.edges["d"].to_numpy()
+        for e in used:  # forbid one exchange at a time
+            col = xs.start + e
+            model.set_col_bounds([col], [0.0], [0.0])
+            sol = model.solve()
+            model.set_col_bounds([col], [lp.col_lower[col]], [lp.col_upper[col]])
+            without = baseline - float(cost @ sol.x) if sol.x is not None else np.nan
+            rows.append(
+                {
+                    "supply_stream": sup.index[int(edge_s[e])],
+                    "demand_stream": dem.index[int(edge_d[e])],
+                    "savings_without": without,
+                    "savings_lost": base_savings - without,
+                    "status": sol.status.value,
+                }
+            )
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        ex_table = pd.DataFrame(
+            rows, columns=["supply_stream", "demand_stream", "savings_without", "savings_lost", "status"]
+        )
+        ex_table = ex_table.sort_values("savings_lost", ascending=False, kind="stable").reset_index(drop=True)
+    return Resilience(base_savings, members, ex_table, scenario.name, scenario.currency)

@@ -1,0 +1,218 @@
+"""Self-contained HTML reports of a match and of a comparison, and static images of their figures.
+
+A report is one HTML file with every script and style inline (plotly.js
+included), so it opens offline and makes no request to any other host:
+KPI cards, the map of members and exchanges, Sankey diagrams of flows,
+tables of exchanges, member savings and unmatched streams, and at the
+bottom the resolved scenario and the versions that produced it.
+
+With ``anonymise=True`` member names and ids become pseudonyms, stream ids
+likewise, and quantities, money and coordinates are rounded, for reports
+that leave the network (:mod:`matcher.report.anonymise`).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.files import atomic_write_text
+
+from ..results.comparison import Comparison
+from ..results.numbers import format_number
+from ..results.result import MatchResult
+from .anonymise import pseudonym, pseudonymise_exchanges, round_sig
+from .data import ReportData, report_data
+from .figures import comparison_figures, map_figure, sankey_figures
+
+__all__ = [
+    "render_comparison",
+    "render_report",
+    "write_comparison",
+    "write_images",
+    "write_report",
+]
+
+
+@cache
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+def _figure_html(fig: Any, div_id: str) -> str:
+    import plotly.io as pio
+
+    return str(
+        pio.to_html(
+            fig,
+            include_plotlyjs=False,
+            full_html=False,
+            div_id=div_id,
+            config={"displaylogo": False, "responsive": True},
+        )
+    )
+
+
+def _env() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("matcher.report", "templates"), autoescape=jinja2.select_autoescape(["html", "j2"])
+    )
+
+
+def _html(frame: pd.DataFrame, na_rep: str) -> str:
+    return frame.to_html(float_format=format_number, index=False, border=0, classes="data", na_rep=na_rep)
+
+
+def _tables(data: ReportData) -> dict[str, str]:
+    ex = data.exchanges
+    exchanges = (
+        pd.DataFrame(
+            {
+                "from": ex["from_member"].map(data.labels),
+                "to": ex["to_member"].map(data.labels),
+                "resource": ex["resource"],
+                "quantity": ex["quantity"],
+                "unit": ex["unit"],
+                "km": ex["distance_km"].round(1),
+                f"saving {data.currency}": ex["saving"],
+                "CO2e avoided t": ex["co2e_avoided_t"],
+            }
+        )
+        if len(ex)
+        else pd.DataFrame()
+    )
+    m = data.members.sort_values("saving", ascending=False)
+    members = pd.DataFrame(
+        {"member": m["name"], "sector": m["sector"], "role": m["role"], f"saving {data.currency}": m["saving"]}
+    )
+    st = data.streams[data.streams["reason"].fillna("") != ""]
+    unmatched = pd.DataFrame(
+        {
+            "stream": st["stream_id"],
+            "member": st["member_id"].map(data.labels),
+            "resource": st["resource"],
+            "left": st["left"],
+            "unit": st["unit"],
+            "why": st["reason"],
+        }
+    )
+    return {
+        name: _html(frame, na_rep="")
+        for name, frame in (("exchanges", exchanges), ("members", members), ("unmatched", unmatched))
+    }
+
+
+def render_body(data: ReportData, prefix: str = "") -> dict[str, Any]:
+    """The parts of one scenario's report, for the report and comparison templates."""
+    sankeys = {unit: _figure_html(fig, f"{prefix}sankey-{unit}") for unit, fig in sankey_figures(data).items()}
+    return {
+        "data": data,
+        "map": _figure_html(map_figure(data), f"{prefix}map"),
+        "sankeys": sankeys,
+        "tables": _tables(data),
+        "n_members": len(data.members),
+        "n_exchanges": len(data.exchanges),
+    }
+
+
+def render_report(result: MatchResult, anonymise: bool = False) -> str:
+    """The whole report as one HTML string."""
+    body = render_body(report_data(result, anonymise))
+    return str(_env().get_template("report.html.j2").render(plotly_js=_plotly_js(), **body))
+
+
+def write_report(result: MatchResult, path: str | Path, anonymise: bool = False) -> Path:
+    """Write the report to ``path`` (completely or not at all)."""
+    return atomic_write_text(path, render_report(result, anonymise))
+
+
+def write_images(
+    result: MatchResult, folder: str | Path, anonymise: bool = False, formats: tuple[str, ...] = ("png", "svg")
+) -> list[Path]:
+    """Static images of the map and each Sankey for slides (needs Chromium for kaleido)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = report_data(result, anonymise)
+    figures = {"map": map_figure(data), **{f"sankey-{u}": f for u, f in sankey_figures(data).items()}}
+    import plotly.io as pio
+
+    for name, fig in figures.items():
+        fig.update_layout(title={"text": f"{data.title}: {name}", "x": 0}, width=1100)
+    jobs = [(fig, folder / f"{name}.{fmt}", fmt) for name, fig in figures.items() for fmt in formats]
+    # one browser session for all images: kaleido starts Chromium once per call
+    pio.write_images(
+        [j[0] for j in jobs],
+        [j[1] for j in jobs],
+        format=[j[2] for j in jobs],
+        width=[1100] * len(jobs),
+        height=[int(j[0].layout.height or 520) for j in jobs],
+        scale=[2 if j[2] == "png" else 1 for j in jobs],
+    )
+    return [j[1] for j in jobs]
+
+
+def render_comparison(comparison: Comparison, anonymise: bool = False) -> str:
+    """A comparison page: differences first, then each scenario's report side by side."""
+    bodies = [render_body(report_data(r, anonymise), prefix=f"s{i}-") for i, r in enumerate(comparison.results)]
+    labels: dict[str, str] = {}
+    for b in bodies:
+        labels.update(b["data"].labels)
+    view = comparison
+    if anonymise:
+        ids = {m: pseudonym("Member", m) for r in comparison.results for m in r.network.members.index}
+        sids = {s: pseudonym("Stream", s) for r in comparison.results for s in r.network.streams.index}
+        ex = pseudonymise_exchanges(comparison.exchanges, ids, sids)
+        for n in comparison.names:
+            ex[n] = round_sig(ex[n])
+        members = comparison.members.rename(index=ids).apply(round_sig)
+        kpis = comparison.kpis.apply(round_sig)
+        view = Comparison(comparison.results, comparison.names, kpis, ex, members)
+    kpi_rows = []
+    for figure, row in view.kpis.iterrows():
+        cells = [{"text": format_number(row[n]), "cls": ""} for n in view.names]
+        for n in view.names[1:]:
+            diff = row[f"{n} - {view.names[0]}"]
+            good = diff < 0 if figure in ("objective", "baseline_cost", "transport_tkm") else diff > 0
+            cls = "" if not np.isfinite(diff) or abs(diff) < 1e-9 else ("up" if good else "down")
+            pct = row[f"{n} vs {view.names[0]} %"]
+            pct_text = f" ({pct:+.1f} %)" if np.isfinite(pct) else ""
+            whole = abs(diff) >= 100 or float(diff).is_integer()
+            cells.append({"text": f"{diff:+,.0f}{pct_text}" if whole else f"{diff:+,.2f}{pct_text}", "cls": cls})
+        kpi_rows.append({"figure": figure, "cells": cells})
+    ex = view.exchanges.copy()
+    for col in ("from_member", "to_member"):
+        ex[col] = ex[col].map(lambda i: labels.get(i, i))
+    changes = {
+        kind: _html(ex[ex["change"] == kind].drop(columns=["change"]), na_rep="–")
+        for kind in ("added", "removed", "changed")
+    }
+    counts = {kind: int((ex["change"] == kind).sum()) for kind in ("added", "removed", "changed")}
+    return str(
+        _env()
+        .get_template("compare.html.j2")
+        .render(
+            plotly_js=_plotly_js(),
+            names=view.names,
+            kpi_rows=kpi_rows,
+            figures={k: _figure_html(f, f"cmp-{k}") for k, f in comparison_figures(view, labels).items()},
+            changes=changes,
+            counts=counts,
+            bodies=bodies,
+            anonymised=anonymise,
+            currency=comparison.results[0].currency,
+            generated=bodies[0]["data"].generated,
+        )
+    )
+
+
+def write_comparison(comparison: Comparison, path: str | Path, anonymise: bool = False) -> Path:
+    """Write the comparison page to ``path`` (completely or not at all)."""
+    return atomic_write_text(path, render_comparison(comparison, anonymise))

@@ -1,0 +1,68 @@
+"""The network's key figures, each with its unit and the SDG target it serves (one table for every output)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..engine.candidates import Candidates
+
+__all__ = ["KPIS", "Kpi", "kpi_values", "total"]
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """How a key figure is shown: ``unit`` (``currency`` means the scenario's), SDG target, label, description."""
+
+    unit: str
+    sdg_target: str
+    label: str
+    description: str
+
+
+#: Every KPI, in the order outputs show them.
+KPIS: dict[str, Kpi] = {
+    "savings": Kpi("currency", "8.4", "Savings", "total cost saved against the baseline (resource efficiency)"),
+    "waste_diverted_t": Kpi("t", "12.5", "Waste diverted", "waste exchanged instead of disposed"),
+    "virgin_avoided_t": Kpi("t", "12.2", "Virgin materials avoided", "virgin materials not bought"),
+    "water_reused_m3": Kpi("m3", "6.4", "Water reused", "virgin water replaced by exchanged water"),
+    "energy_recovered_mwh": Kpi("MWh", "7.3", "Energy recovered", "energy needs met by surplus energy"),
+    "co2e_avoided_t": Kpi("t CO2e", "13.2", "CO2e avoided", "emissions avoided, transport emissions subtracted"),
+    "transport_tkm": Kpi("t*km", "9.4", "Transport work", "road and pipe transport work of mass exchanged"),
+    "exchanges": Kpi("count", "17.17", "Exchanges", "supply-demand pairs that exchange"),
+    "members_involved": Kpi("count", "17.17", "Members involved", "members in at least one exchange"),
+}
+
+
+def total(frame: pd.DataFrame, a: str, b: str) -> float:
+    """``sum(frame[a] * frame[b])`` (a baseline: quantities times unit costs or emissions)."""
+    return float(frame[a].to_numpy(dtype=float) @ frame[b].to_numpy(dtype=float))
+
+
+def kpi_values(
+    cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray, ex: pd.DataFrame, savings: float
+) -> dict[str, float | int]:
+    inp = cand.inputs
+    sup, dem, e = inp.supplies, inp.demands, cand.edges
+    s, d = e["s"].to_numpy(), e["d"].to_numpy()
+    delivered = x * e["ratio"].to_numpy()
+    s_unit, d_unit = sup["base_unit"].to_numpy()[s], dem["base_unit"].to_numpy()[d]
+    s_cat, d_cat = sup["category"].to_numpy()[s], dem["category"].to_numpy()[d]
+    co2_base = float(total(sup, "q", "unit_co2e_t") + total(dem, "q", "unit_co2e_t"))
+    co2_opt = float(
+        y @ sup["unit_co2e_t"].to_numpy() + z @ dem["unit_co2e_t"].to_numpy() + x @ e["transport_co2e_t"].to_numpy()
+    )
+    members = set(ex["from_member"]) | set(ex["to_member"])
+    return {
+        "savings": savings,
+        "waste_diverted_t": float(x[(s_cat == "waste") & (s_unit == "t")].sum()),
+        "virgin_avoided_t": float(delivered[d_unit == "t"].sum()),
+        "water_reused_m3": float(delivered[(d_cat == "water") & (d_unit == "m3")].sum()),
+        "energy_recovered_mwh": float(delivered[(d_cat == "energy") & (d_unit == "MWh")].sum()),
+        "co2e_avoided_t": co2_base - co2_opt,
+        "transport_tkm": float((x * e["distance_km"].to_numpy())[s_unit == "t"].sum()),
+        "exchanges": int(len(ex)),
+        "members_involved": int(len(members)),
+    }
