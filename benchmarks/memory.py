@@ -45,10 +45,10 @@ def measure(members: int, seed: int, pure: bool) -> dict:
     from regions import region
 
     import matcher
-    from matcher.candidates import build_candidates
-    from matcher.decompose import solve_by_components
-    from matcher.formulation import build_lp
-    from matcher.inputs import prepare
+    from matcher.engine.candidates import build_candidates
+    from matcher.engine.formulation import build_lp
+    from matcher.engine.inputs import prepare
+    from matcher.solve.decompose import solve_by_components
 
     region(10, seed)  # imports and caches outside the figures
     scenario, network = region(members, seed, pure=pure)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from regions import region  # noqa: E402
 
 import matcher  # noqa: E402
-from matcher.solvers.highs import new_highs, to_highs_lp  # noqa: E402
+from matcher.solve.highs import new_highs, to_highs_lp  # noqa: E402
 from models import Network  # noqa: E402
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,12 +32,13 @@ from regions import region  # noqa: E402
 from run import highs_monolithic  # noqa: E402
 
 import matcher  # noqa: E402
-from matcher.candidates import build_candidates  # noqa: E402
-from matcher.decompose import DecomposedModel, components, solve_by_components  # noqa: E402
-from matcher.formulation import build_lp  # noqa: E402
-from matcher.inputs import prepare  # noqa: E402
-from matcher.pricing import solve_by_pricing  # noqa: E402
-from matcher.sweep import run_chain  # noqa: E402
+from matcher.engine.candidates import build_candidates  # noqa: E402
+from matcher.engine.formulation import build_lp  # noqa: E402
+from matcher.engine.graph import components  # noqa: E402
+from matcher.engine.inputs import prepare  # noqa: E402
+from matcher.planning.sweep import run_chain  # noqa: E402
+from matcher.solve.decompose import DecomposedModel, solve_by_components  # noqa: E402
+from matcher.solve.pricing import solve_by_pricing  # noqa: E402
 from models.io import apply_changes  # noqa: E402
 from models.scenario import Changes  # noqa: E402
 
@@ -96,20 +96,14 @@ def run(members: int, seed: int, pure: bool, repeat: int, whole_variants: bool, 
     add("re-solve: one stream added, cold", lambda: solve_by_components(grown)[2].objective)
     add("re-solve: one stream added, warm", lambda: solve_by_components(grown, start=before.basis)[2].objective)
 
-    # a sweep: six carbon prices solved one after another in one process, each point from files
-    with tempfile.TemporaryDirectory() as tmp:
-        network.to_csv(tmp)
-        Path(tmp, "scenario.yaml").write_text(
-            f"name: sweep benchmark\ncurrency: EUR\nmembers: members.csv\nstreams: streams.csv\n"
-            f"parameters:\n  max_distance_km: {scenario.parameters.max_distance_km}\n"
+    # a sweep: six carbon prices solved one after another in one process
+    points = [{"parameters.carbon_price": float(p)} for p in range(0, 300, 50)]
+    for warm in (False, True):
+        add(
+            f"sweep: {len(points)} carbon prices in one run, {'warm' if warm else 'cold'}",
+            lambda warm=warm: run_chain(network, scenario, points, warm=warm)[-1]["objective"],
+            1,
         )
-        points = [{"parameters.carbon_price": float(p)} for p in range(0, 300, 50)]
-        for warm in (False, True):
-            add(
-                f"sweep: {len(points)} carbon prices in one run, {'warm' if warm else 'cold'}",
-                lambda warm=warm: run_chain(tmp, points, warm=warm)[-1]["objective"],
-                1,
-            )
 
     sid = network.streams["quantity_base"].idxmax()
     q = float(network.streams.at[sid, "quantity_base"])

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from matcher import MatchResult
-from matcher.compatibility import limit_columns
+from matcher.engine.compatibility import limit_columns
 
 REL = 1e-6
 

@@ -203,8 +203,8 @@ def test_match_on_bad_data_lists_problems_without_traceback(runner: CliRunner, t
 
 
 def test_no_solution_exits_3(runner: CliRunner, hillerod: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from matcher.solvers import Solution, Status
-    from matcher.solvers.highs import HighsSolver
+    from matcher.solve import Solution, Status
+    from matcher.solve.highs import HighsSolver
 
     monkeypatch.setattr(
         HighsSolver,
@@ -251,3 +251,34 @@ def test_a_table_given_twice_is_an_error(runner: CliRunner, tmp_path: Path) -> N
     )
     r = runner.invoke(main, ["validate", str(tmp_path)])
     assert r.exit_code == 1 and "given twice" in r.stderr
+
+
+def test_one_exit_code_table_for_every_error_class() -> None:
+    from matcher.cli import exit_code
+    from matcher.errors import InvalidOption, NoSolution, NotSolved, UnknownId, UnknownSolver, Unsupported
+    from models import DataError, Issue
+
+    assert exit_code(DataError([Issue("f", 1, "c", "m")])) == 1
+    assert exit_code(NoSolution("infeasible", "no")) == 3
+    assert exit_code(InvalidOption("x")) == exit_code(UnknownSolver("x")) == exit_code(Unsupported("x")) == 2
+    assert exit_code(NotSolved("x")) == exit_code(UnknownId("x")) == 1
+    assert exit_code(RuntimeError("x")) is None
+
+
+def test_resilience_and_prices_of_an_infeasible_scenario_exit_3_without_a_traceback(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matcher.solve import Solution, Status
+    from matcher.solve.highs import HighsModel, HighsSolver
+
+    monkeypatch.setattr(HighsModel, "solve", lambda self: Solution(Status.INFEASIBLE, message="no"))
+    monkeypatch.setattr(HighsSolver, "solve", lambda self, lp, time_limit=None, start=None: Solution(Status.INFEASIBLE))
+    path = str(HERE.parent / "scenarios" / "kalundborg")
+    for args in (["resilience", path], ["prices", path], ["pareto", path], ["report", path]):
+        r = runner.invoke(
+            main, [*args, "--json"] if args[0] != "report" else [*args, "--out", str(tmp_path / "r.html")]
+        )
+        assert r.exit_code == 3, (args, r.output)
+        assert isinstance(r.exception, SystemExit), (args, r.exception)  # no traceback
+        assert "no solution" in r.output or "infeasible" in r.output
+    assert not (tmp_path / "r.html").exists()

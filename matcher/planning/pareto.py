@@ -20,7 +20,7 @@ from models import Network, Scenario
 from ..engine.candidates import find_candidates
 from ..engine.formulation import build_lp
 from ..engine.objective import OBJECTIVES
-from ..errors import InvalidOption
+from ..errors import InvalidOption, NoSolution
 from ..results.numbers import json_number
 from ..solve import Solver, Status, get_solver
 
@@ -82,6 +82,8 @@ def pareto_front(
     InvalidOption
         For an unknown objective, the same objective twice, fewer than 2 points, or a
         backend that cannot keep a model between solves.
+    NoSolution
+        If the scenario has no solution (its end points cannot be found).
     """
     for name in (x, y):
         if name not in OBJECTIVES:
@@ -113,8 +115,7 @@ def pareto_front(
     y_end, y_status = lexicographic(cy, cx, eps_row)
     if x_end is None or y_end is None:
         failed = x_status if x_end is None else y_status
-        empty = pd.DataFrame({x: [np.nan], y: [np.nan], "bound": [np.nan], "status": [failed.value]})
-        return ParetoFront(x, y, empty, scenario.name)
+        raise NoSolution(failed.value, f"{scenario.name}: no solution, so no front ({failed.value})")
     y_hi, y_lo = float(cy @ x_end), float(cy @ y_end)
     rows = [{x: float(cx @ x_end), y: y_hi, "bound": y_hi, "status": Status.OPTIMAL.value}]
     model.set_objective(cx)

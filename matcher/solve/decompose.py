@@ -206,6 +206,7 @@ def solve_by_components(
     k: int = 1,
     time_limit: float | None = None,
     start: Basis | None = None,
+    backend: Solver | None = None,
 ) -> tuple[Candidates, LinearProgram, Solution, dict[str, float]]:
     """Price each part apart (in parallel) and join the solutions.
 
@@ -213,7 +214,7 @@ def solve_by_components(
     holds ``components`` (connected components with pairs) and ``parts``
     (models solved).
     """
-    model = DecomposedModel(cand, workers=workers, k=k, time_limit=time_limit, start=start)
+    model = DecomposedModel(cand, workers=workers, k=k, time_limit=time_limit, start=start, backend=backend)
     model.solve()
     final, lp, sol = model.solved()
     return final, lp, sol, model.stats

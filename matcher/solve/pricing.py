@@ -236,7 +236,12 @@ def with_quantity(cand: Candidates, stream_id: str, quantity_base: float, units:
 
 
 def solve_by_pricing(
-    cand: Candidates, k: int = 1, time_limit: float | None = None, max_rounds: int = 200, start: Basis | None = None
+    cand: Candidates,
+    k: int = 1,
+    time_limit: float | None = None,
+    max_rounds: int = 200,
+    start: Basis | None = None,
+    backend: Solver | None = None,
 ) -> tuple[Candidates, LinearProgram, Solution, dict[str, float]]:
     """Solve the LP of ``cand`` by pricing over its pairs (from the basis ``start`` of a related model, if given).
 
@@ -250,7 +255,7 @@ def solve_by_pricing(
     stats : dict
         ``rounds``, ``columns`` (pairs in the final model), ``pairs`` (all candidates), ``build`` (seconds).
     """
-    model = PricedModel(cand, k=k, time_limit=time_limit, start=start)
+    model = PricedModel(cand, k=k, time_limit=time_limit, start=start, backend=backend)
     model.solve(max_rounds)
     final, lp, sol = model.solved()
     return final, lp, sol, model.stats

@@ -12,20 +12,22 @@ from hypothesis import strategies as st
 from invariants import check_result
 
 import matcher
+import models
 from matcher import Status, match
 from matcher.api import build
-from matcher.candidates import build_candidates
-from matcher.decompose import DecomposedModel, components, solve_by_components, split
-from matcher.formulation import build_lp
-from matcher.inputs import prepare
-from matcher.pricing import PricedModel, solve_by_pricing
-from matcher.result import read_result
-from matcher.solvers.highs import HighsSession
-from matcher.sweep import run_chain
+from matcher.engine.candidates import build_candidates
+from matcher.engine.formulation import build_lp
+from matcher.engine.graph import components
+from matcher.engine.inputs import prepare
+from matcher.planning.sweep import run_chain
+from matcher.results.result import read_result
+from matcher.solve.decompose import DecomposedModel, solve_by_components, split
+from matcher.solve.highs import HighsModel
+from matcher.solve.pricing import PricedModel, solve_by_pricing
 from models import DataError, Network
 from models.examples import random_network, scenario_for
 
-ROOT = Path(__file__).parents[1] / "scenarios"
+ROOT = Path(__file__).parents[2] / "scenarios"
 
 
 def _network(seed: int, blends: bool) -> tuple[Network, pd.DataFrame]:
@@ -46,7 +48,7 @@ def test_a_match_started_from_another_scenario_equals_a_cold_match(seed: int, pr
     warm = match(net, other, method=method, start=first)
     check_result(warm)
     assert warm.status is Status.OPTIMAL
-    assert warm.objective_value == pytest.approx(cold.objective_value, rel=1e-9, abs=1e-6)
+    assert warm.solver_objective == pytest.approx(cold.solver_objective, rel=1e-9, abs=1e-6)
 
 
 @settings(max_examples=15)
@@ -59,7 +61,7 @@ def test_adding_or_removing_a_stream_warm_equals_a_cold_match(seed: int, data: s
     removed = warm.remove_stream(gone)
     kept = streams[streams["stream_id"] != gone]
     cold = match(Network.from_frames(net.to_frames()["members"], kept, None, net.catalog), scenario)
-    assert removed.objective_value == pytest.approx(cold.objective_value, rel=1e-9, abs=1e-6)
+    assert removed.solver_objective == pytest.approx(cold.solver_objective, rel=1e-9, abs=1e-6)
     assert gone not in removed.streams.index
 
     template = kept.iloc[data.draw(st.integers(0, len(kept) - 1))].dropna().to_dict()
@@ -68,7 +70,7 @@ def test_adding_or_removing_a_stream_warm_equals_a_cold_match(seed: int, data: s
     check_result(added)
     with_new = pd.concat([kept, pd.DataFrame([new])], ignore_index=True)
     cold = match(Network.from_frames(net.to_frames()["members"], with_new, None, net.catalog), scenario)
-    assert added.objective_value == pytest.approx(cold.objective_value, rel=1e-9, abs=1e-6)
+    assert added.solver_objective == pytest.approx(cold.solver_objective, rel=1e-9, abs=1e-6)
 
 
 @pytest.mark.parametrize("blends", [False, True])
@@ -80,27 +82,27 @@ def test_a_model_started_from_its_own_basis_needs_no_iteration(blends: bool) -> 
     cand, lp, _ = build(net, scenario)
     if blends:
         assert lp.shape[0] > len(cand.inputs.supplies) + len(cand.inputs.demands)  # blend rows are matched too
-    session = HighsSession(lp, start=result.basis.statuses(cand, lp))
+    session = HighsModel(lp, start=result.basis.statuses(cand, lp))
     sol = session.solve()
-    assert sol.objective == pytest.approx(result.objective_value, rel=1e-9)
+    assert sol.objective == pytest.approx(result.solver_objective, rel=1e-9)
     assert session.h.getInfo().simplex_iteration_count == 0
     if not blends:
         model = PricedModel(cand, start=result.basis)
         model.solve()
-        assert model.stats["rounds"] == 1 and model.session.h.getInfo().simplex_iteration_count == 0
+        assert model.stats["rounds"] == 1 and model.kept.h.getInfo().simplex_iteration_count == 0
         assert model.stats["columns"] < len(cand.edges)  # only the pairs of the basis entered
 
 
 def test_a_rejected_change_leaves_the_warm_match_as_it_was() -> None:
     net, streams = _network(5, blends=False)
     warm = matcher.WarmMatch(net, scenario_for(max_distance_km=60.0))
-    before = warm.result().objective_value
+    before = warm.result().solver_objective
     bad = {**streams.iloc[0].dropna().to_dict(), "stream_id": "NEW", "quantity": -5.0}
     with pytest.raises(DataError, match="quantity"):
         warm.add_stream(bad)
     with pytest.raises(DataError, match="NOPE"):
         warm.remove_stream("NOPE")
-    assert warm.result().objective_value == before
+    assert warm.result().solver_objective == before
     assert "NEW" not in warm.network.streams.index
 
 
@@ -113,15 +115,15 @@ def test_pricing_cut_short_is_feasible_but_not_proven_optimal() -> None:
     assert short.status is Status.TIME_LIMIT_FEASIBLE and "not proven optimal" in short.message
     check_result(short)  # balance and bounds hold: the plan is feasible for the whole problem
     best = match(net, scenario, method="pricing")
-    assert short.objective_value > best.objective_value
+    assert short.solver_objective > best.solver_objective
     assert short.basis is None and sol.row_duals is None  # no marginal values from an unproven solution
 
 
 def test_a_sweep_run_warm_equals_the_same_run_cold() -> None:
     points = [{"parameters.carbon_price": p} for p in (0.0, 300.0, 600.0, 900.0)]
-    path = str(ROOT / "kalundborg")
-    warm = pd.DataFrame(run_chain(path, points, warm=True))
-    cold = pd.DataFrame(run_chain(path, points, warm=False))
+    scenario, network = models.load(ROOT / "kalundborg")
+    warm = pd.DataFrame(run_chain(network, scenario, points, warm=True))
+    cold = pd.DataFrame(run_chain(network, scenario, points, warm=False))
     assert (warm["status"] == "optimal").all()
     pd.testing.assert_frame_equal(warm, cold, rtol=1e-9)
     assert np.isfinite(warm["savings"]).all()
@@ -156,9 +158,9 @@ def test_components_solved_apart_give_an_optimal_solution_of_the_whole(seed: int
     reduced = whole.c - whole.A.T @ pi
     assert (reduced >= -1e-6 * np.maximum(1.0, np.abs(whole.c))).all()
     assert pi @ whole.row_lower == pytest.approx(sol.objective, rel=1e-9)
-    assert sol.objective == pytest.approx(match(net, scenario, method="whole").objective_value, rel=1e-9)
+    assert sol.objective == pytest.approx(match(net, scenario, method="whole").solver_objective, rel=1e-9)
     # the joined basis is the optimal basis of the joined model
-    session = HighsSession(lp, start=sol.basis)
+    session = HighsModel(lp, start=sol.basis)
     assert session.solve().objective == pytest.approx(sol.objective, rel=1e-9)
     assert session.h.getInfo().simplex_iteration_count == 0
 
@@ -176,8 +178,8 @@ def test_a_changed_stream_re_solves_its_part_and_equals_a_cold_match(seed: int, 
     streams = streams.copy()
     streams.loc[streams["stream_id"] == sid, "quantity"] = max(quantity, 1e-9)
     cold = match(Network.from_frames(net.to_frames()["members"], streams, None, net.catalog), scenario)
-    assert changed.objective_value == pytest.approx(cold.objective_value, rel=1e-9, abs=1e-5)
-    assert warm.model.solve().objective == pytest.approx(changed.objective_value, rel=1e-9, abs=1e-5)
+    assert changed.solver_objective == pytest.approx(cold.solver_objective, rel=1e-9, abs=1e-5)
+    assert warm.model.solve().objective == pytest.approx(changed.solver_objective, rel=1e-9, abs=1e-5)
     if factor > 0:
         check_result(changed)
 
@@ -185,11 +187,11 @@ def test_a_changed_stream_re_solves_its_part_and_equals_a_cold_match(seed: int, 
 def test_a_stream_taken_to_zero_can_come_back_after_other_changes() -> None:
     net, streams = _network(9, blends=False)
     warm = matcher.WarmMatch(net, scenario_for(max_distance_km=60.0))
-    before = warm.result().objective_value
+    before = warm.result().solver_objective
     sid = str(streams["stream_id"].iloc[0])
     warm.change_stream(sid, 0.0)
     warm.remove_stream(str(streams["stream_id"].iloc[1]))  # a new model, built from a network where sid is 0
     warm.add_stream({**streams.iloc[1].dropna().to_dict()})  # and the removed stream back
     back = warm.change_stream(sid, float(streams["quantity"].iloc[0]))
-    assert back.objective_value == pytest.approx(before, rel=1e-9, abs=1e-6)
+    assert back.solver_objective == pytest.approx(before, rel=1e-9, abs=1e-6)
     assert back.network.streams.at[sid, "quantity"] == pytest.approx(float(streams["quantity"].iloc[0]))

@@ -18,15 +18,15 @@ from invariants import check_result
 
 from matcher import match
 from matcher.cli import main
-from matcher.pareto import pareto_front
-from matcher.prices import member_shares, transfer_prices
-from matcher.resilience import resilience
-from matcher.sweep import parse_param, sweep
+from matcher.planning.pareto import pareto_front
+from matcher.planning.resilience import resilience
+from matcher.planning.sweep import parse_param, sweep
+from matcher.results.prices import member_shares, transfer_prices
 from models import DataError, Network, Scenario, load
 from models.examples import random_network, scenario_for
 from models.io import apply_changes
 
-ROOT = Path(__file__).parents[1] / "scenarios"
+ROOT = Path(__file__).parents[2] / "scenarios"
 
 
 # ---------------------------------------------------------------------- variants
@@ -154,7 +154,7 @@ def test_a_higher_carbon_price_never_raises_optimal_emissions(seed: int, p1: flo
 @given(st.integers(0, 10_000))
 def test_along_a_pareto_front_cost_never_falls_as_emissions_fall(seed: int) -> None:
     scenario, net = random_network(seed, n_members=12, n_streams=40)
-    front = pareto_front(net, scenario, "cost", "co2e", points=6)
+    front = pareto_front(net, scenario, "cost", "co2e", points=6).to_frame()
     assert (front["status"] == "optimal").all()
     assert np.all(np.diff(front["co2e"]) <= 1e-6 * max(1.0, front["co2e"].abs().max()))
     assert np.all(np.diff(front["cost"]) >= -1e-6 * max(1.0, front["cost"].abs().max()))
@@ -173,7 +173,9 @@ def test_pareto_cli_json(runner: CliRunner) -> None:
 @pytest.mark.parametrize("name", ["hillerod", "kalundborg"])
 def test_removing_a_member_never_increases_savings_and_warm_equals_cold(name: str) -> None:
     scenario, net = load(ROOT / name)
-    base, members, exchanges = resilience(net, scenario, exchanges=True)
+    res = resilience(net, scenario, exchanges=True)
+    base, members, exchanges = res.base_savings, res.members, res.exchanges
+    assert exchanges is not None
     assert base == pytest.approx(match(net, scenario).savings, rel=1e-9)
     assert (members["savings_lost"] >= -1e-6 * base).all()
     assert members["savings_lost"].is_monotonic_decreasing
@@ -211,9 +213,11 @@ def _coalition_value(net: Network, scenario: Scenario, members: set[str]) -> flo
 def test_transfer_prices_split_each_saving_and_no_pair_blocks(seed: int) -> None:
     scenario, net = random_network(seed, n_members=5, n_streams=12)
     result = match(net, scenario)
-    tp = transfer_prices(result)
+    prices = transfer_prices(result)
+    tp = prices.exchanges
     assert np.allclose(tp["supplier_share"] + tp["receiver_share"], tp["saving"], rtol=1e-9, atol=1e-6)
-    shares = member_shares(result)["share_transfer_prices"]
+    shares = prices.members["share_transfer_prices"]
+    pd.testing.assert_frame_equal(prices.members, member_shares(result))
     assert shares.sum() == pytest.approx(result.savings, rel=1e-9, abs=1e-6)
     assert (shares >= -1e-6).all()
     for pair in combinations(net.members.index, 2):
@@ -233,7 +237,8 @@ def test_prices_cli() -> None:
 # ---------------------------------------------------------------------- sweeps
 def test_sweep_records_a_broken_point_and_completes_the_others(tmp_path: Path) -> None:
     params = [parse_param("parameters.carbon_price=0:1000:500"), parse_param("parameters.circuity=0.5,1.3")]
-    table = sweep(ROOT / "hillerod", params, workers=2)
+    scenario, network = load(ROOT / "hillerod")
+    table = sweep(network, scenario, params, workers=2).to_frame()
     assert list(table["parameters.carbon_price"]) == [0, 0, 500, 500, 1000, 1000]  # input order
     broken = table["parameters.circuity"] == 0.5
     assert (table.loc[broken, "status"] == "failed").all()
@@ -288,8 +293,9 @@ def test_bad_sweep_parameter_is_a_usage_error() -> None:
 
 def test_dask_local_cluster_gives_the_same_results_as_local_processes() -> None:
     params = [parse_param("parameters.carbon_price=0,250,500")]
-    local = sweep(ROOT / "kalundborg", params, workers=2)
-    on_dask = sweep(ROOT / "kalundborg", params, dask="local")
+    scenario, network = load(ROOT / "kalundborg")
+    local = sweep(network, scenario, params, workers=2).to_frame()
+    on_dask = sweep(network, scenario, params, dask="local").to_frame()
     pd.testing.assert_frame_equal(local, on_dask)
 
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import matcher
-from matcher import compare
+from matcher import compare, write_comparison, write_report
 from matcher.cli import main
 from models import load
 
@@ -75,9 +75,9 @@ def _open(path: Path, screenshot: Path | None = None) -> dict:
 @needs_browser
 @pytest.mark.parametrize("name", ["hillerod", "kalundborg"])
 def test_report_renders_offline_with_every_part(tmp_path: Path, name: str) -> None:
-    scenario, net = load(Path(__file__).parents[1] / "scenarios" / name)
+    scenario, net = load(Path(__file__).parents[2] / "scenarios" / name)
     result = matcher.match(net, scenario)
-    page = result.to_html(tmp_path / "report.html")
+    page = write_report(result, tmp_path / "report.html")
     seen = _open(page, ARTEFACTS / f"report-{name}.png")
     assert seen["external"] == [] and seen["errors"] == []
     assert seen["cards"] == len(result.kpis) == 9
@@ -94,7 +94,7 @@ def test_report_renders_offline_with_every_part(tmp_path: Path, name: str) -> No
 @needs_browser
 def test_comparison_page_shows_both_scenarios_side_by_side(tmp_path: Path) -> None:
     runner = CliRunner()
-    root = Path(__file__).parents[1] / "scenarios"
+    root = Path(__file__).parents[2] / "scenarios"
     out = tmp_path / "compare.html"
     r = runner.invoke(main, ["compare", str(root / "hillerod"), str(root / "kalundborg"), "--html", str(out)])
     assert r.exit_code == 0, r.output
@@ -113,11 +113,11 @@ def _forms(name: str) -> set[str]:
 
 @pytest.mark.parametrize("name", ["hillerod", "kalundborg"])
 def test_anonymised_report_leaks_no_member_name(tmp_path: Path, name: str) -> None:
-    root = Path(__file__).parents[1] / "scenarios" / name
+    root = Path(__file__).parents[2] / "scenarios" / name
     scenario, net = load(root)
     result = matcher.match(net, scenario)
-    plain = result.to_html(tmp_path / "plain.html").read_text(encoding="utf-8")
-    anon = result.to_html(tmp_path / "anon.html", anonymise=True).read_text(encoding="utf-8")
+    plain = write_report(result, tmp_path / "plain.html").read_text(encoding="utf-8")
+    anon = write_report(result, tmp_path / "anon.html", anonymise=True).read_text(encoding="utf-8")
     names = list(net.members["name"])
     # the plain report does show the names (so the check below can fail)
     assert all(any(f in plain for f in _forms(n)) for n in names)
@@ -133,9 +133,9 @@ def test_anonymised_report_leaks_no_member_name(tmp_path: Path, name: str) -> No
 
 
 def test_anonymised_comparison_leaks_no_member_name(tmp_path: Path) -> None:
-    root = Path(__file__).parents[1] / "scenarios"
+    root = Path(__file__).parents[2] / "scenarios"
     results = [matcher.run(root / "hillerod"), matcher.run(root / "kalundborg")]
-    text = compare(results).to_html(tmp_path / "c.html", anonymise=True).read_text(encoding="utf-8")
+    text = write_comparison(compare(results), tmp_path / "c.html", anonymise=True).read_text(encoding="utf-8")
     for r in results:
         for n in r.network.members["name"]:
             assert not any(f in text for f in _forms(n)), n
@@ -144,7 +144,7 @@ def test_anonymised_comparison_leaks_no_member_name(tmp_path: Path) -> None:
 @needs_browser
 def test_static_images_for_slides(tmp_path: Path) -> None:
     runner = CliRunner()
-    root = Path(__file__).parents[1] / "scenarios" / "hillerod"
+    root = Path(__file__).parents[2] / "scenarios" / "hillerod"
     r = runner.invoke(main, ["report", str(root), "--out", str(tmp_path / "r.html"), "--png", str(tmp_path / "img")])
     assert r.exit_code == 0, r.output
     files = {p.name: p for p in (tmp_path / "img").iterdir()}
@@ -155,7 +155,7 @@ def test_static_images_for_slides(tmp_path: Path) -> None:
 
 def test_compare_json_contract(tmp_path: Path) -> None:
     runner = CliRunner()
-    root = Path(__file__).parents[1] / "scenarios"
+    root = Path(__file__).parents[2] / "scenarios"
     r = runner.invoke(
         main, ["compare", str(root / "hillerod"), str(root / "hillerod"), "--json", "--out", str(tmp_path / "c.xlsx")]
     )
@@ -175,5 +175,5 @@ def test_compare_json_contract(tmp_path: Path) -> None:
 
 
 def test_compare_needs_two_scenarios() -> None:
-    r = CliRunner().invoke(main, ["compare", str(Path(__file__).parents[1] / "scenarios" / "hillerod")])
+    r = CliRunner().invoke(main, ["compare", str(Path(__file__).parents[2] / "scenarios" / "hillerod")])
     assert r.exit_code == 2 and "at least two" in r.output

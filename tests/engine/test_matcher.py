@@ -11,6 +11,9 @@ from invariants import check_result
 
 import matcher
 from matcher import Status, available_solvers, match
+from matcher.api import build
+from matcher.engine.graph import components, to_networkx
+from matcher.solve import get_solver
 from models import Catalog, Network, load
 from models.examples import heat_pair, pair, pure_flow, random_network, scenario_for
 
@@ -287,7 +290,7 @@ def test_tonnes_or_kilograms_give_the_same_optimum(seed: int, data) -> None:
 def test_infeasible_and_unbounded_models_give_a_status_not_a_traceback() -> None:
     import scipy.sparse as sp
 
-    from matcher.formulation import LinearProgram
+    from matcher.engine.formulation import LinearProgram
 
     infeasible = LinearProgram(
         c=np.array([1.0]),
@@ -307,18 +310,18 @@ def test_infeasible_and_unbounded_models_give_a_status_not_a_traceback() -> None
         col_upper=np.array([np.inf]),
         integrality=np.array([False]),
     )
-    highs = matcher.get_solver("highs")
+    highs = get_solver("highs")
     assert highs.solve(infeasible).status is Status.INFEASIBLE
     assert highs.solve(unbounded).status is Status.UNBOUNDED
     for name in SOLVERS:  # whatever a backend reports, nothing is read back without a solution
         for lp in (infeasible, unbounded):
-            sol = matcher.get_solver(name).solve(lp)
+            sol = get_solver(name).solve(lp)
             assert not sol.status.has_solution and sol.x is None, (name, sol)
 
 
 def test_a_result_without_solution_reads_nothing_back(monkeypatch) -> None:
-    from matcher.solvers import Solution
-    from matcher.solvers.highs import HighsSolver
+    from matcher.solve import Solution
+    from matcher.solve.highs import HighsSolver
 
     monkeypatch.setattr(
         HighsSolver, "solve", lambda self, lp, time_limit=None, start=None: Solution(Status.INFEASIBLE, message="no")
@@ -329,21 +332,27 @@ def test_a_result_without_solution_reads_nothing_back(monkeypatch) -> None:
     assert r.to_dict()["objective"] is None
 
 
-def test_unknown_solver_is_a_key_error() -> None:
-    with pytest.raises(KeyError, match="available"):
-        matcher.get_solver("nope")
+def test_unknown_solver_is_a_typed_error() -> None:
+    with pytest.raises(matcher.UnknownSolver, match="available"):
+        get_solver("nope")
 
 
 def test_graph_view_and_components() -> None:
     scenario, net = load("scenarios/hillerod")
-    cand, lp, _ = matcher.build(net, scenario)
-    g = matcher.to_networkx(cand)
+    cand, lp, _ = build(net, scenario)
+    g = to_networkx(cand)
     assert g.number_of_edges() == len(cand.edges)
     assert nx.is_bipartite(g)
-    n, sl, dl = matcher.components(cand)
-    assert n == nx.number_connected_components(g)
+    label, pairs = components(cand)
+    assert pairs.size == nx.number_connected_components(g)
     # every edge joins two streams of the same component
-    assert (sl[cand.edges["s"]] == dl[cand.edges["d"]]).all()
+    ns = len(cand.inputs.supplies)
+    assert (label[cand.edges["s"]] == label[ns + cand.edges["d"]]).all()
+    # the same partition as networkx's: streams in one networkx component share one label
+    ids = np.concatenate([cand.inputs.supplies.index, cand.inputs.demands.index])
+    position = {sid: i for i, sid in enumerate(ids)}
+    for comp in nx.connected_components(g):
+        assert len({label[position[n]] for n in comp}) == 1
 
 
 def test_catalog_used_is_the_scenario_catalog() -> None:
@@ -376,7 +385,7 @@ def test_pricing_reaches_the_optimum_of_the_whole_model(seed: int, objective: st
     whole = match(net, scenario, method="whole")
     priced = match(net, scenario, method="pricing")
     check_result(priced)
-    assert priced.objective_value == pytest.approx(whole.objective_value, rel=1e-9, abs=1e-6)
+    assert priced.solver_objective == pytest.approx(whole.solver_objective, rel=1e-9, abs=1e-6)
     assert priced.timings["pricing_columns"] <= priced.timings["pricing_pairs"]
 
 
@@ -402,7 +411,7 @@ def test_a_warm_re_solve_equals_a_cold_solve(seed: int, factor: float) -> None:
     streams = frames["streams"]
     streams.loc[streams["stream_id"] == sid, "quantity"] = max(quantity, 1e-9)
     cold = match(Network.from_frames(frames["members"], streams, None, net.catalog), scenario)
-    assert changed.objective_value == pytest.approx(cold.objective_value, rel=1e-7, abs=1e-5)
+    assert changed.solver_objective == pytest.approx(cold.solver_objective, rel=1e-7, abs=1e-5)
     check_result(changed) if factor > 0 else None
 
 
