@@ -2,7 +2,9 @@
 
 The built-in catalog (``models/data/resources.yaml``) lists common symbiosis
 resources. Every number in it is a :class:`Factor` with its unit, source and
-year. A scenario may add resources or override fields of existing ones.
+year; its value is a :data:`~models.numbers.Number` (finite, below 1e15, not a
+yes/no). A scenario may add resources or override fields of existing ones.
+Catalog files are read with the bounded YAML reader of :mod:`models.readers`.
 The European List of Waste (``models/data/ewc_codes.csv``) backs EWC codes.
 """
 
@@ -16,10 +18,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import DataError, Issue
+from .errors import DataError, Issue, pydantic_message
+from .numbers import Number
+from .readers import load_yaml, parse_yaml, shown
 
 __all__ = [
     "Catalog",
@@ -59,7 +62,7 @@ class Factor(_Frozen):
         For further information visit https://errors.pydantic.dev/.../v/string_too_short
     """
 
-    value: float
+    value: Number
     unit: str = Field(min_length=1)
     source: str = Field(min_length=1)
     year: int = Field(ge=1900, le=2100)
@@ -76,7 +79,7 @@ class Substitute(_Frozen):
     """This resource can replace ``key``: one unit of it meets ``ratio`` units of ``key``."""
 
     key: str
-    ratio: float = Field(gt=0)
+    ratio: Number = Field(gt=0)
 
 
 class Resource(_Frozen):
@@ -105,7 +108,7 @@ class Resource(_Frozen):
     ewc: tuple[str, ...] = ()
     quality: tuple[str, ...] = ()
     blend: tuple[str, ...] = ()
-    virgin_quality: dict[str, float] = Field(default_factory=dict)
+    virgin_quality: dict[str, Number] = Field(default_factory=dict)
 
     @field_validator("ewc", mode="before")
     @classmethod
@@ -127,6 +130,10 @@ class Resource(_Frozen):
             f = getattr(self, name)
             if f is not None and not f.unit.replace(" ", "").endswith(per):
                 raise ValueError(f"{name} must be per {self.unit} (the base unit), got {f.unit!r}")
+        for name in ("density_t_per_m3", "energy_mwh_per_t"):
+            f = getattr(self, name)
+            if f is not None and not f.value > 0:
+                raise ValueError(f"{name} must be greater than 0, got {f.value:g}")
         missing = set(self.virgin_quality) - set(self.quality) - set(self.blend)
         if missing or set(self.blend) - set(self.quality):
             raise ValueError("blend and virgin_quality attributes must be listed in quality")
@@ -253,23 +260,27 @@ def _val(f: Factor | None) -> float:
     return float("nan") if f is None else f.value
 
 
+_BUILTIN = "resources.yaml (built-in)"
+
+
+def _builtin_document() -> Any:
+    return parse_yaml((_DATA / "resources.yaml").read_text(encoding="utf-8"), _BUILTIN)
+
+
 @cache
 def _builtin() -> Catalog:
-    with (_DATA / "resources.yaml").open(encoding="utf-8") as fh:
-        return _parse(yaml.safe_load(fh), "resources.yaml (built-in)", base=None)
+    return _parse(_builtin_document(), _BUILTIN, base=None)
 
 
 def read_yaml(path: Path) -> Any:
-    """A YAML file's content; an unreadable or malformed file is a DataError naming file and line."""
-    try:
-        with path.open(encoding="utf-8-sig") as fh:
-            return yaml.safe_load(fh)
-    except OSError as exc:
-        raise DataError([Issue(path.name, None, "", f"cannot read file: {exc.strerror}")]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = None if mark is None else mark.line + 1
-        raise DataError([Issue(path.name, row, "", f"not valid YAML: {exc}")]) from None
+    """A YAML file's content, read within the limits of :mod:`models.readers`.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, unreadable, too large, not text, or not valid YAML, naming file and line.
+    """
+    return load_yaml(path)
 
 
 def _resolve_sources(node: Any, sources: Mapping[str, str]) -> Any:
@@ -284,25 +295,47 @@ def _resolve_sources(node: Any, sources: Mapping[str, str]) -> Any:
     return node
 
 
+_CATALOG_KEYS = ("resources", "currencies", "transport", "sources")
+
+
+def _mapping(doc: Mapping[str, Any], key: str, file: str, issues: list[Issue], what: str) -> dict[Any, Any]:
+    """``doc[key]`` when it is a mapping (or absent: empty); anything else is an issue."""
+    value = doc.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        issues.append(Issue(file, None, key, f"expected a mapping of {what}"))
+        return {}
+    return value
+
+
 def _parse(document: Any, file: str, base: Catalog | None) -> Catalog:
     """Validate a catalog document, collecting every problem before raising."""
-    if not isinstance(document, dict):
-        raise DataError([Issue(file, None, "", "expected a mapping with a 'resources' list")])
-    sources = dict(_builtin_sources()) if base is not None else {}
-    sources.update(document.get("sources") or {})
-    doc = _resolve_sources(document, sources)
+    if not isinstance(document, dict) or not any(k in document for k in _CATALOG_KEYS):
+        raise DataError(
+            [Issue(file, None, "", "not a resource catalog (expected a YAML mapping with a resources list)")]
+        )
     issues: list[Issue] = []
+    sources = dict(_builtin_sources()) if base is not None else {}
+    sources.update(_mapping(document, "sources", file, issues, "source keys to citations"))
+    doc = _resolve_sources(document, sources)
 
     currencies = dict(base.currencies) if base else {}
-    for code, raw in (doc.get("currencies") or {}).items():
+    for code, raw in _mapping(doc, "currencies", file, issues, "currency codes to rates").items():
         try:
             currencies[code] = Factor.model_validate(raw)
         except ValidationError as exc:
             issues += _issues(exc, file, f"currencies.{code}")
+            continue
+        if not currencies[code].value > 0:
+            issues.append(Issue(file, None, f"currencies.{code}.value", "a rate must be greater than 0"))
     transport = {m: dict(v) for m, v in base.transport.items()} if base else {}
-    for mode, raw in (doc.get("transport") or {}).items():
+    for mode, raw in _mapping(doc, "transport", file, issues, "modes to factors").items():
+        if not isinstance(raw, dict):
+            issues.append(Issue(file, None, f"transport.{mode}", "expected a mapping of factors"))
+            continue
         try:
-            transport.setdefault(mode, {}).update({k: Factor.model_validate(v) for k, v in (raw or {}).items()})
+            transport.setdefault(mode, {}).update({k: Factor.model_validate(v) for k, v in raw.items()})
         except ValidationError as exc:
             issues += _issues(exc, file, f"transport.{mode}")
 
@@ -315,6 +348,11 @@ def _parse(document: Any, file: str, base: Catalog | None) -> Catalog:
         where = f"resources[{i}]"
         if not isinstance(raw, dict) or "key" not in raw:
             issues.append(Issue(file, None, where, "expected a mapping with at least 'key'"))
+            continue
+        if not isinstance(raw["key"], str):
+            issues.append(
+                Issue(file, None, f"{where}.key", f"expected a text key such as heat_low, got {shown(raw['key'])}")
+            )
             continue
         merged = {**_dump(resources[raw["key"]]), **raw} if raw["key"] in resources else raw
         try:
@@ -336,8 +374,7 @@ def _parse(document: Any, file: str, base: Catalog | None) -> Catalog:
 
 
 def _builtin_sources() -> dict[str, str]:
-    with (_DATA / "resources.yaml").open(encoding="utf-8") as fh:
-        return dict(yaml.safe_load(fh).get("sources") or {})
+    return dict(_builtin_document().get("sources") or {})
 
 
 def _dump(r: Resource) -> dict[str, Any]:
@@ -348,7 +385,7 @@ def _issues(exc: ValidationError, file: str, where: str) -> list[Issue]:
     out = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
-        out.append(Issue(file, None, f"{where}.{loc}" if loc else where, err["msg"]))
+        out.append(Issue(file, None, f"{where}.{loc}" if loc else where, pydantic_message(err)))
     return out
 
 

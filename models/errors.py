@@ -2,14 +2,16 @@
 
 A :class:`DataError` carries every problem found in the submitted tables at
 once, each as an :class:`Issue` naming file, row and column, the way a compiler
-lists errors.
+lists errors; a :class:`ScenarioError` is the same for scenario files.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["DataError", "Issue", "ScenarioError", "SymbioseError"]
+__all__ = ["DataError", "Issue", "ScenarioError", "SymbioseError", "pydantic_message"]
 
 
 class SymbioseError(Exception):
@@ -40,7 +42,7 @@ class Issue:
 
     def __str__(self) -> str:
         row = "" if self.row is None else str(self.row)
-        return f"{self.file}:{row}:{self.column}: {self.message}"
+        return _printable(f"{self.file}:{row}:{self.column}: {self.message}")
 
 
 class DataError(SymbioseError, ValueError):
@@ -58,8 +60,29 @@ class DataError(SymbioseError, ValueError):
         super().__init__(f"{len(self.issues)} problem(s) in the input:\n{lines}")
 
 
-class ScenarioError(SymbioseError, ValueError):
-    """A scenario file is missing, unreadable or inconsistent."""
+class ScenarioError(DataError):
+    """A scenario file is missing, unreadable, not a scenario, or its ``extends`` chain is broken.
+
+    A :class:`DataError` (so callers that catch that see it too, and the CLI lists its
+    issues the same way) raised for problems in scenario files rather than in tables:
+    a file that is not a scenario, an ``extends`` chain that is circular or too long,
+    a key that is unknown or has an invalid value.
+    """
+
+
+def pydantic_message(err: Any) -> str:
+    """One pydantic error as a short message: an unknown key says so; "Value error, " is dropped."""
+    if err["type"] == "extra_forbidden":
+        return "unknown key"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """Control characters escaped, so that a name from a file cannot drive the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _issue_key(issue: Issue) -> tuple[str, int, str, str]:

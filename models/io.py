@@ -4,6 +4,10 @@
 workbook, a JSON file, or CSV files, and it returns the scenario and the
 validated network, or raises one :class:`~models.errors.DataError` listing
 every problem in every file.
+
+Every file is read through :mod:`models.readers` (regular files only, within
+the size limits of :mod:`models.limits`); a file named in a role it does not
+hold (``members: people.json`` without a members list) is an error naming it.
 """
 
 from __future__ import annotations
@@ -13,15 +17,37 @@ from pathlib import Path
 
 import pandas as pd
 
-from .catalog import Catalog, read_yaml
+from .catalog import Catalog
 from .errors import DataError, Issue
 from .network import Network
+from .readers import load_yaml
 from .scenario import Changes, Scenario
 from .tables import RawTable, read_csv, read_json, read_workbook
 
-__all__ = ["apply_changes", "load", "load_catalog", "load_network", "read_tables"]
+__all__ = ["apply_changes", "load", "load_catalog", "load_network", "read_table_file", "read_tables"]
 
 _TABLE_NAMES = ("members", "streams", "links")
+
+
+def read_table_file(path: str | Path) -> dict[str, RawTable]:
+    """The tables of one file: a CSV file's one table (named by its stem), a workbook's sheets, a JSON file's lists.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, unreadable, of another kind, or beyond the limits.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if not p.exists() and not p.is_symlink():
+        raise DataError([Issue(str(p), None, "", "file not found")])
+    if suffix in (".xlsx", ".xlsm"):
+        return read_workbook(p, only=_TABLE_NAMES)
+    if suffix == ".json":
+        return read_json(p)
+    if suffix in (".csv", ".txt", ".tsv"):
+        return {_role_of(p): read_csv(p)}
+    raise DataError([Issue(p.name, None, "", "expected a .csv, .xlsx or .json file")])
 
 
 def read_tables(paths: Sequence[str | Path]) -> dict[str, RawTable]:
@@ -29,20 +55,8 @@ def read_tables(paths: Sequence[str | Path]) -> dict[str, RawTable]:
     tables: dict[str, RawTable] = {}
     issues: list[Issue] = []
     for p in map(Path, paths):
-        if not p.exists():
-            issues.append(Issue(str(p), None, "", "file not found"))
-            continue
         try:
-            suffix = p.suffix.lower()
-            if suffix in (".xlsx", ".xlsm"):
-                found = read_workbook(p)
-            elif suffix == ".json":
-                found = read_json(p)
-            elif suffix in (".csv", ".txt", ".tsv"):
-                found = {next((n for n in _TABLE_NAMES if n in p.stem.lower()), p.stem.lower()): read_csv(p)}
-            else:
-                issues.append(Issue(p.name, None, "", "expected a .csv, .xlsx or .json file"))
-                continue
+            found = read_table_file(p)
         except DataError as exc:
             issues += exc.issues
             continue
@@ -64,7 +78,7 @@ def load_catalog(scenario: Scenario) -> Catalog:
         path = scenario.path(name)
         if not path.exists():
             raise DataError([Issue(name, None, "", "resources file not found")])
-        catalog = catalog.extended(read_yaml(path), file=path.name)
+        catalog = catalog.extended(load_yaml(path), file=path.name)
     if scenario.catalog:
         catalog = catalog.extended({"resources": scenario.catalog}, file="scenario.yaml (catalog)")
     if scenario.currency not in catalog.currencies:
@@ -82,19 +96,15 @@ def load_catalog(scenario: Scenario) -> Catalog:
 
 
 def load_network(scenario: Scenario, catalog: Catalog | None = None) -> Network:
-    """The validated network of a scenario."""
-    names = (
-        [scenario.tables] if scenario.tables else [n for n in (scenario.members, scenario.streams, scenario.links) if n]
-    )
-    paths = [scenario.path(n) for n in names if n]
-    raw = read_tables(paths)
-    if not scenario.tables:
-        # files named in the scenario play the role the scenario gives them
-        raw = {
-            role: raw[_role_of(scenario.path(name))]
-            for role, name in (("members", scenario.members), ("streams", scenario.streams), ("links", scenario.links))
-            if name
-        }
+    """The validated network of a scenario.
+
+    A CSV file named as ``members``, ``streams`` or ``links`` is that table whatever its
+    name; a workbook or JSON file named so must hold a sheet or list of that name.
+    """
+    if scenario.tables:
+        raw = read_tables([scenario.path(scenario.tables)])
+    else:
+        raw = _tables_by_role(scenario)
     network = Network.from_tables(raw, catalog or load_catalog(scenario))
     return apply_changes(network, scenario.changes) if not scenario.changes.empty else network
 
@@ -134,15 +144,45 @@ def apply_changes(network: Network, changes: Changes) -> Network:
     streams = streams[~streams["member_id"].isin(gone) & ~streams["stream_id"].isin(changes.remove_streams)]
     if len(links):
         links = links[~links["from_member"].isin(gone) & ~links["to_member"].isin(gone)]
-    members = pd.concat([members, pd.DataFrame(changes.add_members)], ignore_index=True)
-    streams = pd.concat([streams, pd.DataFrame(changes.add_streams)], ignore_index=True)
+    # scale before adding: the scaled streams are the network's own (numbers already checked);
+    # added rows are text or numbers as written, checked with everything else below
     factor = streams["stream_id"].map(changes.scale_streams).fillna(1.0)
-    streams["quantity"] = streams["quantity"].astype(float) * factor
-    links = pd.concat([links, pd.DataFrame(changes.add_links)], ignore_index=True)
+    streams = streams.assign(quantity=streams["quantity"].astype(float) * factor)
+    # object columns: pandas would turn a YAML true beside numbers into 1.0
+    members = pd.concat([members, pd.DataFrame(changes.add_members, dtype=object)], ignore_index=True)
+    streams = pd.concat([streams, pd.DataFrame(changes.add_streams, dtype=object)], ignore_index=True)
+    links = pd.concat([links, pd.DataFrame(changes.add_links, dtype=object)], ignore_index=True)
     try:
         return Network.from_frames(members, streams, links if len(links) else None, network.catalog)
     except DataError as exc:
         raise DataError([Issue("scenario.yaml (changes)", i.row, i.column, i.message) for i in exc.issues]) from None
+
+
+def _tables_by_role(scenario: Scenario) -> dict[str, RawTable]:
+    """The tables a scenario names one by one, each file in the role the scenario gives it."""
+    raw: dict[str, RawTable] = {}
+    issues: list[Issue] = []
+    for role, name in (("members", scenario.members), ("streams", scenario.streams), ("links", scenario.links)):
+        if not name:
+            continue
+        path = scenario.path(name)
+        try:
+            found = read_table_file(path)
+        except DataError as exc:
+            issues += exc.issues
+            continue
+        if path.suffix.lower() in (".csv", ".txt", ".tsv"):
+            raw[role] = next(iter(found.values()))
+        elif role in found:
+            raw[role] = found[role]
+        else:
+            kind = "sheet" if path.suffix.lower() in (".xlsx", ".xlsm") else "list"
+            issues.append(
+                Issue(path.name, None, "", f"the scenario names this file as {role}, but it has no {role} {kind}")
+            )
+    if issues:
+        raise DataError(issues)
+    return raw
 
 
 def _role_of(path: Path) -> str:
@@ -185,10 +225,14 @@ def _tables_in(folder: Path) -> list[Path]:
     A folder written by ``symbiose template`` holds CSV files and a workbook with the same
     tables; the CSV files are the ones read.
     """
-    csvs = sorted(q for q in folder.iterdir() if q.suffix.lower() == ".csv")
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        raise DataError([Issue(str(folder), None, "", f"cannot list the folder: {exc.strerror or exc}")]) from None
+    csvs = [q for q in entries if q.suffix.lower() == ".csv"]
     if csvs:
         return csvs
-    others = sorted(q for q in folder.iterdir() if q.suffix.lower() in (".xlsx", ".json"))
+    others = [q for q in entries if q.suffix.lower() in (".xlsx", ".json")]
     if len(others) == 1:
         return others
     why = "several workbooks or JSON files; name the one to read" if others else "no .csv, .xlsx or .json tables"

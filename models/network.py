@@ -20,6 +20,7 @@ import pandas as pd
 from .catalog import Catalog, ewc_table, hazardous_codes, normalise_ewc
 from .errors import DataError, Issue
 from .files import atomic_write_text
+from .numbers import limit_text, too_large
 from .records import TABLES, Link, Member, Stream
 from .tables import RawTable, tables_from_mapping
 from .units import UnitProblem, factor_to_base
@@ -264,6 +265,12 @@ def _check_streams(
         issues.append(Issue(file, int(r), "unit", m))
     streams["quantity_base"] = streams["quantity"] * factor
     streams["min_quantity_base"] = streams["min_quantity"] * factor
+    for col in ("quantity", "min_quantity"):  # a rate such as t/s multiplies by 31.5 million a year
+        big = too_large(streams[f"{col}_base"])
+        issues.extend(
+            Issue(file, int(r), col, f"is {v:.3g} {u} a year in the base unit; must be below {limit_text()}")
+            for r, v, u in zip(streams.loc[big, "_row"], streams.loc[big, f"{col}_base"], streams.loc[big, "base_unit"])
+        )
     too_big = streams["min_quantity"] > streams["quantity"]
     flag(too_big, "min_quantity", "min_quantity is larger than quantity")
 

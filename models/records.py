@@ -3,7 +3,9 @@
 These models are the single source of truth for the table formats: the
 vectorised validator (:mod:`models.validate`) reads their fields, types and
 constraints column by column, and ``symbiose schema`` exports their JSON
-Schema. Columns the models do not name are kept as attributes.
+Schema. Columns the models do not name are kept as attributes. Every numeric
+field is a :data:`~models.numbers.Number`: finite, below 1e15 in absolute
+value, never a yes/no.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from .numbers import Number
 
 __all__ = ["Link", "Location", "Member", "Stream", "TABLES"]
 
@@ -22,8 +26,8 @@ class Location(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    lat: float = Field(ge=-90, le=90, description="latitude, WGS84 degrees")
-    lon: float = Field(ge=-180, le=180, description="longitude, WGS84 degrees")
+    lat: Number = Field(ge=-90, le=90, description="latitude, WGS84 degrees")
+    lon: Number = Field(ge=-180, le=180, description="longitude, WGS84 degrees")
 
 
 class Member(BaseModel):
@@ -36,8 +40,8 @@ class Member(BaseModel):
     sector: str | None = Field(
         None, pattern=r"^([A-U]|[A-U]?\d{2}(\.\d{1,2}){0,2})$", description="NACE Rev. 2 code, e.g. C10.51 or 35"
     )
-    lat: float = Field(ge=-90, le=90, description="latitude, WGS84 degrees")
-    lon: float = Field(ge=-180, le=180, description="longitude, WGS84 degrees")
+    lat: Number = Field(ge=-90, le=90, description="latitude, WGS84 degrees")
+    lon: Number = Field(ge=-180, le=180, description="longitude, WGS84 degrees")
 
     @property
     def location(self) -> Location:
@@ -58,17 +62,17 @@ class Stream(BaseModel):
     member_id: str = Field(min_length=1, description="member_id of the member it belongs to")
     direction: Literal["supply", "demand"] = Field(description="supply (surplus) or demand (need)")
     resource: str = Field(min_length=1, description="catalog key, e.g. heat_low, wood_waste")
-    quantity: float = Field(gt=0, description="amount per year, or a rate in the unit given")
+    quantity: Number = Field(gt=0, description="amount per year, or a rate in the unit given")
     unit: str = Field(min_length=1, description="t, kg, m3, L, MWh, kWh, GJ; per year (t/year) or per month")
     period: str | None = Field(None, description="label; streams exchange only within the same period")
-    disposal_cost: float | None = Field(
+    disposal_cost: Number | None = Field(
         None, description="supply: what disposal costs today, currency per base unit (t, m3, MWh)"
     )
-    virgin_cost: float | None = Field(
+    virgin_cost: Number | None = Field(
         None, ge=0, description="demand: what the virgin input costs today, currency per base unit"
     )
-    max_distance_km: float | None = Field(None, gt=0, description="farthest partner accepted")
-    min_quantity: float | None = Field(None, ge=0, description="smallest exchange worth making, in the stream's unit")
+    max_distance_km: Number | None = Field(None, gt=0, description="farthest partner accepted")
+    min_quantity: Number | None = Field(None, ge=0, description="smallest exchange worth making, in the stream's unit")
     hazardous: bool | None = Field(None, description="yes/no; a hazardous EWC code sets it")
     ewc_code: str | None = Field(None, description="European List of Waste code, e.g. 17 05 04")
     accepts_ewc: str | None = Field(
@@ -87,12 +91,12 @@ class Link(BaseModel):
 
     from_member: str = Field(min_length=1, description="supplying member_id")
     to_member: str = Field(min_length=1, description="receiving member_id")
-    distance_km: float | None = Field(None, ge=0, description="road or pipe distance")
-    cost_per_unit: float | None = Field(
+    distance_km: Number | None = Field(None, ge=0, description="road or pipe distance")
+    cost_per_unit: Number | None = Field(
         None, ge=0, description="transport cost per base unit, replaces distance x rate"
     )
-    capacity: float | None = Field(None, ge=0, description="most base units per year the link carries")
-    fixed_cost: float | None = Field(None, ge=0, description="yearly cost of using the link at all")
+    capacity: Number | None = Field(None, ge=0, description="most base units per year the link carries")
+    fixed_cost: Number | None = Field(None, ge=0, description="yearly cost of using the link at all")
     mode: Literal["truck", "pipe", "grid"] | None = None
 
 

@@ -3,24 +3,42 @@
 Every reader returns :class:`RawTable` objects: all cells as text, with the
 row number the user sees in their spreadsheet, so that later checks can name
 file, row and column. Parsing values and checking them is :mod:`models.validate`'s job.
+
+Files are read through :mod:`models.readers` (regular files only, size-bounded,
+UTF-8 or Windows-1252) and every table is bounded by :mod:`models.limits`
+(rows, columns; for workbooks also the unpacked size).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-from collections.abc import Mapping
+import math
+import re
+import warnings
+import zipfile
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import openpyxl
 import pandas as pd
 
+from . import limits
 from .errors import DataError, Issue
+from .readers import parse_json, read_bytes, read_text
 
-__all__ = ["RawTable", "normalise_columns", "read_csv", "read_frame", "read_json", "read_workbook"]
+__all__ = [
+    "RawTable",
+    "is_number_column",
+    "normalise_columns",
+    "read_csv",
+    "read_frame",
+    "read_json",
+    "read_workbook",
+]
 
 
 @dataclass
@@ -47,18 +65,27 @@ def normalise_columns(columns: Any) -> list[str]:
     return [str(c).strip().lstrip("\ufeff").strip().lower().replace(" ", "_") for c in columns]
 
 
-def _finish(frame: pd.DataFrame, rows: np.ndarray, file: str, comments: bool = True) -> RawTable:
-    """Normalise headers, blank cells and drop empty rows (and ``#`` comment rows of files)."""
+def _finish(frame: pd.DataFrame, rows: np.ndarray, file: str, comments: bool = True, header: int = 1) -> RawTable:
+    """Normalise headers, blank cells and drop empty rows (and ``#`` comment rows of files).
+
+    A column whose header is blank is dropped (it names no field); a header that names a
+    column twice, in any spelling that normalises to the same name, is an error.
+    """
     frame = frame.copy()
     frame.columns = normalise_columns(frame.columns)
+    if frame.shape[1] > limits.MAX_COLUMNS:
+        raise DataError(
+            [Issue(file, header, "", f"table has {frame.shape[1]} columns; at most {limits.MAX_COLUMNS} are read")]
+        )
+    named = [i for i, c in enumerate(frame.columns) if c and not c.startswith("unnamed:")]
+    frame = frame.iloc[:, named]
     dupes = frame.columns[frame.columns.duplicated()].unique().tolist()
     if dupes:
-        raise DataError([Issue(file, 1, c, "column appears more than once") for c in dupes])
-    numbers = [c for c in frame.columns if _is_number_column(frame[c])]
+        raise DataError([Issue(file, header, c, "column appears more than once") for c in dupes])
+    numbers = [c for c in frame.columns if is_number_column(frame[c])]
     for col in frame.columns:
         if col not in numbers:
             frame[col] = _clean_text(frame[col])
-    frame = frame.loc[:, [c for c in frame.columns if c and not c.startswith("unnamed:")]]
     blank = pd.DataFrame({c: frame[c].isna() if c in numbers else frame[c].eq("") for c in frame.columns})
     if frame.shape[1]:
         first = frame.iloc[:, 0]
@@ -70,8 +97,14 @@ def _finish(frame: pd.DataFrame, rows: np.ndarray, file: str, comments: bool = T
     return RawTable(frame.loc[mask].reset_index(drop=True), np.asarray(rows)[mask], file)
 
 
-def _is_number_column(cell: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(cell) and not pd.api.types.is_bool_dtype(cell)
+def is_number_column(cell: pd.Series) -> bool:
+    """A column that arrived typed (numbers from a DataFrame or JSON) rather than as text.
+
+    Bool and complex columns are not numbers: they are read as text (and so refused where
+    a number belongs).
+    """
+    types = pd.api.types
+    return types.is_numeric_dtype(cell) and not types.is_bool_dtype(cell) and not types.is_complex_dtype(cell)
 
 
 def _clean_text(cell: pd.Series) -> pd.Series:
@@ -79,97 +112,236 @@ def _clean_text(cell: pd.Series) -> pd.Series:
     return cell.fillna("").astype(str).str.replace(r"[\x00-\x08\x0b-\x1f\x7f]", "", regex=True).str.strip()
 
 
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Nordic Excel without the UTF-8 option saves Windows-1252.
-        return data.decode("cp1252")
+def _too_many_rows(file: str, rows: int) -> DataError:
+    return DataError([Issue(file, None, "", f"table has {rows:,} rows or more; at most {limits.MAX_ROWS:,} are read")])
+
+
+_QUOTED = re.compile(r'"[^"]*"')
 
 
 def read_csv(path: str | Path) -> RawTable:
     """Read a CSV file: comma, semicolon or tab separated, with or without BOM.
 
     Leading lines starting with ``#`` are skipped; a row whose first cell
-    starts with ``#`` (the templates' explanation row) is ignored.
+    starts with ``#`` (the templates' explanation row) is ignored. The file is
+    read as UTF-8, else Windows-1252 (see :mod:`models.readers`).
 
     Raises
     ------
     DataError
-        If the file cannot be read, or rows have more cells than the header.
+        If the file cannot be read, is beyond the limits of :mod:`models.limits`,
+        its header names a column twice, or rows have more cells than the header.
     """
     path = Path(path)
     file = path.name
-    try:
-        text = _decode(path)
-    except OSError as exc:
-        raise DataError([Issue(file, None, "", f"cannot read file: {exc.strerror}")]) from None
+    text = read_text(path, limits.MAX_TABLE_BYTES, file, "tables")
     lines = text.splitlines()
     lead = 0
     while lead < len(lines) and (not lines[lead].strip() or lines[lead].lstrip().startswith("#")):
         lead += 1
     if lead == len(lines):
         raise DataError([Issue(file, None, "", "file is empty; expected a header row")])
-    body = "\n".join(lines[lead:])
+    if len(lines) - lead - 1 > limits.MAX_ROWS:
+        raise _too_many_rows(file, len(lines) - lead - 1)
     sep = max([";", ",", "\t"], key=lines[lead].count)
+    wide = [
+        Issue(file, lead + 1 + i, "", f"row has more than {limits.MAX_COLUMNS} cells")
+        for i, line in enumerate(lines[lead:])
+        if line.count(sep) >= limits.MAX_COLUMNS and _QUOTED.sub("", line).count(sep) >= limits.MAX_COLUMNS
+    ]
+    if wide:
+        raise DataError(wide[:10])
+    body = "\n".join(lines[lead:])
     try:
-        frame = pd.read_csv(io.StringIO(body), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except pd.errors.ParserError:
+        # header=None: pandas would rename a second "quantity" column to "quantity.1"
+        cells = pd.read_csv(
+            io.StringIO(body), sep=sep, dtype=str, header=None, keep_default_na=False, skip_blank_lines=False
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError):
         raise DataError(_ragged_rows(body, sep, lead, file)) from None
+    if len(cells) - 1 > limits.MAX_ROWS:
+        raise _too_many_rows(file, len(cells) - 1)
+    frame = cells.iloc[1:].reset_index(drop=True)
+    frame.columns = cells.iloc[0].fillna("").astype(str).tolist()
     rows = np.arange(len(frame)) + lead + 2
-    return _finish(frame, rows, file)
+    return _finish(frame, rows, file, header=lead + 1)
 
 
 def _ragged_rows(body: str, sep: str, lead: int, file: str) -> list[Issue]:
     """Every row with more cells than the header (only called when parsing failed)."""
-    reader = csv.reader(io.StringIO(body), delimiter=sep)
-    width = len(next(reader))
-    return [
-        Issue(file, lead + 2 + i, "", f"row has {len(r)} cells, the header has {width}")
-        for i, r in enumerate(reader)
-        if len(r) > width
-    ] or [Issue(file, None, "", "cannot parse the file as CSV")]
-
-
-def read_workbook(path: str | Path) -> dict[str, RawTable]:
-    """Read the sheets of an ``.xlsx`` workbook, keyed by lower-case sheet name."""
-    path = Path(path)
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, header=None, engine="openpyxl")
+        reader = csv.reader(io.StringIO(body), delimiter=sep)
+        width = len(next(reader))
+        issues = [
+            Issue(file, lead + 2 + i, "", f"row has {len(r)} cells, the header has {width}")
+            for i, r in enumerate(reader)
+            if len(r) > width
+        ]
+    except (csv.Error, StopIteration):
+        issues = []
+    return issues or [Issue(file, None, "", "cannot parse the file as CSV (an unclosed quote?)")]
+
+
+def read_workbook(path: str | Path, only: Collection[str] | None = None) -> dict[str, RawTable]:
+    """Read the sheets of an ``.xlsx`` workbook, keyed by lower-case sheet name.
+
+    Parameters
+    ----------
+    path : str or Path
+    only : collection of str, optional
+        Lower-case names of the sheets to read; others are skipped unread.
+
+    Each sheet is checked against :data:`~models.limits.MAX_ROWS` and
+    :data:`~models.limits.MAX_COLUMNS` from its declared dimension before it is read,
+    and again while its rows stream in (a dimension may lie). The header is the
+    first row with a value; row numbers are the sheet's own.
+
+    Raises
+    ------
+    DataError
+        If the file is not a readable workbook or a sheet is beyond the limits.
+    """
+    path = Path(path)
+    file = path.name
+    data = read_bytes(path, limits.MAX_TABLE_BYTES, file, "tables")
+    _check_archive(data, file)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise DataError([Issue(path.name, None, "", f"cannot read workbook: {exc}")]) from None
-    out = {}
-    for name, sheet in sheets.items():
-        label = f"{path.name}[{name}]"
-        if sheet.empty:
-            continue
-        body = sheet.iloc[1:].reset_index(drop=True)
-        body.columns = sheet.iloc[0].fillna("").astype(str).tolist()
-        out[str(name).strip().lower()] = _finish(body, np.arange(len(body)) + 2, label)
+        raise DataError([Issue(file, None, "", f"cannot read workbook: {_reason(exc)}")]) from None
+    out: dict[str, RawTable] = {}
+    issues: list[Issue] = []
+    try:
+        for sheet in book.worksheets:
+            key = str(sheet.title).strip().lower()
+            label = f"{file}[{sheet.title}]"
+            if only is not None and key not in only:
+                continue
+            if key in out:
+                issues.append(Issue(label, None, "", f"two sheets are named {key!r}"))
+                continue
+            try:
+                table = _read_sheet(sheet, label)
+            except DataError as exc:
+                issues += exc.issues
+                continue
+            except Exception as exc:  # a damaged sheet
+                issues.append(Issue(label, None, "", f"cannot read sheet: {_reason(exc)}"))
+                continue
+            if table is not None:
+                out[key] = table
+    finally:
+        book.close()
+    if issues:
+        raise DataError(issues)
     return out
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _check_archive(data: bytes, file: str) -> None:
+    """Refuse what is not a zip archive, and archives that unpack beyond the limit."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise DataError(
+            [Issue(file, None, "", "not an .xlsx workbook (an old .xls file, or damaged); save it as .xlsx")]
+        ) from None
+    if unpacked > limits.MAX_XLSX_UNPACKED_BYTES:
+        limit = limits.describe_bytes(limits.MAX_XLSX_UNPACKED_BYTES)
+        raise DataError(
+            [Issue(file, None, "", f"workbook unpacks to {limits.describe_bytes(unpacked)}; the limit is {limit}")]
+        )
+
+
+def _read_sheet(sheet: Any, label: str) -> RawTable | None:
+    """One sheet as a RawTable (None when it is empty), rows and columns bounded."""
+    declared_rows, declared_cols = sheet.max_row or 0, sheet.max_column or 0
+    if declared_rows > limits.MAX_ROWS + 1 or declared_cols > limits.MAX_COLUMNS:
+        raise DataError(
+            [
+                Issue(
+                    label,
+                    None,
+                    "",
+                    f"sheet spans {declared_rows:,} rows x {declared_cols:,} columns; "
+                    f"at most {limits.MAX_ROWS:,} rows x {limits.MAX_COLUMNS} columns are read",
+                )
+            ]
+        )
+    sheet.reset_dimensions()  # stream what is there, whatever the dimension record says
+    cells: list[list[str | None]] = []
+    numbers: list[int] = []
+    width = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number > limits.MAX_ROWS + 1:
+                raise _too_many_rows(label, number - 1)
+            n = len(values)
+            while n and (values[n - 1] is None or values[n - 1] == ""):
+                n -= 1
+            if n > limits.MAX_COLUMNS:
+                raise DataError([Issue(label, number, "", f"row has cells beyond column {limits.MAX_COLUMNS}")])
+            if n == 0 and not cells:
+                continue  # blank rows above the header
+            cells.append([_cell_text(v) for v in values[:n]])
+            numbers.append(number)
+            width = max(width, n)
+    if not cells:
+        return None
+    header = [h or "" for h in cells[0]] + [""] * (width - len(cells[0]))
+    body = [row + [None] * (width - len(row)) for row in cells[1:]]
+    frame = pd.DataFrame(body, columns=header, dtype=object) if body else pd.DataFrame(columns=header, dtype=object)
+    return _finish(frame, np.asarray(numbers[1:], dtype=int), label, header=numbers[0])
+
+
+def _cell_text(value: Any) -> str | None:
+    """A workbook cell as text: whole numbers without ``.0``, dates as ``2024-01-31 00:00:00``."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def read_json(path: str | Path) -> dict[str, RawTable]:
     """Read ``{"members": [...], "streams": [...], "links": [...]}`` from a JSON file.
 
-    The row of an item is its position in its list, counted from 1.
+    The row of an item is its position in its list, counted from 1. A key given
+    twice in an item is an error naming the item and the key.
     """
     path = Path(path)
-    try:
-        doc = json.loads(_decode(path))
-    except OSError as exc:
-        raise DataError([Issue(path.name, None, "", f"cannot read file: {exc.strerror}")]) from None
-    except json.JSONDecodeError as exc:
-        raise DataError([Issue(path.name, exc.lineno, "", f"not valid JSON: {exc.msg}")]) from None
+    file = path.name
+
+    def locate(where: tuple[str | int, ...], key: str) -> Issue:
+        if len(where) == 2 and isinstance(where[1], int):
+            return Issue(f"{file}[{where[0]}]", where[1] + 1, key, "column appears more than once")
+        return Issue(file, None, ".".join(map(str, (*where, key))), "key is given twice in one object")
+
+    doc = parse_json(read_text(path, limits.MAX_TABLE_BYTES, file, "tables"), file, locate)
     if not isinstance(doc, dict):
-        raise DataError([Issue(path.name, None, "", "expected an object with members and streams lists")])
+        raise DataError([Issue(file, None, "", "expected an object with members and streams lists")])
     out = {}
     for key, items in doc.items():
+        label = f"{file}[{key}]"
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise DataError([Issue(path.name, None, str(key), "expected a list of objects")])
+            raise DataError([Issue(file, None, str(key), "expected a list of objects")])
+        if len(items) > limits.MAX_ROWS:
+            raise _too_many_rows(label, len(items))
+        columns: set[str] = set()
+        for item in items:
+            columns.update(item)
+            if len(columns) > limits.MAX_COLUMNS:
+                raise DataError([Issue(label, None, "", f"items have more than {limits.MAX_COLUMNS} different keys")])
         frame = pd.DataFrame(items)
-        out[str(key).lower()] = _finish(frame, np.arange(len(frame)) + 1, f"{path.name}[{key}]", comments=False)
+        out[str(key).lower()] = _finish(frame, np.arange(len(frame)) + 1, label, comments=False)
     return out
 
 

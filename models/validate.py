@@ -2,23 +2,27 @@
 
 Each column is parsed and checked as a whole (no Python loop over rows): the
 field's type, whether it is required, and its constraints come from the
-pydantic model in :mod:`models.records`. Every problem becomes an
-:class:`~models.errors.Issue`; nothing is raised here, so callers can collect
-all problems of all tables before failing.
+pydantic model in :mod:`models.records`; every number must moreover be finite
+and below :data:`~models.limits.MAX_ABS_NUMBER` in absolute value (the rule of
+:mod:`models.numbers`). Every problem becomes an :class:`~models.errors.Issue`;
+nothing is raised here, so callers can collect all problems of all tables
+before failing.
 """
 
 from __future__ import annotations
 
 import re
 import types
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
 from .errors import Issue
-from .tables import RawTable
+from .numbers import limit_text, too_large
+from .readers import shown as _shown
+from .tables import RawTable, is_number_column
 
 __all__ = ["parse_bool", "parse_numbers", "parse_table"]
 
@@ -61,6 +65,8 @@ def parse_bool(text: pd.Series) -> pd.Series:
 def _kind(annotation: Any) -> tuple[str, tuple[str, ...]]:
     """Map a field annotation to ('str'|'float'|'bool'|'choice', choices)."""
     args = get_args(annotation)
+    if get_origin(annotation) is Annotated:
+        return _kind(args[0])
     if get_origin(annotation) in (Union, types.UnionType):
         inner = [a for a in args if a is not type(None)]
         return _kind(inner[0])
@@ -107,8 +113,17 @@ def parse_table(raw: RawTable, model: type[BaseModel]) -> tuple[pd.DataFrame, li
         """One issue per masked row; ``shown`` cells are quoted after ``message`` (built for those rows only)."""
         if not mask.any():
             return
-        texts = [message] * int(mask.sum()) if shown is None else (message + shown[mask].map(repr) + suffix).tolist()
+        texts = [message] * int(mask.sum()) if shown is None else (message + shown[mask].map(_shown) + suffix).tolist()
         issues.extend(Issue(file, int(r), column, m) for r, m in zip(rows[mask], texts))
+
+    def numbers(cell: pd.Series, name: str, given: pd.Series) -> pd.Series:
+        """A column parsed as numbers; unreadable, non-finite and too large values flagged and left NaN."""
+        typed = is_number_column(cell)
+        values = cell.astype(float).where(lambda v: np.isfinite(v)) if typed else parse_numbers(cell)
+        flag(values.isna() & given, name, "expected a number, got ", _text(cell))
+        big = too_large(values)
+        flag(big, name, f"must be below {limit_text()} in absolute value, got ", values)
+        return values.mask(big)
 
     for name, field in model.model_fields.items():
         kind, choices = _kind(field.annotation)
@@ -120,13 +135,12 @@ def parse_table(raw: RawTable, model: type[BaseModel]) -> tuple[pd.DataFrame, li
             )
             continue
         cell = src[name]
-        typed = _is_number_column(cell)
+        typed = is_number_column(cell)
         empty = cell.isna() if typed else cell.eq("")
         if field.is_required():
             flag(empty, name, "value is required")
         if kind == "float":
-            values = cell.astype(float).where(lambda v: np.isfinite(v)) if typed else parse_numbers(cell)
-            flag(values.isna() & ~empty, name, "expected a number, got ", _text(cell))
+            values = numbers(cell, name, ~empty)
             for meta in field.metadata:
                 for attr, (op, words) in _BOUNDS.items():
                     bound = getattr(meta, attr, None)
@@ -156,11 +170,9 @@ def parse_table(raw: RawTable, model: type[BaseModel]) -> tuple[pd.DataFrame, li
         if name in model.model_fields:
             continue
         cell = src[name]
-        typed = _is_number_column(cell)
+        typed = is_number_column(cell)
         if re.fullmatch(r"q_[a-z0-9_]+", name):
-            values = cell.astype(float).where(lambda v: np.isfinite(v)) if typed else parse_numbers(cell)
-            flag(values.isna() & (cell.notna() if typed else cell.ne("")), name, "expected a number, got ", _text(cell))
-            out[name] = values
+            out[name] = numbers(cell, name, cell.notna() if typed else cell.ne(""))
         else:
             out[name] = cell if typed else cell.where(cell.ne(""), None).astype(object)
     frame = pd.DataFrame(out, index=src.index)
@@ -168,14 +180,9 @@ def parse_table(raw: RawTable, model: type[BaseModel]) -> tuple[pd.DataFrame, li
     return frame, issues
 
 
-def _is_number_column(cell: pd.Series) -> bool:
-    """A column that arrived typed (from a DataFrame) rather than as text."""
-    return pd.api.types.is_numeric_dtype(cell) and not pd.api.types.is_bool_dtype(cell)
-
-
 def _text(cell: pd.Series) -> pd.Series:
     """Cells as text; whole numbers of a typed column without a trailing ``.0``."""
-    if not _is_number_column(cell):
+    if not is_number_column(cell):
         return cell
     values = cell.astype(float)
     whole = np.isfinite(values) & (values == np.round(values)) & (values.abs() < 1e15)
