@@ -288,7 +288,9 @@ def pareto(
 def resilience(path: Path, exchanges: bool, as_json: bool, time_limit: float | None) -> None:
     """Rank members by how much of the network's saving depends on them."""
     scenario, network = load(path)
-    result = find_resilience(network, scenario, exchanges=exchanges, time_limit=time_limit)
+    bar = _counter("re-solves", quiet=as_json)
+    result = find_resilience(network, scenario, exchanges=exchanges, time_limit=time_limit, progress=bar)
+    bar(0, 0)
     if as_json:
         _echo_json(result.to_dict())
         return
@@ -390,6 +392,17 @@ def _progress(quiet: bool) -> Callable[[str], None]:
     def show(step: str) -> None:
         line = f"{time.perf_counter() - start:6.1f} s  {step}" if step else ""
         click.echo(f"\r\033[K{line}", err=True, nl=not step)
+
+    return show
+
+
+def _counter(what: str, quiet: bool) -> Callable[[int, int], None]:
+    """A one-line ``done/total`` counter on stderr (silent off a terminal or when quiet); ``(0, 0)`` clears it."""
+    if quiet or not sys.stderr.isatty():
+        return lambda done, total: None
+
+    def show(done: int, total: int) -> None:
+        click.echo(f"\r\033[K{done:,}/{total:,} {what}" if total else "\r\033[K", err=True, nl=False)
 
     return show
 

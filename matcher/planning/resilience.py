@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -112,56 +113,59 @@ def resilience(
     total = len(network.members) + (used.size if exchanges else 0)
     done = 0
 
+    def without(set_: Callable[[], None], reset: Callable[[], None], own_baseline: float) -> tuple[float, str]:
+        """Savings the others still reach with one change made (undone after the solve), and the status."""
+        nonlocal done
+        set_()
+        sol = model.solve()
+        reset()
+        done += 1
+        if progress is not None:
+            progress(done, total)
+        value = baseline - own_baseline - float(cost @ sol.x) if sol.x is not None else np.nan
+        return value, sol.status.value
+
     rows = []
     member_of = streams["member_id"].to_numpy()
     for member in network.members.index:  # one re-solve per member, from the previous basis
-        mine = member_of == member
-        idx = row_of_stream[mine]
-        model.set_row_bounds(idx, np.zeros(idx.size), np.zeros(idx.size))
-        sol = model.solve()
-        model.set_row_bounds(idx, q[mine], q[mine])
-        without = baseline - float(stream_baseline[mine].sum()) - float(cost @ sol.x) if sol.x is not None else np.nan
+        idx = row_of_stream[member_of == member]
+        value, status = without(
+            partial(model.set_row_bounds, idx, np.zeros(idx.size), np.zeros(idx.size)),
+            partial(model.set_row_bounds, idx, q[idx], q[idx]),
+            float(stream_baseline[idx].sum()),
+        )
         rows.append(
             {
                 "member_id": member,
                 "name": network.members.at[member, "name"],
-                "savings_without": without,
-                "savings_lost": base_savings - without,
-                "status": sol.status.value,
+                "savings_without": value,
+                "savings_lost": base_savings - value,
+                "status": status,
             }
         )
-        done += 1
-        if progress is not None:
-            progress(done, total)
     members = pd.DataFrame(rows)
     members["share_pct"] = 100 * members["savings_lost"] / base_savings if base_savings else np.nan
     members = members.sort_values("savings_lost", ascending=False, kind="stable").reset_index(drop=True)
 
     ex_table = None
     if exchanges:
-        xs = lp.blocks["x"]
-        rows = []
-        edge_s, edge_d = cand.edges["s"].to_numpy(), cand.edges["d"].to_numpy()
-        for e in used:  # forbid one exchange at a time
-            col = xs.start + e
-            model.set_col_bounds([col], [0.0], [0.0])
-            sol = model.solve()
-            model.set_col_bounds([col], [lp.col_lower[col]], [lp.col_upper[col]])
-            without = baseline - float(cost @ sol.x) if sol.x is not None else np.nan
-            rows.append(
-                {
-                    "supply_stream": sup.index[int(edge_s[e])],
-                    "demand_stream": dem.index[int(edge_d[e])],
-                    "savings_without": without,
-                    "savings_lost": base_savings - without,
-                    "status": sol.status.value,
-                }
+        cols = lp.blocks["x"].start + used
+        value_status = [
+            without(
+                partial(model.set_col_bounds, [c], [0.0], [0.0]),
+                partial(model.set_col_bounds, [c], [lp.col_lower[c]], [lp.col_upper[c]]),
+                0.0,
             )
-            done += 1
-            if progress is not None:
-                progress(done, total)
-        ex_table = pd.DataFrame(
-            rows, columns=["supply_stream", "demand_stream", "savings_without", "savings_lost", "status"]
-        )
+            for c in cols  # forbid one exchange at a time
+        ]
+        values = np.array([v for v, _ in value_status], dtype=float)
+        table = {
+            "supply_stream": sup.index[cand.edges["s"].to_numpy()[used]],
+            "demand_stream": dem.index[cand.edges["d"].to_numpy()[used]],
+            "savings_without": values,
+            "savings_lost": base_savings - values,
+            "status": [st for _, st in value_status],
+        }
+        ex_table = pd.DataFrame(table)
         ex_table = ex_table.sort_values("savings_lost", ascending=False, kind="stable").reset_index(drop=True)
     return Resilience(base_savings, members, ex_table, scenario.name, scenario.currency)
