@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from regions import region  # noqa: E402
 
 import matcher  # noqa: E402
+from matcher.api import build as build_model  # noqa: E402
 from matcher.solve.highs import new_highs, to_highs_lp  # noqa: E402
 from models import Network  # noqa: E402
 
@@ -174,7 +175,7 @@ def run(members: int, repeat: int, pulp_max: int, seed: int, pure: bool, whole: 
     t = time.perf_counter()
     warm.result()
     out["warm_results"] = time.perf_counter() - t
-    cand, lp, _ = matcher.build(result.network, scenario)
+    cand, lp, _ = build_model(result.network, scenario)
     out["edges"] = len(cand.edges)
     cand.lp_has_side_rows = lp.shape[0] > len(cand.inputs.supplies) + len(cand.inputs.demands)
     if whole:

@@ -8,9 +8,9 @@ Solve times only (the candidate pairs are found once, outside the timings), medi
 
 * ``whole:*``: the LP of every candidate pair, passed to HiGHS as arrays, with HiGHS's dual simplex
   (its default), primal simplex, and interior point (with crossover).
-* ``pricing k=*``: one priced model (matcher.pricing), starting from each stream's best ``k`` pairs.
+* ``pricing k=*``: one priced model (matcher.solve.pricing), starting from each stream's best ``k`` pairs.
 * ``components``: each large connected component priced apart, the small ones packed into one model
-  per worker, on 2 threads (matcher.decompose).
+  per worker, on 2 threads (matcher.solve.decompose).
 * ``re-solve:*``: after a change, a cold solve of the changed model against one started from the
   basis before the change (``cold`` / ``warm`` rows): the carbon price raised from 0 to 200 per t,
   one stream added (a copy of the largest demand), one stream's quantity cut by 10 %; and a sweep of six
