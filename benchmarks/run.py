@@ -28,6 +28,7 @@ from regions import region  # noqa: E402
 import matcher  # noqa: E402
 from matcher.api import build as build_model  # noqa: E402
 from matcher.solve.highs import new_highs, to_highs_lp  # noqa: E402
+from matcher.solve.pulp import cbc_path  # noqa: E402
 from models import Network  # noqa: E402
 
 
@@ -80,7 +81,7 @@ def pulp_idiomatic(cand, solver_name: str) -> tuple[float, float]:
     solver = (
         pulp.HiGHS(msg=False)
         if solver_name == "highs"
-        else pulp.COIN_CMD(path=__import__("matcher.solvers.pulp", fromlist=["cbc_path"]).cbc_path(), msg=False)
+        else pulp.COIN_CMD(path=cbc_path(), msg=False)
     )
     prob.solve(solver)
     return build, float(pulp.value(prob.objective))
