@@ -39,10 +39,12 @@ from ..results.kpis import KPIS
 from ..results.numbers import records
 from ..solve.basis import Basis
 
-__all__ = ["Sweep", "apply_point", "chunks", "grid", "parse_param", "run_chain", "sweep"]
+__all__ = ["MAX_POINTS", "Sweep", "apply_point", "chunks", "grid", "grid_size", "parse_param", "run_chain", "sweep"]
 
 #: Status of a point that could not be matched (bad values, a factor that does not exist).
 FAILED = "failed"
+#: The most points a sweep runs unless ``max_points`` allows more (``symbiose sweep --max-points``).
+MAX_POINTS = 10_000
 
 
 @dataclass
@@ -101,13 +103,27 @@ def parse_param(spec: str) -> tuple[str, list[float]]:
     try:
         if ":" in values:
             start, stop, step = (float(v) for v in values.split(":"))
-            if step <= 0 or stop < start:
+            if not (np.isfinite([start, stop, step]).all() and step > 0 and stop >= start):
                 raise ValueError
             n = int(np.floor((stop - start) / step + 1e-9)) + 1
+            if n > MAX_POINTS:
+                raise InvalidOption(f"{name}: {values} has {n:,} values, more than {MAX_POINTS:,}; use a larger step")
             return name, [float(round(start + i * step, 12)) for i in range(n)]
-        return name, [float(v) for v in values.split(",")]
+        listed = [float(v) for v in values.split(",")]
+        if not np.isfinite(listed).all() or len(listed) > MAX_POINTS:
+            raise ValueError
+        return name, listed
+    except InvalidOption:
+        raise
     except ValueError:
-        raise InvalidOption(f"{name}: values must be START:STOP:STEP with STEP > 0, or numbers V1,V2,...") from None
+        raise InvalidOption(
+            f"{name}: values must be finite numbers, START:STOP:STEP with STEP > 0 or V1,V2,..."
+        ) from None
+
+
+def grid_size(params: Sequence[tuple[str, list[float]]]) -> int:
+    """How many points the grid of ``params`` has (without building it)."""
+    return int(np.prod([len(v) for _, v in params], dtype=float)) if params else 0
 
 
 def grid(params: Sequence[tuple[str, list[float]]]) -> list[dict[str, float]]:
@@ -226,6 +242,7 @@ def sweep(
     solver: str = "highs",
     progress: Callable[[int], None] | None = None,
     warm: bool = True,
+    max_points: int = MAX_POINTS,
 ) -> Sweep:
     """Run every point of the grid; one row per point, in grid order.
 
@@ -242,14 +259,21 @@ def sweep(
     warm : bool
         Start each point from the basis of the point before it in its run
         (default); ``False`` solves every point from scratch.
+    max_points : int
+        Refuse grids with more points (a safeguard against a typo that asks for millions).
 
     Raises
     ------
     InvalidOption
-        If no parameter is given.
+        If no parameter is given, or the grid has more than ``max_points`` points.
+    SymbioseError
+        If the Dask scheduler cannot be reached.
     """
     if not params:
         raise InvalidOption("a sweep needs at least one parameter")
+    n = grid_size(params)
+    if n > max_points:
+        raise InvalidOption(f"the grid has {n:,} points, more than {max_points:,}; raise the limit to run it")
     points = grid(params)
     n_workers = workers or os.cpu_count() or 1
     runs = chunks(points, 2 if dask else n_workers)
@@ -284,7 +308,13 @@ def _dask_map(
         if address == "local"
         else None
     )
-    client = Client(cluster if cluster is not None else address)
+    try:
+        client = Client(cluster if cluster is not None else address, timeout="15s")
+    except Exception as exc:  # a nonsense address, or nothing listening there
+        if cluster is not None:
+            cluster.close()
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SymbioseError(f"cannot reach a Dask scheduler at {address!r}: {why}") from None
     try:
         n = len(runs)
         futures = client.map(run_chain, [network] * n, [scenario] * n, runs, [solver] * n, [warm] * n, pure=False)

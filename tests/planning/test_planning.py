@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from invariants import check_result
 
+import matcher
 from matcher import match
 from matcher.cli import main
 from matcher.planning.pareto import pareto_front
@@ -305,3 +306,49 @@ def test_variant_folder_copies_still_resolve(tmp_path: Path) -> None:
     (tmp_path / "v" / "scenario.yaml").write_text("extends: ../base\nname: v\nchanges:\n  remove_members: [M02]\n")
     _, net = load(tmp_path / "v")
     assert "M02" not in net.members.index
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "parameters.carbon_price=0:inf:1",
+        "parameters.carbon_price=0:1e12:1e-3",  # a trillion points: refused before any list is built
+        "parameters.carbon_price=nan,1",
+        "parameters.carbon_price=1,inf",
+        "parameters.carbon_price=5:1:1",
+        "parameters.carbon_price=0:1:0",
+    ],
+)
+def test_a_grid_of_non_finite_or_countless_values_is_refused(spec: str) -> None:
+    with pytest.raises(matcher.InvalidOption, match="parameters.carbon_price"):
+        parse_param(spec)
+
+
+def test_a_grid_beyond_the_bound_is_refused_before_anything_runs() -> None:
+    scenario, network = load(ROOT / "hillerod")
+    params = [parse_param("parameters.carbon_price=0:999:1"), parse_param("parameters.circuity=1:10:0.5")]
+    with pytest.raises(matcher.InvalidOption, match="19,000 points"):
+        sweep(network, scenario, params)
+    small = sweep(network, scenario, [parse_param("parameters.carbon_price=0,1")], max_points=2, workers=1)
+    assert len(small.to_frame()) == 2
+
+
+def test_a_dask_address_that_is_nonsense_is_a_clear_error() -> None:
+    scenario, network = load(ROOT / "hillerod")
+    with pytest.raises(matcher.SymbioseError, match="cannot reach a Dask scheduler at 'nonsense'"):
+        sweep(network, scenario, [parse_param("parameters.carbon_price=0,1")], dask="nonsense")
+
+
+def test_planning_objects_give_the_json_the_cli_prints() -> None:
+    scenario, network = load(ROOT / "kalundborg")
+    front = pareto_front(network, scenario, points=3)
+    res = resilience(network, scenario)
+    for obj, cmd in ((front, "pareto"), (res, "resilience")):
+        r = CliRunner().invoke(
+            main, [cmd, str(ROOT / "kalundborg"), "--json"] + (["--points", "3"] if cmd == "pareto" else [])
+        )
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.stdout) == json.loads(json.dumps(obj.to_dict()))
+        assert len(obj.to_frame()) >= 1
+        fig = obj.plot()
+        assert len(fig.data) >= 1
