@@ -262,8 +262,11 @@ def compare(
     names: Sequence[str] | None = None,
     solver: str | Solver = "highs",
     time_limit: float | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Comparison:
     """Compare match results (or scenario folders, matched first) with the first.
+
+    ``progress`` is told each step of each match (for a progress display).
 
     Raises
     ------
@@ -272,5 +275,8 @@ def compare(
     NoSolution
         If a scenario has no solution.
     """
-    results = [i if isinstance(i, MatchResult) else run(i, solver=solver, time_limit=time_limit) for i in items]
+    results = [
+        i if isinstance(i, MatchResult) else run(i, solver=solver, time_limit=time_limit, progress=progress)
+        for i in items
+    ]
     return compare_results(results, names)

@@ -9,6 +9,7 @@ starts from the previous basis.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,8 +75,11 @@ def pareto_front(
     points: int = 11,
     time_limit: float | None = None,
     solver: str | Solver = "highs",
+    progress: Callable[[int, int], None] | None = None,
 ) -> ParetoFront:
     """The front of ``x`` against ``y`` (points that coincide are kept once).
+
+    ``progress`` is called with (points done, points in all) after each point.
 
     Raises
     ------
@@ -111,17 +115,20 @@ def pareto_front(
         return (b.x if b.x is not None else a.x), a.status
 
     # end points: best x (then best y), best y (then best x)
+    tell = progress or (lambda done, total: None)
     x_end, x_status = lexicographic(cx, cy, cap_row)
     y_end, y_status = lexicographic(cy, cx, eps_row)
+    tell(2, points)
     if x_end is None or y_end is None:
         failed = x_status if x_end is None else y_status
         raise NoSolution(failed.value, f"{scenario.name}: no solution, so no front ({failed.value})")
     y_hi, y_lo = float(cy @ x_end), float(cy @ y_end)
     rows = [{x: float(cx @ x_end), y: y_hi, "bound": y_hi, "status": Status.OPTIMAL.value}]
     model.set_objective(cx)
-    for eps in np.linspace(y_hi, y_lo, points)[1:-1]:
+    for i, eps in enumerate(np.linspace(y_hi, y_lo, points)[1:-1]):
         model.set_row_bounds([eps_row], [-np.inf], [eps])
         sol = model.solve()
+        tell(3 + i, points)
         if sol.x is None:
             rows.append({x: np.nan, y: np.nan, "bound": eps, "status": sol.status.value})
         else:
