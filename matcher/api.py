@@ -1,4 +1,4 @@
-"""The Python API: one call from a scenario to a :class:`~matcher.result.MatchResult`.
+"""The Python API: one call from a scenario to a :class:`~matcher.results.result.MatchResult`, and warm re-solves.
 
 >>> import matcher
 >>> result = matcher.run("scenarios/hillerod")          # doctest: +SKIP

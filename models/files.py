@@ -1,29 +1,261 @@
-"""Writing files completely or not at all."""
+"""Writing files and folders completely or not at all.
+
+Every output is written under a unique temporary name beside its target
+(:func:`tempfile.mkstemp` / :func:`tempfile.mkdtemp` in the same folder, so two
+processes never share one) and renamed into place only once it is complete:
+a reader never sees a half-written file, and a folder of several files never
+mixes two runs. On any exception the temporary file or folder is removed and
+the previous output is left as it was. :func:`check_writable` finds, before
+anything is written, the problems that would make a write fail (a missing or
+read-only folder, a folder where a file is expected, ...).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import ctypes
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable, Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write", "atomic_write_text"]
+__all__ = ["CannotWrite", "atomic_folder", "atomic_write", "atomic_write_text", "check_writable"]
+
+#: Prefix-free marker in every temporary name (``.report.k2j4_x.tmp.html``), to recognise leftovers.
+TMP_MARK = ".tmp"
+
+
+class CannotWrite(OSError):
+    """An output that cannot be written: ``cannot write <path>: <reason>``.
+
+    Parameters
+    ----------
+    path : path
+        The output as the user named it.
+    reason : str
+        Why, in a few words.
+    """
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        super().__init__(f"cannot write {path}: {reason}")
+        self.path = Path(path)
+        self.reason = reason
+
+
+def _reason(exc: BaseException, *temporaries: Path, target: Path | None = None) -> str:
+    """A short reason for an OS error, naming the target instead of its temporary name."""
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    for tmp in temporaries:
+        text = text.replace(str(tmp), str(target) if target is not None else "")
+    return text or type(exc).__name__
+
+
+@cache
+def _umask() -> int:
+    """The process's umask (read once; setting it back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _mode(path: Path, default: int) -> int:
+    """The permission bits ``path`` has, or the default a new file or folder would get."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return default & ~_umask()
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's data to disk (best effort: some file systems refuse)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _temp_file(path: Path) -> Path:
+    """A new, unique, empty file beside ``path`` that keeps its suffix."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f"{TMP_MARK}{path.suffix}")
+    os.close(fd)
+    return Path(name)
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
-    """Call ``write`` on a hidden temporary file beside ``path``, then rename it into place.
+    """Call ``write`` on a unique hidden temporary file beside ``path``, then rename it into place.
 
-    A reader never sees a half-written file; if ``write`` fails, ``path`` is untouched.
-    The temporary name keeps the suffix, so writers that choose a format by it still work.
+    A reader never sees a half-written file; if ``write`` fails, ``path`` is
+    untouched and the temporary file is removed. The temporary name keeps the
+    suffix, so writers that choose a format by it still work. A replaced file
+    keeps its permissions; a new one gets the umask's.
+
+    Raises
+    ------
+    CannotWrite
+        On any OS error (missing folder, no permission, disk full), naming ``path``.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    tmp: Path | None = None
     try:
+        tmp = _temp_file(path)
         write(tmp)
+        _fsync(tmp)
+        os.chmod(tmp, _mode(path, 0o666))
         return tmp.replace(path)
+    except OSError as exc:
+        raise CannotWrite(path, _reason(exc, *([tmp] if tmp else []), target=path)) from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
 
 def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
-    """Write text completely or not at all."""
+    """Write text completely or not at all (see :func:`atomic_write`)."""
     return atomic_write(path, lambda p: p.write_text(text, encoding=encoding))
+
+
+# ---------------------------------------------------------------------- folders
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+
+def _foreign(folder: Path, owns: Callable[[str], bool]) -> list[str]:
+    """Entries of an existing folder that the output does not write (sorted)."""
+    return sorted(e.name for e in os.scandir(folder) if not (owns(e.name) and e.is_file(follow_symlinks=False)))
+
+
+def _swap_in(tmp: Path, folder: Path) -> None:
+    """Replace ``folder`` by ``tmp``; the previous folder stays whole until the rename, then goes."""
+    if _exchange(tmp, folder):
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
+    # fallback: two renames (the target is absent for an instant), undone if the second fails
+    old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=f"{TMP_MARK}-old"))
+    try:
+        os.replace(folder, old)
+        try:
+            os.replace(tmp, folder)
+        except OSError:
+            os.replace(old, folder)
+            raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def atomic_folder(
+    folder: str | Path, write: Callable[[Path], Iterable[Path]], owns: Callable[[str], bool] | None = None
+) -> list[Path]:
+    """Write the files of one output into ``folder``, completely or not at all.
+
+    ``write`` fills a fresh temporary folder beside ``folder`` and returns the
+    paths it wrote there. A new ``folder`` is the temporary folder renamed. With
+    ``owns`` (the names this output writes), an existing ``folder`` may hold
+    only such files (a previous run's): it is replaced in one rename and stays
+    intact until then. Without ``owns``, an existing folder keeps its other
+    files and the new ones move in beside them, each in one rename, once all are
+    complete. On failure the temporary folder is removed.
+
+    Returns
+    -------
+    list of Path
+        The written files, at their final place.
+
+    Raises
+    ------
+    CannotWrite
+        On any OS error, or when ``folder`` holds files ``owns`` does not accept.
+    """
+    folder = Path(folder)
+    if folder.is_symlink() and folder.is_dir():
+        folder = Path(os.path.realpath(folder))
+    check_writable(folder, folder=True, owns=owns)
+    tmp: Path | None = None
+    try:
+        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=TMP_MARK))
+        written = [Path(p) for p in write(tmp)]
+        relative = [p.relative_to(tmp) if p.is_absolute() or p.parts[: len(tmp.parts)] == tmp.parts else p for p in written]
+        for p in relative:
+            _fsync(tmp / p)
+        if folder.is_dir() and owns is None:
+            for p in relative:
+                os.replace(tmp / p, folder / p)
+        else:
+            os.chmod(tmp, _mode(folder, 0o777))
+            if folder.is_dir():
+                _swap_in(tmp, folder)
+            else:
+                os.rename(tmp, folder)
+            tmp = None
+        return [folder / p for p in relative]
+    except OSError as exc:
+        if isinstance(exc, CannotWrite):
+            raise
+        raise CannotWrite(folder, _reason(exc, *([tmp] if tmp else []), target=folder)) from exc
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------- checking first
+def _probe(folder: Path) -> None:
+    """Create and remove a file in ``folder``: the one test of writability that holds for root and read-only mounts."""
+    fd, name = tempfile.mkstemp(dir=folder, prefix=".symbiose-probe.", suffix=TMP_MARK)
+    os.close(fd)
+    os.unlink(name)
+
+
+def check_writable(path: str | Path, folder: bool = False, owns: Callable[[str], bool] | None = None) -> None:
+    """Check, before anything is written, that an output file (or ``folder``) can be written at ``path``.
+
+    The parent folder must exist, be a folder and accept new files; an existing
+    target must be a file (a folder, when ``folder``); an existing output folder
+    must itself be writable and, with ``owns``, hold only names ``owns`` accepts.
+
+    Raises
+    ------
+    CannotWrite
+        Naming ``path`` and the reason.
+    """
+    path = Path(path)
+    try:
+        parent = path.parent
+        if path.name in ("", ".", ".."):
+            raise CannotWrite(path, "not a file name" if not folder else "name a folder to create or replace")
+        if not parent.exists():
+            raise CannotWrite(path, f"folder {parent} does not exist")
+        if not parent.is_dir():
+            raise CannotWrite(path, f"{parent} is not a folder")
+        if folder and path.exists() and not path.is_dir():
+            raise CannotWrite(path, "it is a file, not a folder")
+        if not folder and path.is_dir():
+            raise CannotWrite(path, "it is a folder")
+        _probe(parent)
+        if folder and path.is_dir():
+            if owns is not None:
+                others = _foreign(path, owns)
+                if others:
+                    shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+                    raise CannotWrite(path, f"the folder holds files symbiose does not write there ({shown})")
+            _probe(path)
+    except CannotWrite:
+        raise
+    except (OSError, ValueError) as exc:
+        raise CannotWrite(path, _reason(exc)) from exc

@@ -5,7 +5,7 @@ circuity, within the smaller of the two streams' and the scenario's
 maximum distance) and from ``links.csv`` (a link always makes its
 compatible pairs candidates, whatever the distance; with
 ``parameters.candidates: links`` only linked pairs are). Filters then drop
-pairs that break a rule of :mod:`matcher.compatibility`, and pairs that can
+pairs that break a rule of :mod:`matcher.engine.compatibility`, and pairs that can
 never pay:
 
 .. math::

@@ -10,7 +10,7 @@ Rules
 * Quality: for each ``q_<x>_min``/``q_<x>_max`` limit of the demand, the
   supply's ``q_<x>`` must be known and within it, except for attributes the
   demand's resource lists in ``blend``: those limits hold for the mix the
-  demand receives and become LP rows (:mod:`matcher.formulation`).
+  demand receives and become LP rows (:mod:`matcher.engine.formulation`).
 * Legal status: a hazardous supply goes only to a demand whose
   ``accepts_ewc`` lists the supply's EWC code.
 * A member never exchanges with itself unless ``allow_internal``; streams

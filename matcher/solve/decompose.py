@@ -1,7 +1,7 @@
 r"""Independent parts of a match, solved apart and in parallel.
 
 Supplies and demands joined by candidate pairs form a bipartite graph. Where
-the only rows are balance rows (the models :mod:`matcher.pricing` handles),
+the only rows are balance rows (the models :mod:`matcher.solve.pricing` handles),
 its connected components share no row and no column: the LP is block
 diagonal and its optimum is the sum of the parts' optima. A large
 component (``min_pairs`` pairs or more) is a part of its own: several small
