@@ -30,7 +30,8 @@ _TABLE_NAMES = ("members", "streams", "links")
 
 
 def read_table_file(path: str | Path) -> dict[str, RawTable]:
-    """The tables of one file: a CSV file's one table (named by its stem), a workbook's sheets, a JSON file's lists.
+    """The tables of one file: a CSV file's one table (named by its stem), a JSON file's lists, a workbook's
+    members, streams and links sheets (others are not read).
 
     Raises
     ------
@@ -215,8 +216,8 @@ def load(*paths: str | Path) -> tuple[Scenario, Network]:
             files += _tables_in(p)
         else:
             files.append(p)
-    scenario = Scenario(name=first.stem or str(first), currency="EUR", tables=str(files[0]))
-    return scenario, Network.from_tables(read_tables(files), Catalog.builtin())
+    network = Network.from_tables(read_tables(files), Catalog.builtin())
+    return Scenario(name=first.stem or str(first), currency="EUR", tables=str(files[0])), network
 
 
 def _tables_in(folder: Path) -> list[Path]:

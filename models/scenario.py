@@ -339,7 +339,7 @@ def _read_doc(path: Path, label: str | None = None) -> tuple[dict[str, Any], Pat
         raise ScenarioError([Issue(label, None, "", _NOT_A_SCENARIO)])
     issues = [Issue(label, None, _where((k,)), "unknown key (keys are text)") for k in doc if not isinstance(k, str)]
     for key in ("extends", *_PATH_KEYS):
-        if key in doc and not (doc[key] is None and key != "extends") and not _is_name(doc[key]):
+        if doc.get(key) is not None and not _is_name(doc[key]):
             issues.append(Issue(label, None, key, "expected a file or folder name"))
     res = doc.get("resources")
     if not (res is None or _is_name(res) or (isinstance(res, list) and all(_is_name(r) for r in res))):
