@@ -32,7 +32,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
@@ -43,10 +43,11 @@ from .errors import DataError, Issue, ScenarioError, pydantic_message
 from .numbers import Number, check_number, limit_text
 from .readers import load_yaml, shown
 
-__all__ = ["Changes", "Parameters", "Scenario", "TransportParameters"]
+__all__ = ["OBJECTIVE_NAMES", "Changes", "ObjectiveName", "Parameters", "Scenario", "TransportParameters"]
 
+#: What a match may minimise: money, emissions, or waste left to disposal (the one list of these words).
 ObjectiveName = Literal["cost", "co2e", "waste"]
-_OBJECTIVES = ("cost", "co2e", "waste")
+OBJECTIVE_NAMES: tuple[str, ...] = get_args(ObjectiveName)
 
 
 class TransportParameters(BaseModel):
@@ -96,16 +97,16 @@ class Parameters(BaseModel):
         """One name, or weights that are finite numbers, none negative, at least one positive."""
         expected = "expected cost, co2e, waste, or weights such as {cost: 1, co2e: 200}"
         if isinstance(value, str):
-            if value not in _OBJECTIVES:
+            if value not in OBJECTIVE_NAMES:
                 raise PydanticCustomError("objective", f"{expected}, got {{value}}", {"value": shown(value)})
             return value
         if not isinstance(value, dict):
             raise PydanticCustomError("objective", expected)
         weights = {}
         for key, weight in value.items():
-            if key not in _OBJECTIVES:
+            if key not in OBJECTIVE_NAMES:
                 raise PydanticCustomError(
-                    "objective", "unknown objective {key}; expected cost, co2e or waste", {"key": shown(key)}
+                    "objective", "unknown objective {key}; expected " + ", ".join(OBJECTIVE_NAMES), {"key": shown(key)}
                 )
             if isinstance(weight, bool) or not isinstance(weight, int | float):
                 raise PydanticCustomError("objective", "the weight of {key} must be a number", {"key": key})

@@ -17,6 +17,8 @@ from functools import lru_cache
 
 import pint
 
+from .errors import SymbioseError
+
 __all__ = ["BASE_UNITS", "EARTH_RADIUS_KM", "UnitProblem", "factor_to_base", "ureg"]
 
 #: Mean Earth radius (IUGG), km, for great-circle distances.
@@ -56,7 +58,7 @@ _ALIASES = [
 _YEAR = ureg.Quantity(1, "year")
 
 
-class UnitProblem(ValueError):
+class UnitProblem(SymbioseError, ValueError):
     """A unit string that cannot be read or converted; the message says why."""
 
 

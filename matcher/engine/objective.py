@@ -21,16 +21,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from models.scenario import OBJECTIVE_NAMES
+
 if TYPE_CHECKING:
     from .inputs import MatchInputs
 
 __all__ = ["GAIN_COLUMNS", "OBJECTIVES", "flow_components", "gain", "slack_components", "weighted"]
 
-#: Objective name -> the unit it is measured in.
-OBJECTIVES: dict[str, str] = {"cost": "currency", "co2e": "t CO2e", "waste": "t to disposal"}
+_UNITS = {"cost": "currency", "co2e": "t CO2e", "waste": "t to disposal"}
+_GAINS = {"cost": "unit_saving", "co2e": "unit_co2e_gain", "waste": "unit_waste_gain"}
+
+#: Objective name (:data:`models.scenario.OBJECTIVE_NAMES`) -> the unit it is measured in.
+OBJECTIVES: dict[str, str] = {name: _UNITS[name] for name in OBJECTIVE_NAMES}
 
 #: Objective name -> the column of ``Candidates.edges`` with a pair's gain per unit of flow.
-GAIN_COLUMNS: dict[str, str] = {"cost": "unit_saving", "co2e": "unit_co2e_gain", "waste": "unit_waste_gain"}
+GAIN_COLUMNS: dict[str, str] = {name: _GAINS[name] for name in OBJECTIVE_NAMES}
 
 
 def weighted(components: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.ndarray:
