@@ -1,15 +1,25 @@
 """The ``symbiose`` command: a thin layer over the Python API.
 
 Exit codes: 0 success; 1 bad input data (every problem listed as
-``file:row:column: message``); 2 bad command-line usage; 3 the solver found
-no solution (infeasible, time limit without a solution, solver error).
+``file:row:column: message``) or an output that cannot be written; 2 bad
+command-line usage; 3 the solver found no solution (infeasible, time limit
+without a solution, solver error).
+
+Every output a command writes is checked before the first is written and
+before any solve (:mod:`matcher.outputs`); each is written completely or not
+at all (:mod:`models.files`), and a SIGTERM unwinds like Ctrl-C, so no
+temporary file is left behind.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
+import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,33 +29,39 @@ import click
 
 import scenarios
 from models import DataError, SymbioseError, load
+from models.files import atomic_folder, atomic_write
 from models.io import load_network
 from models.records import TABLES
 from models.scenario import Scenario
-from models.templates import write_templates
+from models.templates import TEMPLATE_FILES, write_templates
 
 from .api import compare, run
 from .engine.objective import OBJECTIVES
 from .errors import InvalidOption, NoSolution
+from .outputs import CSV, HTML, IMAGES, MPS, PLOT, RESULTS, TABLE, TEMPLATES, XLSX, check_outputs
 from .planning.pareto import pareto_front
 from .planning.resilience import resilience as find_resilience
 from .planning.sweep import grid, parse_param
 from .planning.sweep import sweep as run_sweep
 from .report import write_comparison, write_images, write_report
 from .report.text import comparison_text, match_text, pareto_text, prices_text, resilience_text, sweep_text
+from .results.export import write_csv
+from .results.numbers import json_text
 from .results.prices import transfer_prices
 from .results.result import MatchResult
 from .solve import available_solvers
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Error class -> exit code, most specific first: 1 bad input, 2 usage, 3 no solution.
+#: Error class -> exit code, most specific first: 1 bad input or an output that cannot be written, 2 usage,
+#: 3 no solution.
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (DataError, 1),
     (NoSolution, 3),
     (InvalidOption, 2),
     (SymbioseError, 1),
     (FileExistsError, 1),
+    (OSError, 1),
 )
 
 
@@ -61,27 +77,61 @@ def _friendly(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (SymbioseError, FileExistsError) as exc:
+        except (SymbioseError, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+                raise  # stdout closed by the reader (``| head``): click ends quietly
             if isinstance(exc, DataError):
                 for issue in exc.issues:
                     click.echo(str(issue), err=True)
                 click.echo(f"{len(exc.issues)} problem(s); nothing was loaded.", err=True)
             else:
-                click.echo(f"error: {exc}", err=True)
+                click.echo(f"error: {_message(exc)}", err=True)
             sys.exit(exit_code(exc) or 1)
 
     return wrapper  # type: ignore[return-value]
 
 
+def _message(exc: BaseException) -> str:
+    """One line for an expected error (an OS error as ``file: reason``, without its errno)."""
+    if isinstance(exc, OSError):
+        text = f"{exc.filename}: {exc.strerror}" if exc.strerror and exc.filename else exc.strerror or str(exc)
+        return " ".join(text.split())
+    return str(exc)
+
+
 def _echo_json(doc: Any) -> None:
-    click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
+    """One strict JSON document (no NaN or Infinity tokens) on stdout."""
+    click.echo(json_text(doc))
+
+
+def _exit_on_sigterm() -> Callable[[], None]:
+    """Let SIGTERM unwind like Ctrl-C (temporary outputs are removed on the way); returns the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    pid = os.getpid()
+
+    def handler(signum: int, frame: Any) -> None:
+        if os.getpid() != pid:  # a forked child: end as by default
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="symbiose")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """symbiose: find the exchanges of surplus heat, water, waste and materials
     between the members of an industrial-symbiosis network."""
+    ctx.call_on_close(_exit_on_sigterm())
 
 
 @main.command()
@@ -108,12 +158,16 @@ def schema(table: str) -> None:
 
 
 @main.command()
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite existing template files.")
 @_friendly
 def template(folder: Path, force: bool) -> None:
     """Write empty members, streams and links templates (CSV and XLSX) into FOLDER."""
-    for path in write_templates(folder, overwrite=force):
+    check_outputs(("FOLDER", folder, TEMPLATES))
+    existing = [folder / name for name in TEMPLATE_FILES if (folder / name).exists()]
+    if existing and not force:
+        raise FileExistsError(f"{existing[0]} exists; choose an empty folder or overwrite (--force)")
+    for path in atomic_folder(folder, write_templates, owns=None):
         click.echo(f"wrote {path}")
 
 
@@ -125,18 +179,14 @@ def _match_options(func: F) -> F:
     options = [
         click.option(
             "--out",
-            type=click.Path(file_okay=False, path_type=Path),
+            type=click.Path(path_type=Path),
             help="Write exchanges.csv, members.csv, streams.csv and kpis.json here.",
         ),
-        click.option(
-            "--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Write the result as one workbook."
-        ),
+        click.option("--xlsx", type=click.Path(path_type=Path), help="Write the result as one workbook."),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON document to stdout, nothing else."),
         click.option("--solver", type=_solver_choice(), default="highs", show_default=True),
         click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds."),
-        click.option(
-            "--write-mps", type=click.Path(dir_okay=False, path_type=Path), help="Also write the whole model as MPS."
-        ),
+        click.option("--write-mps", type=click.Path(path_type=Path), help="Also write the whole model as MPS."),
         click.option("--quiet", is_flag=True, help="No progress display (there is none off a terminal either)."),
     ]
     for opt in reversed(options):
@@ -166,7 +216,7 @@ def demo(**opts: Any) -> None:
 @click.option(
     "--out",
     "out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=Path("report.html"),
     show_default=True,
     help="The HTML report to write.",
@@ -175,7 +225,7 @@ def demo(**opts: Any) -> None:
 @click.option(
     "--png",
     "png",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Also write PNG and SVG images of the map and Sankey diagrams here (uses Chromium).",
 )
 @click.option("--solver", type=_solver_choice(), default="highs", show_default=True)
@@ -183,6 +233,7 @@ def demo(**opts: Any) -> None:
 @_friendly
 def report(path: Path, out: Path, anonymise: bool, png: Path | None, solver: str, time_limit: float | None) -> None:
     """Match PATH and write a self-contained HTML report (map, Sankey, KPI cards, tables)."""
+    check_outputs(("--out", out, HTML), ("--png", png, IMAGES))
     result = _solved(run(path, solver=solver, time_limit=time_limit))
     click.echo(f"wrote {write_report(result, out, anonymise=anonymise)}")
     if png is not None:
@@ -193,8 +244,8 @@ def report(path: Path, out: Path, anonymise: bool, png: Path | None, solver: str
 @main.command(name="compare")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document to stdout, nothing else.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the comparison as .csv or .xlsx.")
-@click.option("--html", type=click.Path(dir_okay=False, path_type=Path), help="Write an HTML comparison page.")
+@click.option("--out", type=click.Path(path_type=Path), help="Write the comparison as .csv or .xlsx.")
+@click.option("--html", type=click.Path(path_type=Path), help="Write an HTML comparison page.")
 @click.option("--anonymise", is_flag=True, help="With --html: pseudonyms and rounded figures.")
 @click.option("--solver", type=_solver_choice(), default="highs", show_default=True)
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per scenario.")
@@ -211,6 +262,7 @@ def compare_cmd(
     """Match two or more scenarios and compare them with the first."""
     if len(paths) < 2:
         raise click.UsageError("compare needs at least two scenarios")
+    check_outputs(("--out", out, TABLE), ("--html", html, HTML))
     comparison = compare(list(paths), solver=solver, time_limit=time_limit)
     if out is not None:
         comparison.to_file(out)
@@ -237,11 +289,11 @@ def show(path: Path) -> None:
 
 
 def _plot(figure: Any, path: Path) -> None:
-    """Write a plotly figure as self-contained HTML, or as PNG/SVG (through Chromium)."""
+    """Write a plotly figure as self-contained HTML, or as PNG/SVG/PDF (through Chromium), completely or not at all."""
     if path.suffix.lower() in (".png", ".svg", ".pdf"):
-        figure.write_image(str(path))
+        atomic_write(path, lambda tmp: figure.write_image(str(tmp)))
     else:
-        figure.write_html(str(path), include_plotlyjs=True, full_html=True)
+        atomic_write(path, lambda tmp: figure.write_html(str(tmp), include_plotlyjs=True, full_html=True))
 
 
 @main.command()
@@ -250,8 +302,8 @@ def _plot(figure: Any, path: Path) -> None:
 @click.option("--y", "y", type=click.Choice(list(OBJECTIVES)), default="co2e", show_default=True)
 @click.option("--points", type=click.IntRange(min=2, max=500), default=11, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document to stdout, nothing else.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the front as CSV.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Write a plot (.html, .png or .svg).")
+@click.option("--out", type=click.Path(path_type=Path), help="Write the front as CSV.")
+@click.option("--plot", type=click.Path(path_type=Path), help="Write a plot (.html, .png, .svg or .pdf).")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds per point.")
 @_friendly
 def pareto(
@@ -267,10 +319,11 @@ def pareto(
     """Trade-off between two objectives by the epsilon-constraint method (each point optimal for its bound)."""
     if x == y:
         raise click.UsageError("--x and --y must differ")
+    check_outputs(("--out", out, CSV), ("--plot", plot, PLOT))
     scenario, network = load(path)
     front = pareto_front(network, scenario, x=x, y=y, points=points, time_limit=time_limit)
     if out is not None:
-        front.to_frame().to_csv(out, index=False)
+        write_csv(out, front.to_frame())
     if plot is not None:
         _plot(front.plot(), plot)
     if as_json:
@@ -300,13 +353,14 @@ def resilience(path: Path, exchanges: bool, as_json: bool, time_limit: float | N
 @main.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document to stdout, nothing else.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the prices as CSV.")
+@click.option("--out", type=click.Path(path_type=Path), help="Write the prices as CSV.")
 @_friendly
 def prices(path: Path, as_json: bool, out: Path | None) -> None:
     """Fair transfer prices per exchange (from the duals) and each member's share, beside a 50/50 split."""
+    check_outputs(("--out", out, CSV))
     tp = transfer_prices(_solved(run(path)))
     if out is not None:
-        tp.to_frame().to_csv(out, index=False)
+        write_csv(out, tp.to_frame())
     if as_json:
         _echo_json(tp.to_dict())
         return
@@ -325,11 +379,11 @@ def prices(path: Path, as_json: bool, out: Path | None) -> None:
 )
 @click.option("--workers", type=click.IntRange(min=1), help="Local worker processes (default: all cores).")
 @click.option("--dask", "dask_address", help="Run on Dask: 'local' for a LocalCluster, or tcp://HOST:PORT.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write one row per run as CSV.")
+@click.option("--out", type=click.Path(path_type=Path), help="Write one row per run as CSV.")
 @click.option(
     "--plot",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Plot each KPI against the first parameter (.html, .png or .svg).",
+    type=click.Path(path_type=Path),
+    help="Plot each KPI against the first parameter (.html, .png, .svg or .pdf).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON to stdout, nothing else.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -357,6 +411,7 @@ def sweep(
         parsed = [parse_param(p) for p in params]
     except InvalidOption as exc:
         raise click.BadParameter(str(exc), param_hint="--param") from None
+    check_outputs(("--out", out, CSV), ("--plot", plot, PLOT))
     scenario, network = load(path)
     n = len(grid(parsed))
     show_bar = not quiet and not as_json and sys.stderr.isatty()
@@ -372,7 +427,7 @@ def sweep(
             warm=not cold,
         )
     if out is not None:
-        result.to_frame().to_csv(out, index=False)
+        write_csv(out, result.to_frame())
     if plot is not None:
         _plot(result.plot(), plot)
     if as_json:
@@ -425,6 +480,9 @@ def _run(
     write_mps: Path | None,
     quiet: bool,
 ) -> None:
+    if write_mps is not None and not write_mps.suffix:
+        write_mps = write_mps.with_suffix(".mps")  # as write_mps names it
+    check_outputs(("--out", out, RESULTS), ("--xlsx", xlsx, XLSX), ("--write-mps", write_mps, MPS))
     progress = _progress(quiet)
     result = run(path, solver=solver, time_limit=time_limit, write_mps_to=write_mps, progress=progress)
     progress("")

@@ -25,7 +25,7 @@ from typing import Any
 
 __all__ = ["CannotWrite", "atomic_folder", "atomic_write", "atomic_write_text", "check_writable"]
 
-#: Prefix-free marker in every temporary name (``.report.k2j4_x.tmp.html``), to recognise leftovers.
+#: The mark in every temporary name (``.report.k2j4_x.tmp.html``), so that a leftover is recognised as one.
 TMP_MARK = ".tmp"
 
 
@@ -41,7 +41,8 @@ class CannotWrite(OSError):
     """
 
     def __init__(self, path: str | Path, reason: str) -> None:
-        super().__init__(f"cannot write {path}: {reason}")
+        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
+        super().__init__(f"cannot write {shown}: {reason}")
         self.path = Path(path)
         self.reason = reason
 
@@ -101,18 +102,19 @@ def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
         On any OS error (missing folder, no permission, disk full), naming ``path``.
     """
     path = Path(path)
-    tmp: Path | None = None
     try:
         tmp = _temp_file(path)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
+        raise CannotWrite(path, _reason(exc)) from exc
+    try:
         write(tmp)
         _fsync(tmp)
         os.chmod(tmp, _mode(path, 0o666))
         return tmp.replace(path)
     except OSError as exc:
-        raise CannotWrite(path, _reason(exc, *([tmp] if tmp else []), target=path)) from exc
+        raise CannotWrite(path, _reason(exc, tmp, target=path)) from exc
     finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
 
 
 def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
@@ -130,7 +132,7 @@ def _exchange(a: Path, b: Path) -> bool:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # no C library to ask (not Linux)
         return False
     renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
     renameat2.restype = ctypes.c_int
@@ -147,21 +149,23 @@ def _swap_in(tmp: Path, folder: Path) -> None:
     if _exchange(tmp, folder):
         shutil.rmtree(tmp, ignore_errors=True)
         return
-    # fallback: two renames (the target is absent for an instant), undone if the second fails
+    # fallback: two renames (the target is absent for an instant); the first is undone if the second fails
     old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=f"{TMP_MARK}-old"))
     try:
         os.replace(folder, old)
-        try:
-            os.replace(tmp, folder)
-        except OSError:
-            os.replace(old, folder)
-            raise
-    finally:
-        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        old.rmdir()
+        raise
+    try:
+        os.replace(tmp, folder)
+    except BaseException:
+        os.replace(old, folder)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def atomic_folder(
-    folder: str | Path, write: Callable[[Path], Iterable[Path]], owns: Callable[[str], bool] | None = None
+    folder: str | Path, write: Callable[[Path], Iterable[str | Path]], owns: Callable[[str], bool] | None = None
 ) -> list[Path]:
     """Write the files of one output into ``folder``, completely or not at all.
 
@@ -170,8 +174,8 @@ def atomic_folder(
     ``owns`` (the names this output writes), an existing ``folder`` may hold
     only such files (a previous run's): it is replaced in one rename and stays
     intact until then. Without ``owns``, an existing folder keeps its other
-    files and the new ones move in beside them, each in one rename, once all are
-    complete. On failure the temporary folder is removed.
+    files and the new ones (flat, no subfolders) move in beside them, each in
+    one rename, once all are complete. On failure the temporary folder is removed.
 
     Returns
     -------
@@ -183,35 +187,39 @@ def atomic_folder(
     CannotWrite
         On any OS error, or when ``folder`` holds files ``owns`` does not accept.
     """
-    folder = Path(folder)
-    if folder.is_symlink() and folder.is_dir():
-        folder = Path(os.path.realpath(folder))
-    check_writable(folder, folder=True, owns=owns)
+    shown = Path(folder)
+    check_writable(shown, folder=True, owns=owns)
+    target = _folder_target(shown)
     tmp: Path | None = None
     try:
-        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=TMP_MARK))
-        written = [Path(p) for p in write(tmp)]
-        relative = [p.relative_to(tmp) if p.is_absolute() or p.parts[: len(tmp.parts)] == tmp.parts else p for p in written]
+        tmp = Path(os.path.abspath(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=TMP_MARK)))
+        relative = [Path(os.path.abspath(tmp / p)).relative_to(tmp) for p in write(tmp)]
         for p in relative:
             _fsync(tmp / p)
-        if folder.is_dir() and owns is None:
+        if target.is_dir() and owns is None:
             for p in relative:
-                os.replace(tmp / p, folder / p)
+                os.replace(tmp / p, target / p)
         else:
-            os.chmod(tmp, _mode(folder, 0o777))
-            if folder.is_dir():
-                _swap_in(tmp, folder)
+            os.chmod(tmp, _mode(target, 0o777))
+            if target.is_dir():
+                _swap_in(tmp, target)
             else:
-                os.rename(tmp, folder)
+                os.rename(tmp, target)
             tmp = None
-        return [folder / p for p in relative]
+        return [shown / p for p in relative]
+    except CannotWrite:
+        raise
     except OSError as exc:
-        if isinstance(exc, CannotWrite):
-            raise
-        raise CannotWrite(folder, _reason(exc, *([tmp] if tmp else []), target=folder)) from exc
+        raise CannotWrite(shown, _reason(exc, *([tmp] if tmp else []), target=shown)) from exc
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _folder_target(folder: Path) -> Path:
+    """The absolute folder an output folder names (``.`` and ``..`` resolved, a link to a folder followed)."""
+    target = Path(os.path.abspath(folder))
+    return Path(os.path.realpath(target)) if target.is_symlink() and target.is_dir() else target
 
 
 # ---------------------------------------------------------------------- checking first
@@ -226,36 +234,43 @@ def check_writable(path: str | Path, folder: bool = False, owns: Callable[[str],
     """Check, before anything is written, that an output file (or ``folder``) can be written at ``path``.
 
     The parent folder must exist, be a folder and accept new files; an existing
-    target must be a file (a folder, when ``folder``); an existing output folder
-    must itself be writable and, with ``owns``, hold only names ``owns`` accepts.
+    target must be a file (a folder, when ``folder``). An existing output folder
+    must itself accept new files and, with ``owns`` (the names the output
+    writes, for a folder that is replaced whole), hold only names ``owns``
+    accepts and not be the working folder or hold it.
 
     Raises
     ------
     CannotWrite
-        Naming ``path`` and the reason.
+        Naming ``path`` as given and the reason.
     """
-    path = Path(path)
+    shown = Path(path)
     try:
-        parent = path.parent
-        if path.name in ("", ".", ".."):
-            raise CannotWrite(path, "not a file name" if not folder else "name a folder to create or replace")
+        target = _folder_target(shown) if folder else Path(os.path.abspath(shown))
+        parent = target.parent
+        if not target.name:
+            raise CannotWrite(shown, "not a folder name" if folder else "not a file name")
+        if "\x00" in str(target):
+            raise CannotWrite(shown, "the name holds a NUL character")
         if not parent.exists():
-            raise CannotWrite(path, f"folder {parent} does not exist")
+            raise CannotWrite(shown, f"folder {shown.parent} does not exist")
         if not parent.is_dir():
-            raise CannotWrite(path, f"{parent} is not a folder")
-        if folder and path.exists() and not path.is_dir():
-            raise CannotWrite(path, "it is a file, not a folder")
-        if not folder and path.is_dir():
-            raise CannotWrite(path, "it is a folder")
+            raise CannotWrite(shown, f"{shown.parent} is not a folder")
+        if folder and target.exists() and not target.is_dir():
+            raise CannotWrite(shown, "it is a file, not a folder")
+        if not folder and target.is_dir():
+            raise CannotWrite(shown, "it is a folder")
         _probe(parent)
-        if folder and path.is_dir():
+        if folder and target.is_dir():
             if owns is not None:
-                others = _foreign(path, owns)
+                if Path.cwd().resolve().is_relative_to(target.resolve()):
+                    raise CannotWrite(shown, "it is the working folder or holds it; name a folder for the results")
+                others = _foreign(target, owns)
                 if others:
-                    shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
-                    raise CannotWrite(path, f"the folder holds files symbiose does not write there ({shown})")
-            _probe(path)
+                    listed = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+                    raise CannotWrite(shown, f"the folder holds files symbiose does not write there ({listed})")
+            _probe(target)
     except CannotWrite:
         raise
     except (OSError, ValueError) as exc:
-        raise CannotWrite(path, _reason(exc)) from exc
+        raise CannotWrite(shown, _reason(exc)) from exc

@@ -1,19 +1,25 @@
-"""What a report shows, prepared once: tables, labels and KPI cards, pseudonymised and rounded if asked."""
+"""What a report shows, prepared once: tables, labels and KPI cards, pseudonymised and rounded if asked.
+
+Tables keep members' text as it is (the HTML templates and ``DataFrame.to_html``
+escape it); the hover texts built here for plotly, which renders a subset of
+HTML, escape every piece taken from members' data (:func:`markup_free`).
+"""
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import numpy as np
 import pandas as pd
+import yaml
 
 from ..results.kpis import KPIS
 from ..results.numbers import format_number
 from ..results.result import MatchResult
-from .anonymise import ROUNDED_COLUMNS, pseudonym, pseudonymise_exchanges, round_sig
+from .anonymise import ROUNDED_COLUMNS, Pseudonyms, nace_section, pseudonymise_exchanges, round_one, round_sig
 
-__all__ = ["ReportData", "report_data"]
+__all__ = ["ReportData", "anonymised_yaml", "markup_free", "report_data"]
 
 
 @dataclass
@@ -37,8 +43,41 @@ class ReportData:
     generated: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
 
-def report_data(result: MatchResult, anonymise: bool = False) -> ReportData:
-    """Prepare the tables a report shows (pseudonyms and rounding applied here, once)."""
+def markup_free(text: object) -> str:
+    """Text as plotly shows it literally: ``<``, ``>`` and ``&`` escaped, so no tag in members' data renders.
+
+    >>> markup_free('<a href="http://x">M</a> & co')
+    '&lt;a href="http://x"&gt;M&lt;/a&gt; &amp; co'
+    """
+    return html.escape(str(text), quote=False)
+
+
+def _safe(values: pd.Series) -> pd.Series:
+    return values.map(markup_free)
+
+
+def anonymised_yaml(result: MatchResult) -> str:
+    """What an anonymised report shows of the scenario: its currency and parameters, nothing of the network."""
+    doc = {
+        "currency": result.scenario.currency,
+        "parameters": result.scenario.parameters.model_dump(mode="json", exclude_none=True),
+    }
+    return str(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+
+
+def report_data(result: MatchResult, anonymise: bool = False, names: Pseudonyms | None = None) -> ReportData:
+    """Prepare the tables a report shows (pseudonyms and rounding applied here, once).
+
+    Parameters
+    ----------
+    result : MatchResult
+    anonymise : bool
+        Pseudonyms for members, streams and scenario-defined resources; money and
+        quantities to two significant figures, coordinates to 0.1 degree,
+        sectors to their NACE section; of the scenario only currency and parameters.
+    names : Pseudonyms, optional
+        The pseudonyms to use (a comparison page shares one set); fresh, salted ones by default.
+    """
     net = result.network
     members = net.members[["name", "sector", "lat", "lon"]].copy()
     ex = result.exchanges.copy()
@@ -47,40 +86,47 @@ def report_data(result: MatchResult, anonymise: bool = False) -> ReportData:
     ].copy()
     saving = result.members["saving"].reindex(members.index).fillna(0.0) if len(result.members) else 0.0
     members["saving"] = saving
+    headline = [float(result.objective), float(result.baseline_cost), float(result.savings)]
     if anonymise:
-        ids = {m: pseudonym("Member", m) for m in members.index}
-        sids = {s: pseudonym("Stream", s) for s in net.streams.index}
-        members = members.rename(index=ids)
+        names = names or Pseudonyms.of([result])
+        members = members.rename(index=names.members)
         members["name"] = members.index
+        members["sector"] = members["sector"].map(nace_section)
         members[["lat", "lon"]] = members[["lat", "lon"]].round(1)
         members["saving"] = round_sig(members["saving"])
-        ex = pseudonymise_exchanges(ex, ids, sids)
+        ex = pseudonymise_exchanges(ex, names)
         for col in ROUNDED_COLUMNS:
             if col in ex:
                 ex[col] = round_sig(ex[col])
-        ex["distance_km"] = ex["distance_km"].round(0)
-        st["member_id"] = st["member_id"].map(ids)
-        st["stream_id"] = st["stream_id"].map(sids)
+        if "distance_km" in ex:
+            ex["distance_km"] = ex["distance_km"].round(0)
+        st["member_id"] = st["member_id"].map(names.members)
+        st["stream_id"] = st["stream_id"].map(names.streams)
+        st["resource"] = st["resource"].map(names.resource)
         st["quantity"], st["left"] = round_sig(st["quantity"]), round_sig(st["left"])
+        headline = [round_one(v) for v in headline]
     categories = net.catalog.table("EUR")["category"]
+    if names is not None:
+        categories = categories.rename(index=names.resource)
+    currency = markup_free(result.currency)
     if len(ex):
         ex["category"] = ex["resource"].map(categories)
         ex["hover"] = (
-            members.loc[ex["from_member"], "name"].to_numpy()
+            _safe(members.loc[ex["from_member"], "name"]).to_numpy()
             + " → "
-            + members.loc[ex["to_member"], "name"].to_numpy()
+            + _safe(members.loc[ex["to_member"], "name"]).to_numpy()
             + "<br>"
-            + ex["resource"]
+            + _safe(ex["resource"])
             + ": "
             + ex["quantity"].map(format_number)
             + " "
-            + ex["unit"]
+            + _safe(ex["unit"])
             + "<br>"
             + ex["distance_km"].map("{:.1f}".format)
             + " km, saves "
             + ex["saving"].map(format_number)
             + " "
-            + result.currency
+            + currency
         )
     else:
         ex = ex.assign(category=pd.Series(dtype=object), hover=pd.Series(dtype=object))
@@ -97,21 +143,21 @@ def report_data(result: MatchResult, anonymise: bool = False) -> ReportData:
         for m in members.index
     ]
     members["hover"] = (
-        members["name"]
+        _safe(members["name"])
         + "<br>sector "
-        + members["sector"].fillna("–")
+        + _safe(members["sector"].fillna("–"))
         + "<br>"
         + members["role"]
         + "<br>saves "
         + members["saving"].map(format_number)
         + " "
-        + result.currency
+        + currency
     )
     kpis = [
         {
             "key": k,
             "label": KPIS[k].label,
-            "value": format_number(round_sig(np.array([v]))[0] if anonymise else v),
+            "value": format_number(round_one(v) if anonymise else v),
             "unit": result.currency if KPIS[k].unit == "currency" else KPIS[k].unit,
             "sdg": KPIS[k].sdg_target,
             "description": KPIS[k].description,
@@ -119,22 +165,19 @@ def report_data(result: MatchResult, anonymise: bool = False) -> ReportData:
         for k, v in result.kpis.items()
         if k in KPIS
     ]
-    scenario_yaml = result.scenario.to_yaml()
-    if anonymise and result.scenario.description:
-        scenario_yaml = result.scenario.model_copy(update={"description": None}).to_yaml()
     return ReportData(
         title=result.scenario.name,
         status=result.status.value,
         currency=result.currency,
-        objective=float(result.objective),
-        baseline_cost=float(result.baseline_cost),
-        savings=float(result.savings),
+        objective=headline[0],
+        baseline_cost=headline[1],
+        savings=headline[2],
         kpis=kpis,
         members=members,
         exchanges=ex,
         streams=st,
         labels={str(k): str(v) for k, v in members["name"].items()},
-        scenario_yaml=scenario_yaml,
+        scenario_yaml=anonymised_yaml(result) if anonymise else result.scenario.to_yaml(),
         versions=result.versions,
         anonymised=anonymise,
     )

@@ -4,6 +4,11 @@ The map needs no tiles: members sit at their coordinates on a plain
 background (longitude scaled by the cosine of the mean latitude), so it
 shows the same offline as online. Quantities of different base units never
 share one Sankey diagram: there is one per unit (t, m3, MWh).
+
+Plotly renders a subset of HTML (``<a href>`` links, ``<b>``, styled ``<span>``)
+in labels, hover texts, legends, axis ticks and titles, in the page and in SVG
+exports: every text taken from members' or scenarios' data is escaped
+(:func:`~matcher.report.data.markup_free`) so it shows literally.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from ..results.kpis import KPIS
-from .data import ReportData
+from .anonymise import round_sig
+from .data import ReportData, markup_free
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -65,7 +71,7 @@ def map_figure(data: ReportData) -> go.Figure:
                     x=xs,
                     y=ys,
                     mode="lines",
-                    name=cat,
+                    name=markup_free(cat),
                     legendgroup=cat,
                     showlegend=first,
                     line={"color": CATEGORY_COLOURS.get(cat, "#495057"), "width": _WIDTHS[min(int(wc), 2)]},
@@ -113,11 +119,17 @@ def map_figure(data: ReportData) -> go.Figure:
 
 
 def sankey_figures(data: ReportData) -> dict[str, go.Figure]:
-    """One Sankey per base unit: suppliers -> resources -> receivers, with disposal and virgin purchase."""
+    """One Sankey per base unit: suppliers -> resources -> receivers, with disposal and virgin purchase.
+
+    Node labels are the members' names as the report shows them (pseudonyms when
+    anonymised), escaped so that no markup in them renders; when anonymised,
+    flows are rounded to two significant figures and shown so.
+    """
     import plotly.graph_objects as go
 
     out = {}
     ex, st = data.exchanges, data.streams
+    value_format = ",.2~r" if data.anonymised else ",.4~g"
     for unit in sorted(set(ex["unit"]) | set(ex["delivered_unit"])):
         e_out = ex[ex["unit"] == unit]
         e_in = ex[ex["delivered_unit"] == unit]
@@ -125,63 +137,85 @@ def sankey_figures(data: ReportData) -> dict[str, go.Figure]:
         members_with_flow = set(e_out["from_member"]) | set(e_in["to_member"])
         disposed = left[(left["direction"] == "supply") & left["member_id"].isin(members_with_flow)]
         virgin = left[(left["direction"] == "demand") & left["member_id"].isin(members_with_flow)]
-        sup_nodes = [f"{m} " for m in sorted(set(e_out["from_member"]) | set(disposed["member_id"]))]
-        res_nodes = sorted(set(e_out["resource"]) | set(e_in["demand_resource"]))
-        rec_nodes = [f" {m}" for m in sorted(set(e_in["to_member"]) | set(virgin["member_id"]))]
-        labels = sup_nodes + res_nodes + rec_nodes + ["disposal", "virgin purchase"]
-        index = {name: i for i, name in enumerate(labels)}
-        names = data.labels
+        suppliers = sorted(set(e_out["from_member"]) | set(disposed["member_id"]))
+        resources = sorted(set(e_out["resource"]) | set(e_in["demand_resource"]))
+        receivers = sorted(set(e_in["to_member"]) | set(virgin["member_id"]))
+        nodes = (
+            [("supplier", m) for m in suppliers]
+            + [("resource", r) for r in resources]
+            + [("receiver", m) for m in receivers]
+            + [("end", "disposal"), ("end", "virgin purchase")]
+        )
+        index = {node: i for i, node in enumerate(nodes)}
+
+        def at(kind: str, keys: pd.Series, index: dict[tuple[str, str], int] = index) -> pd.Series:
+            return keys.map(lambda k: index[(kind, k)])
+
         links = pd.concat(
             [
                 pd.DataFrame(
                     {
-                        "s": (e_out["from_member"] + " ").map(index),
-                        "t": e_out["resource"].map(index),
+                        "s": at("supplier", e_out["from_member"]),
+                        "t": at("resource", e_out["resource"]),
                         "v": e_out["quantity"],
                     }
                 ),
                 pd.DataFrame(
                     {
-                        "s": e_in["demand_resource"].map(index),
-                        "t": (" " + e_in["to_member"]).map(index),
+                        "s": at("resource", e_in["demand_resource"]),
+                        "t": at("receiver", e_in["to_member"]),
                         "v": e_in["delivered"],
                     }
                 ),
                 pd.DataFrame(
-                    {"s": (disposed["member_id"] + " ").map(index), "t": index["disposal"], "v": disposed["left"]}
+                    {"s": at("supplier", disposed["member_id"]), "t": index[("end", "disposal")], "v": disposed["left"]}
                 ),
                 pd.DataFrame(
-                    {"s": index["virgin purchase"], "t": (" " + virgin["member_id"]).map(index), "v": virgin["left"]}
+                    {
+                        "s": index[("end", "virgin purchase")],
+                        "t": at("receiver", virgin["member_id"]),
+                        "v": virgin["left"],
+                    }
                 ),
             ],
             ignore_index=True,
         )
         links = links.groupby(["s", "t"], as_index=False).agg(v=("v", "sum"))
-        shown = [names.get(lb.strip(), lb.strip()) for lb in labels]
+        if data.anonymised:
+            links["v"] = round_sig(links["v"])
+        shown = [
+            markup_free(data.labels.get(key, key) if kind in ("supplier", "receiver") else key) for kind, key in nodes
+        ]
         fig = go.Figure(
             go.Sankey(
                 arrangement="snap",
+                valueformat=value_format,
                 node={
                     "label": shown,
                     "pad": 12,
                     "thickness": 14,
-                    "color": ["#e8590c"] * len(sup_nodes)
-                    + ["#495057"] * len(res_nodes)
-                    + ["#1c7ed6"] * len(rec_nodes)
+                    "color": ["#e8590c"] * len(suppliers)
+                    + ["#495057"] * len(resources)
+                    + ["#1c7ed6"] * len(receivers)
                     + ["#868e96", "#868e96"],
+                    "hovertemplate": "%{label}: %{value:" + value_format + "} " + markup_free(unit) + "<extra></extra>",
                 },
                 link={
                     "source": links["s"],
                     "target": links["t"],
                     "value": links["v"],
-                    "hovertemplate": "%{source.label} → %{target.label}: %{value:,.4~g} " + unit + "<extra></extra>",
+                    "hovertemplate": "%{source.label} → %{target.label}: %{value:"
+                    + value_format
+                    + "} "
+                    + markup_free(unit)
+                    + "<extra></extra>",
                 },
             )
         )
         fig.update_layout(
-            height=max(320, 26 * max(len(sup_nodes), len(rec_nodes), 4)),
+            height=max(320, 26 * max(len(suppliers), len(receivers), 4)),
             margin={"l": 10, "r": 10, "t": 30, "b": 10},
-            title={"text": f"Flows in {unit} per year", "x": 0},
+            title={"text": f"Flows in {markup_free(unit)} per year", "x": 0},
         )
         out[unit] = fig
     return out
@@ -201,16 +235,26 @@ def comparison_figures(comparison: Comparison, labels: dict[str, str]) -> dict[s
     ):
         if key in k.index:
             bar = go.Figure(
-                go.Bar(x=list(names), y=k.loc[key, list(names)].to_numpy(dtype=float).tolist(), marker_color="#1c7ed6")
+                go.Bar(
+                    x=[markup_free(n) for n in names],
+                    y=k.loc[key, list(names)].to_numpy(dtype=float).tolist(),
+                    marker_color="#1c7ed6",
+                )
             )
-            bar.update_layout(title={"text": label, "x": 0}, height=320, margin={"l": 50, "r": 10, "t": 40, "b": 40})
+            bar.update_layout(
+                title={"text": markup_free(label), "x": 0}, height=320, margin={"l": 50, "r": 10, "t": 40, "b": 40}
+            )
             figs[key] = bar
     m = comparison.members
     if len(m):
         top = m.loc[m.abs().max(axis=1).sort_values(ascending=False).index[:15]]
         fig = go.Figure(
             [
-                go.Bar(name=n, x=[labels.get(i, i)[:32] for i in top.index], y=top[n].astype(float).tolist())
+                go.Bar(
+                    name=markup_free(n),
+                    x=[markup_free(labels.get(i, i)[:32]) for i in top.index],
+                    y=top[n].astype(float).tolist(),
+                )
                 for n in names
             ]
         )
@@ -229,13 +273,13 @@ def sweep_figure(runs: pd.DataFrame, param: str) -> go.Figure:
     from plotly.subplots import make_subplots
 
     keys = list(KPIS)
-    fig = make_subplots(rows=(len(keys) + 2) // 3, cols=3, subplot_titles=keys)
+    fig = make_subplots(rows=(len(keys) + 2) // 3, cols=3, subplot_titles=[markup_free(k) for k in keys])
     ok = runs[runs["status"] != "failed"]
     for i, k in enumerate(keys):
         fig.add_scatter(
             x=ok[param], y=ok[k], mode="lines+markers", name=k, row=i // 3 + 1, col=i % 3 + 1, showlegend=False
         )
-    fig.update_layout(height=300 * ((len(keys) + 2) // 3), title=f"KPIs against {param}")
+    fig.update_layout(height=300 * ((len(keys) + 2) // 3), title=f"KPIs against {markup_free(param)}")
     return fig
 
 
@@ -244,7 +288,9 @@ def pareto_figure(points: pd.DataFrame, x: str, y: str, title: str) -> go.Figure
     import plotly.graph_objects as go
 
     fig = go.Figure(go.Scatter(x=points[x], y=points[y], mode="lines+markers"))
-    fig.update_layout(title=f"{title}: {x} against {y}", xaxis_title=x, yaxis_title=y)
+    fig.update_layout(
+        title=markup_free(f"{title}: {x} against {y}"), xaxis_title=markup_free(x), yaxis_title=markup_free(y)
+    )
     return fig
 
 
@@ -252,8 +298,14 @@ def resilience_figure(members: pd.DataFrame, title: str, currency: str) -> go.Fi
     """The saving each member carries (lost without it), largest first."""
     import plotly.graph_objects as go
 
-    fig = go.Figure(go.Bar(x=members["member_id"], y=members["savings_lost"], text=members["name"]))
+    fig = go.Figure(
+        go.Bar(
+            x=members["member_id"].map(markup_free), y=members["savings_lost"], text=members["name"].map(markup_free)
+        )
+    )
     fig.update_layout(
-        title=f"{title}: saving lost without each member", xaxis_title="member", yaxis_title=f"{currency} per year"
+        title=f"{markup_free(title)}: saving lost without each member",
+        xaxis_title="member",
+        yaxis_title=f"{markup_free(currency)} per year",
     )
     return fig

@@ -20,16 +20,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.files import atomic_write_text
+from models.files import atomic_folder, atomic_write_text
 
 from ..results.comparison import Comparison
 from ..results.numbers import format_number
 from ..results.result import MatchResult
-from .anonymise import pseudonym, pseudonymise_exchanges, round_sig
-from .data import ReportData, report_data
+from .anonymise import Pseudonyms, pseudonymise_exchanges, round_sig
+from .data import ReportData, markup_free, report_data
 from .figures import comparison_figures, map_figure, sankey_figures
 
 __all__ = [
+    "IMAGE_FORMATS",
+    "image_name",
     "render_comparison",
     "render_report",
     "write_comparison",
@@ -134,45 +136,62 @@ def write_report(result: MatchResult, path: str | Path, anonymise: bool = False)
     return atomic_write_text(path, render_report(result, anonymise))
 
 
+#: The formats :func:`write_images` writes by default.
+IMAGE_FORMATS = ("png", "svg")
+
+
+def image_name(name: str) -> bool:
+    """Whether ``name`` is a file :func:`write_images` writes (``map.png``, ``sankey-MWh.svg``...)."""
+    stem, _, fmt = name.rpartition(".")
+    return fmt in ("png", "svg", "pdf", "jpeg", "webp") and (stem == "map" or stem.startswith("sankey-"))
+
+
 def write_images(
-    result: MatchResult, folder: str | Path, anonymise: bool = False, formats: tuple[str, ...] = ("png", "svg")
+    result: MatchResult, folder: str | Path, anonymise: bool = False, formats: tuple[str, ...] = IMAGE_FORMATS
 ) -> list[Path]:
-    """Static images of the map and each Sankey for slides (needs Chromium for kaleido)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    """Static images of the map and each Sankey for slides (needs Chromium for kaleido).
+
+    The images are rendered into a temporary folder beside ``folder`` that then
+    replaces it in one rename (:func:`models.files.atomic_folder`): an existing
+    ``folder`` may hold only images this function writes, and stays whole if
+    rendering fails.
+    """
     data = report_data(result, anonymise)
     figures = {"map": map_figure(data), **{f"sankey-{u}": f for u, f in sankey_figures(data).items()}}
-    import plotly.io as pio
-
     for name, fig in figures.items():
-        fig.update_layout(title={"text": f"{data.title}: {name}", "x": 0}, width=1100)
-    jobs = [(fig, folder / f"{name}.{fmt}", fmt) for name, fig in figures.items() for fmt in formats]
-    # one browser session for all images: kaleido starts Chromium once per call
-    pio.write_images(
-        [j[0] for j in jobs],
-        [j[1] for j in jobs],
-        format=[j[2] for j in jobs],
-        width=[1100] * len(jobs),
-        height=[int(j[0].layout.height or 520) for j in jobs],
-        scale=[2 if j[2] == "png" else 1 for j in jobs],
-    )
-    return [j[1] for j in jobs]
+        fig.update_layout(title={"text": markup_free(f"{data.title}: {name}"), "x": 0}, width=1100)
+
+    def write(tmp: Path) -> list[Path]:
+        import plotly.io as pio
+
+        jobs = [(fig, tmp / f"{name}.{fmt}", fmt) for name, fig in figures.items() for fmt in formats]
+        # one browser session for all images: kaleido starts Chromium once per call
+        pio.write_images(
+            [j[0] for j in jobs],
+            [j[1] for j in jobs],
+            format=[j[2] for j in jobs],
+            width=[1100] * len(jobs),
+            height=[int(j[0].layout.height or 520) for j in jobs],
+            scale=[2 if j[2] == "png" else 1 for j in jobs],
+        )
+        return [j[1] for j in jobs]
+
+    return atomic_folder(folder, write, owns=image_name)
 
 
 def render_comparison(comparison: Comparison, anonymise: bool = False) -> str:
     """A comparison page: differences first, then each scenario's report side by side."""
-    bodies = [render_body(report_data(r, anonymise), prefix=f"s{i}-") for i, r in enumerate(comparison.results)]
+    names = Pseudonyms.of(comparison.results) if anonymise else None
+    bodies = [render_body(report_data(r, anonymise, names), prefix=f"s{i}-") for i, r in enumerate(comparison.results)]
     labels: dict[str, str] = {}
     for b in bodies:
         labels.update(b["data"].labels)
     view = comparison
-    if anonymise:
-        ids = {m: pseudonym("Member", m) for r in comparison.results for m in r.network.members.index}
-        sids = {s: pseudonym("Stream", s) for r in comparison.results for s in r.network.streams.index}
-        ex = pseudonymise_exchanges(comparison.exchanges, ids, sids)
+    if names is not None:
+        ex = pseudonymise_exchanges(comparison.exchanges, names)
         for n in comparison.names:
             ex[n] = round_sig(ex[n])
-        members = comparison.members.rename(index=ids).apply(round_sig)
+        members = comparison.members.rename(index=names.members).apply(round_sig)
         kpis = comparison.kpis.apply(round_sig)
         view = Comparison(comparison.results, comparison.names, kpis, ex, members)
     kpi_rows = []

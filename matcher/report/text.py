@@ -1,6 +1,13 @@
-"""Terminal text: aligned tables of a match, a comparison, a sweep, a front, resilience and prices."""
+"""Terminal text: aligned tables of a match, a comparison, a sweep, a front, resilience and prices.
+
+Text from members' data reaches a terminal here: control characters (escape
+sequences that move the cursor, retitle the window or hide a link) and
+bidirectional overrides are shown as visible escapes (:func:`terminal_safe`).
+"""
 
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 
@@ -13,6 +20,7 @@ from ..results.prices import TransferPrices
 from ..results.result import MatchResult
 
 __all__ = [
+    "terminal_safe",
     "match_text",
     "comparison_text",
     "pareto_text",
@@ -23,12 +31,26 @@ __all__ = [
 ]
 
 
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    r"""Text with control characters and direction overrides shown as escapes; line breaks kept.
+
+    >>> terminal_safe("ok\x1b[2J\nnext\u202e")
+    'ok\\x1b[2J\nnext\\u202e'
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
 def table(frame: pd.DataFrame, right: tuple[str, ...] = ()) -> str:
-    """Text columns left-aligned, the ``right`` columns right-aligned."""
-    widths = {c: max([len(str(c))] + [len(str(v)) for v in frame[c]]) for c in frame.columns}
+    """Text columns left-aligned, the ``right`` columns right-aligned (control characters escaped)."""
+    text = {c: [terminal_safe(str(v)).replace("\n", " ") for v in frame[c]] for c in frame.columns}
+    widths = {c: max([len(terminal_safe(str(c)))] + [len(v) for v in text[c]]) for c in frame.columns}
 
     def cell(c: str, v: object) -> str:
-        return str(v).rjust(widths[c]) if c in right else str(v).ljust(widths[c])
+        v = terminal_safe(str(v)).replace("\n", " ")
+        return v.rjust(widths[c]) if c in right else v.ljust(widths[c])
 
     header = "  ".join(cell(c, c) for c in frame.columns)
     body = ["  ".join(cell(c, v) for c, v in zip(frame.columns, row)) for row in frame.itertuples(index=False)]
@@ -41,7 +63,7 @@ def match_text(result: MatchResult) -> str:
     lines = [f"{result.scenario.name}: {result.status.value} ({result.solver} {result.solver_version})"]
     if not result.status.has_solution:
         lines.append(result.message)
-        return "\n".join(lines)
+        return terminal_safe("\n".join(lines))
     pct = 100 * result.savings / result.baseline_cost if result.baseline_cost else float("nan")
     lines += [
         f"Total cost {format_number(result.objective)} {cur}; "
@@ -87,7 +109,7 @@ def match_text(result: MatchResult) -> str:
             }
         )
         lines.append(table(t, right=("left",)))
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))
 
 
 def comparison_text(comparison: Comparison) -> str:
@@ -97,7 +119,7 @@ def comparison_text(comparison: Comparison) -> str:
     for col in k.columns:
         t[col] = [format_number(v) if "%" not in col else (f"{v:+.1f}" if pd.notna(v) else "–") for v in k[col]]
     counts = comparison.exchanges["change"].value_counts()
-    return (
+    return terminal_safe(
         table(t, right=tuple(k.columns))
         + f"\n\nExchanges against {comparison.names[0]}: "
         + ", ".join(f"{counts.get(c, 0)} {c}" for c in ("added", "removed", "changed", "same"))
@@ -132,7 +154,7 @@ def resilience_text(res: Resilience) -> str:
                 right=("savings_lost", "savings_without"),
             )
         )
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))
 
 
 def prices_text(prices: TransferPrices) -> str:

@@ -14,9 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.files import atomic_write
-
 from ..errors import InvalidOption, NoSolution
+from .export import write_csv, write_workbook
 from .numbers import json_number, records
 from .result import MatchResult
 
@@ -77,18 +76,23 @@ class Comparison:
         }
 
     def to_file(self, path: str | Path) -> Path:
-        """Write ``.xlsx`` (sheets kpis, exchanges, members) or ``.csv`` (the KPI table)."""
+        """Write ``.xlsx`` (sheets kpis, exchanges, members) or ``.csv`` (the KPI table), completely or not at all.
 
-        def write(tmp: Path) -> None:
-            if tmp.suffix.lower() == ".xlsx":
-                with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-                    self.kpis.to_excel(xl, sheet_name="kpis")
-                    self.exchanges.to_excel(xl, sheet_name="exchanges", index=False)
-                    self.members.to_excel(xl, sheet_name="members")
-            else:
-                self.kpis.to_csv(tmp)
+        Text that a spreadsheet would read as a formula is neutralised (:mod:`matcher.results.export`).
 
-        return atomic_write(path, write)
+        Raises
+        ------
+        InvalidOption
+            If ``path`` ends neither in ``.csv`` nor in ``.xlsx``.
+        """
+        suffix = Path(path).suffix.lower()
+        if suffix == ".xlsx":
+            return write_workbook(
+                path, [("kpis", self.kpis, True), ("exchanges", self.exchanges, False), ("members", self.members, True)]
+            )
+        if suffix == ".csv":
+            return write_csv(path, self.kpis, index=True)
+        raise InvalidOption(f"a comparison is written as .csv or .xlsx, not {Path(path).name}")
 
 
 def _unique(names: Sequence[str]) -> list[str]:

@@ -7,7 +7,6 @@ members, so member savings add up to the network's saving.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,17 +15,21 @@ import numpy as np
 import pandas as pd
 
 from models import Network, Scenario
-from models.files import atomic_write, atomic_write_text
+from models.files import atomic_folder, atomic_write_text
 
 from ..engine.candidates import Candidates
 from ..engine.formulation import LinearProgram
 from ..solve.base import Solution, Status
 from ..solve.basis import Basis
+from .export import csv_text, write_workbook
 from .kpis import KPIS, kpi_values, total
-from .numbers import json_number, records
+from .numbers import json_number, json_text, records
 from .reasons import TOL, reasons
 
-__all__ = ["MatchResult", "read_result"]
+__all__ = ["RESULT_FILES", "MatchResult", "read_result"]
+
+#: The files :meth:`MatchResult.to_csv` writes into its folder.
+RESULT_FILES = ("exchanges.csv", "members.csv", "streams.csv", "kpis.json")
 
 
 @dataclass
@@ -157,20 +160,26 @@ class MatchResult:
         }
 
     def to_json(self, path: str | Path | None = None) -> str:
-        """The result as JSON; written atomically to ``path`` if given."""
-        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+        """The result as strict JSON (no NaN tokens); written atomically to ``path`` if given."""
+        text = json_text(self.to_dict())
         if path is not None:
             atomic_write_text(path, text)
         return text
 
     def to_csv(self, folder: str | Path) -> list[Path]:
-        """Write exchanges.csv, members.csv, streams.csv and kpis.json into ``folder``."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        out = []
-        for name, frame in (("exchanges", self.exchanges), ("members", self.members), ("streams", self.streams)):
-            index = name != "exchanges"
-            out.append(atomic_write_text(folder / f"{name}.csv", frame.to_csv(index=index)))
+        """Write exchanges.csv, members.csv, streams.csv and kpis.json into ``folder``, all or none.
+
+        The files are written into a temporary folder beside ``folder`` that then
+        replaces it in one rename: a kill or a full disk leaves the previous
+        results whole. An existing ``folder`` may hold only these files. Text
+        cells that a spreadsheet would read as formulas are neutralised
+        (:mod:`matcher.results.export`).
+
+        Raises
+        ------
+        CannotWrite
+            If the folder cannot be written (nothing is changed then).
+        """
         kpis = {
             "scenario": self.scenario.name,
             "status": self.status.value,
@@ -183,22 +192,29 @@ class MatchResult:
                 k: {"unit": i.unit, "sdg_target": i.sdg_target, "description": i.description} for k, i in KPIS.items()
             },
         }
-        out.append(
-            atomic_write(folder / "kpis.json", lambda p: p.write_text(json.dumps(kpis, indent=1), encoding="utf-8"))
-        )
-        return out
+
+        def write(tmp: Path) -> list[Path]:
+            out = []
+            for name, frame in (("exchanges", self.exchanges), ("members", self.members), ("streams", self.streams)):
+                out.append(tmp / f"{name}.csv")
+                out[-1].write_text(csv_text(frame, index=name != "exchanges"), encoding="utf-8")
+            out.append(tmp / "kpis.json")
+            out[-1].write_text(json_text(kpis), encoding="utf-8")
+            return out
+
+        return atomic_folder(folder, write, owns=RESULT_FILES.__contains__)
 
     def to_xlsx(self, path: str | Path) -> Path:
-        """One workbook with sheets kpis, exchanges, members, streams."""
-
-        def write(p: Path) -> None:
-            with pd.ExcelWriter(p, engine="openpyxl") as xl:
-                self.kpi_table.to_excel(xl, sheet_name="kpis", index=False)
-                self.exchanges.to_excel(xl, sheet_name="exchanges", index=False)
-                self.members.to_excel(xl, sheet_name="members")
-                self.streams.to_excel(xl, sheet_name="streams")
-
-        return atomic_write(Path(path), write)
+        """One workbook with sheets kpis, exchanges, members, streams (text stored as text, never formulas)."""
+        return write_workbook(
+            path,
+            [
+                ("kpis", self.kpi_table, False),
+                ("exchanges", self.exchanges, False),
+                ("members", self.members, True),
+                ("streams", self.streams, True),
+            ],
+        )
 
 
 # ---------------------------------------------------------------------- reading back
