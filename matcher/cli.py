@@ -29,7 +29,7 @@ import click
 
 import scenarios
 from models import DataError, SymbioseError, load
-from models.files import atomic_folder, atomic_write
+from models.files import atomic_folder
 from models.io import load_network
 from models.records import TABLES
 from models.scenario import Scenario
@@ -43,7 +43,8 @@ from .planning.pareto import pareto_front
 from .planning.resilience import resilience as find_resilience
 from .planning.sweep import grid, parse_param
 from .planning.sweep import sweep as run_sweep
-from .report import write_comparison, write_images, write_report
+from .report import write_comparison, write_figure, write_images, write_report
+from .report.anonymise import Pseudonyms
 from .report.text import comparison_text, match_text, pareto_text, prices_text, resilience_text, sweep_text
 from .results.export import write_csv
 from .results.numbers import json_text
@@ -234,11 +235,12 @@ def demo(**opts: Any) -> None:
 def report(path: Path, out: Path, anonymise: bool, png: Path | None, solver: str, time_limit: float | None) -> None:
     """Match PATH and write a self-contained HTML report (map, Sankey, KPI cards, tables)."""
     check_outputs(("--out", out, HTML), ("--png", png, IMAGES))
-    result = _solved(run(path, solver=solver, time_limit=time_limit))
-    click.echo(f"wrote {write_report(result, out, anonymise=anonymise)}")
-    if png is not None:
-        for p in write_images(result, png, anonymise=anonymise):
-            click.echo(f"wrote {p}")
+    result = _solved(run(path, solver=solver, time_limit=time_limit, progress=_progress(False)))
+    names = Pseudonyms.of([result]) if anonymise else None  # the same pseudonyms in the page and the images
+    images = [] if png is None else write_images(result, png, anonymise=anonymise, names=names)  # may fail: first
+    written = [*images, write_report(result, out, anonymise=anonymise, names=names)]
+    for p in written:
+        click.echo(f"wrote {p}")
 
 
 @main.command(name="compare")
@@ -288,14 +290,6 @@ def show(path: Path) -> None:
     click.echo(f"# network: {network.summary()}")
 
 
-def _plot(figure: Any, path: Path) -> None:
-    """Write a plotly figure as self-contained HTML, or as PNG/SVG/PDF (through Chromium), completely or not at all."""
-    if path.suffix.lower() in (".png", ".svg", ".pdf"):
-        atomic_write(path, lambda tmp: figure.write_image(str(tmp)))
-    else:
-        atomic_write(path, lambda tmp: figure.write_html(str(tmp), include_plotlyjs=True, full_html=True))
-
-
 @main.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--x", "x", type=click.Choice(list(OBJECTIVES)), default="cost", show_default=True)
@@ -325,7 +319,7 @@ def pareto(
     if out is not None:
         write_csv(out, front.to_frame())
     if plot is not None:
-        _plot(front.plot(), plot)
+        write_figure(front.plot(), plot)
     if as_json:
         _echo_json(front.to_dict())
         return
@@ -429,7 +423,7 @@ def sweep(
     if out is not None:
         write_csv(out, result.to_frame())
     if plot is not None:
-        _plot(result.plot(), plot)
+        write_figure(result.plot(), plot)
     if as_json:
         _echo_json(result.to_dict())
         return

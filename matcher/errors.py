@@ -22,6 +22,7 @@ __all__ = [
     "InvalidOption",
     "NoSolution",
     "NotSolved",
+    "RenderFailed",
     "SymbioseError",
     "UnknownId",
     "UnknownSolver",
@@ -60,6 +61,10 @@ class NoSolution(SymbioseError):
     def __init__(self, status: str, message: str) -> None:
         self.status = status
         super().__init__(message)
+
+
+class RenderFailed(SymbioseError):
+    """A static image could not be rendered (kaleido drives Chromium, which may be missing or fail to start)."""
 
 
 class NotSolved(SymbioseError, RuntimeError):

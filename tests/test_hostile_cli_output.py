@@ -369,3 +369,33 @@ def test_terminal_text_escapes_control_sequences() -> None:
     text = table(pd.DataFrame({"name": ["\x1b]8;;http://evil.example\x07link\x1b]8;;\x07", "ok\u202eevil"]}))
     assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
     assert "\\x1b]8;;http://evil.example\\x07link" in text
+
+
+def test_chromium_failing_to_render_is_one_line_and_exit_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import plotly.basedatatypes
+    import plotly.io
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("Chromium failed to start: no usable sandbox\nsecond line of a long trace")
+
+    monkeypatch.setattr(plotly.io, "write_images", broken)
+    monkeypatch.setattr(plotly.basedatatypes.BaseFigure, "write_image", broken)
+    path = str(matcher_scenario("kalundborg"))
+    cases = {
+        "report --png": ["report", path, "--out", str(tmp_path / "r.html"), "--png", str(tmp_path / "img")],
+        "pareto --plot": ["pareto", path, "--points", "3", "--plot", str(tmp_path / "p.png")],
+    }
+    for name, args in cases.items():
+        r = CliRunner().invoke(main, args)
+        assert r.exit_code == 1 and isinstance(r.exception, SystemExit), (name, r.output)
+        assert "could not render" in r.output and "Chromium failed to start" in r.output, name
+        assert "second line" not in r.output
+    assert not (tmp_path / "img").exists() and not (tmp_path / "p.png").exists()
+    assert not (tmp_path / "r.html").exists()  # the images are rendered first: a failure leaves nothing
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary files left
+
+
+def matcher_scenario(name: str) -> Path:
+    import scenarios
+
+    return scenarios.path(name)

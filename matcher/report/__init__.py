@@ -6,6 +6,6 @@
 :mod:`~matcher.report.anonymise` the pseudonyms and rounding.
 """
 
-from .html import render_comparison, render_report, write_comparison, write_images, write_report
+from .html import render_comparison, render_report, write_comparison, write_figure, write_images, write_report
 
-__all__ = ["render_comparison", "render_report", "write_comparison", "write_images", "write_report"]
+__all__ = ["render_comparison", "render_report", "write_comparison", "write_figure", "write_images", "write_report"]

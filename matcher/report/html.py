@@ -13,6 +13,8 @@ that leave the network (:mod:`matcher.report.anonymise`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,8 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.files import atomic_folder, atomic_write_text
+from models import SymbioseError
+from models.files import atomic_folder, atomic_write, atomic_write_text
 
+from ..errors import RenderFailed
 from ..results.comparison import Comparison
 from ..results.numbers import format_number
 from ..results.result import MatchResult
@@ -35,6 +39,7 @@ __all__ = [
     "render_comparison",
     "render_report",
     "write_comparison",
+    "write_figure",
     "write_images",
     "write_report",
 ]
@@ -125,15 +130,17 @@ def render_body(data: ReportData, prefix: str = "") -> dict[str, Any]:
     }
 
 
-def render_report(result: MatchResult, anonymise: bool = False) -> str:
-    """The whole report as one HTML string."""
-    body = render_body(report_data(result, anonymise))
+def render_report(result: MatchResult, anonymise: bool = False, names: Pseudonyms | None = None) -> str:
+    """The whole report as one HTML string (``names``: pseudonyms shared with other outputs of the same run)."""
+    body = render_body(report_data(result, anonymise, names))
     return str(_env().get_template("report.html.j2").render(plotly_js=_plotly_js(), **body))
 
 
-def write_report(result: MatchResult, path: str | Path, anonymise: bool = False) -> Path:
+def write_report(
+    result: MatchResult, path: str | Path, anonymise: bool = False, names: Pseudonyms | None = None
+) -> Path:
     """Write the report to ``path`` (completely or not at all)."""
-    return atomic_write_text(path, render_report(result, anonymise))
+    return atomic_write_text(path, render_report(result, anonymise, names))
 
 
 #: The formats :func:`write_images` writes by default.
@@ -146,17 +153,51 @@ def image_name(name: str) -> bool:
     return fmt in ("png", "svg", "pdf", "jpeg", "webp") and (stem == "map" or stem.startswith("sankey-"))
 
 
+@contextmanager
+def _rendering(what: str) -> Iterator[None]:
+    """Turn a failure of the image renderer (kaleido and its Chromium) into :class:`RenderFailed`."""
+    try:
+        yield
+    except (OSError, SymbioseError):
+        raise
+    except Exception as exc:  # kaleido raises its own types when Chromium is missing or dies
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise RenderFailed(
+            f"could not render {what} with Chromium (kaleido): {first}; install Debian's chromium, "
+            "or write .html instead"
+        ) from None
+
+
+def write_figure(figure: Any, path: str | Path) -> Path:
+    """A plotly figure as self-contained HTML, or as PNG/SVG/PDF (rendered in Chromium), completely or not at all.
+
+    Raises
+    ------
+    RenderFailed
+        If an image format is asked and Chromium cannot render it.
+    """
+    target = Path(path)
+    if target.suffix.lower() in (".png", ".svg", ".pdf"):
+        with _rendering(target.name):
+            return atomic_write(target, lambda tmp: figure.write_image(str(tmp)))
+    return atomic_write(target, lambda tmp: figure.write_html(str(tmp), include_plotlyjs=True, full_html=True))
+
+
 def write_images(
-    result: MatchResult, folder: str | Path, anonymise: bool = False, formats: tuple[str, ...] = IMAGE_FORMATS
+    result: MatchResult,
+    folder: str | Path,
+    anonymise: bool = False,
+    formats: tuple[str, ...] = IMAGE_FORMATS,
+    names: Pseudonyms | None = None,
 ) -> list[Path]:
     """Static images of the map and each Sankey for slides (needs Chromium for kaleido).
 
     The images are rendered into a temporary folder beside ``folder`` that then
     replaces it in one rename (:func:`models.files.atomic_folder`): an existing
     ``folder`` may hold only images this function writes, and stays whole if
-    rendering fails.
+    rendering fails. Pass the ``names`` of the report they go with, so both show the same pseudonyms.
     """
-    data = report_data(result, anonymise)
+    data = report_data(result, anonymise, names)
     figures = {"map": map_figure(data), **{f"sankey-{u}": f for u, f in sankey_figures(data).items()}}
     for name, fig in figures.items():
         fig.update_layout(title={"text": markup_free(f"{data.title}: {name}"), "x": 0}, width=1100)
@@ -176,7 +217,8 @@ def write_images(
         )
         return [j[1] for j in jobs]
 
-    return atomic_folder(folder, write, owns=image_name)
+    with _rendering("the images"):
+        return atomic_folder(folder, write, owns=image_name)
 
 
 def render_comparison(comparison: Comparison, anonymise: bool = False) -> str:
