@@ -265,7 +265,9 @@ def compare_cmd(
     if len(paths) < 2:
         raise click.UsageError("compare needs at least two scenarios")
     check_outputs(("--out", out, TABLE), ("--html", html, HTML))
-    comparison = compare(list(paths), solver=solver, time_limit=time_limit)
+    progress = _progress(as_json)
+    comparison = compare(list(paths), solver=solver, time_limit=time_limit, progress=progress)
+    progress("")
     if out is not None:
         comparison.to_file(out)
     if html is not None:
@@ -315,7 +317,9 @@ def pareto(
         raise click.UsageError("--x and --y must differ")
     check_outputs(("--out", out, CSV), ("--plot", plot, PLOT))
     scenario, network = load(path)
-    front = pareto_front(network, scenario, x=x, y=y, points=points, time_limit=time_limit)
+    bar = _counter("points", quiet=as_json)
+    front = pareto_front(network, scenario, x=x, y=y, points=points, time_limit=time_limit, progress=bar)
+    bar(0, 0)
     if out is not None:
         write_csv(out, front.to_frame())
     if plot is not None:
