@@ -41,7 +41,7 @@ from .errors import InvalidOption, NoSolution
 from .outputs import CSV, HTML, IMAGES, MPS, PLOT, RESULTS, TABLE, TEMPLATES, XLSX, check_outputs
 from .planning.pareto import pareto_front
 from .planning.resilience import resilience as find_resilience
-from .planning.sweep import grid, parse_param
+from .planning.sweep import MAX_POINTS, grid_size, parse_param
 from .planning.sweep import sweep as run_sweep
 from .report import write_comparison, write_figure, write_images, write_report
 from .report.anonymise import Pseudonyms
@@ -391,6 +391,13 @@ def prices(path: Path, as_json: bool, out: Path | None) -> None:
     is_flag=True,
     help="Solve every point from scratch (by default each starts from the basis of the point before it).",
 )
+@click.option(
+    "--max-points",
+    type=click.IntRange(min=1),
+    default=MAX_POINTS,
+    show_default=True,
+    help="Refuse grids with more points (a guard against a typo asking for millions).",
+)
 @_friendly
 def sweep(
     path: Path,
@@ -403,15 +410,18 @@ def sweep(
     quiet: bool,
     solver: str,
     cold: bool,
+    max_points: int,
 ) -> None:
     """Match the scenario at every point of a parameter grid, in parallel."""
     try:
         parsed = [parse_param(p) for p in params]
     except InvalidOption as exc:
         raise click.BadParameter(str(exc), param_hint="--param") from None
+    n = grid_size(parsed)
+    if n > max_points:  # before reading anything
+        raise click.BadParameter(f"the grid has {n:,} points, more than {max_points:,}", param_hint="--max-points")
     check_outputs(("--out", out, CSV), ("--plot", plot, PLOT))
     scenario, network = load(path)
-    n = len(grid(parsed))
     show_bar = not quiet and not as_json and sys.stderr.isatty()
     with click.progressbar(length=n, label=f"{n} runs", file=sys.stderr, hidden=not show_bar) as bar:
         result = run_sweep(
@@ -423,6 +433,7 @@ def sweep(
             solver=solver,
             progress=bar.update,
             warm=not cold,
+            max_points=max_points,
         )
     if out is not None:
         write_csv(out, result.to_frame())
