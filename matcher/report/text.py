@@ -161,9 +161,15 @@ def prices_text(prices: TransferPrices) -> str:
     """Transfer prices and shares per exchange."""
     tp = prices.exchanges
     cols = ["transfer_price", "transfer_payment", "saving", "supplier_share", "receiver_share"]
-    view = tp.assign(**{c: tp[c].map(format_number) for c in cols})[["from_member", "to_member", "resource", *cols]]
-    return f"Transfer prices in {prices.currency} per unit of supply, paid by the receiver to the supplier:\n" + table(
-        view, right=tuple(cols)
+    view = tp.assign(**{c: tp[c].map(format_number) for c in cols})
+    view["range"] = (
+        tp["price_receiver_optimal"].map(format_number) + " .. " + tp["price_supplier_optimal"].map(format_number)
+    )
+    view = view[["from_member", "to_member", "resource", "transfer_price", "range", *cols[1:]]]
+    return (
+        f"Transfer prices in {prices.currency} per unit of supply, paid by the receiver to the supplier "
+        "(the midpoint of the range that keeps every exchange in the core):\n"
+        + table(view, right=("transfer_price", "range", *cols[1:]))
     )
 
 

@@ -16,6 +16,8 @@ def format_number(x: float) -> str:
     """Thousands separators; two decimals only below 100 (``37,137,972``, ``24``, ``0.75``)."""
     if not math.isfinite(x):
         return "–"
+    if abs(x) < 0.005:  # never "-0.00"
+        x = 0.0
     if float(x).is_integer() or abs(x) >= 100:
         return f"{x:,.0f}"
     return f"{x:,.2f}"

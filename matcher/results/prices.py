@@ -18,6 +18,13 @@ receiver (summed over a demand it equals what its marginal value earns on its
 virgin purchase, so member totals are exactly Owen's allocation and none is
 negative); a binding link capacity's rent and fixed link costs are split
 equally. The simple 50/50 split is given beside it for comparison.
+
+A solver returns one vertex of the optimal dual face, where one side of most
+exchanges takes the whole saving. The default duals are therefore the midpoint
+of the supplier-optimal and the receiver-optimal ends of that face
+(:mod:`matcher.results.dual_face`); the prices at both ends are given as the
+negotiation range. The face is convex, so the midpoint's shares stay in the core.
+For a MILP (fixed link costs, minimum quantities) the solver's duals are used.
 """
 
 from __future__ import annotations
@@ -29,11 +36,12 @@ import numpy as np
 import pandas as pd
 
 from ..engine.compatibility import blend_limited
-from ..errors import NoSolution, Unsupported
+from ..errors import InvalidOption, NoSolution, Unsupported
+from .dual_face import dual_range
 from .numbers import records
 from .result import MatchResult
 
-__all__ = ["TransferPrices", "exchange_prices", "member_shares", "transfer_prices"]
+__all__ = ["POINTS", "TransferPrices", "exchange_prices", "member_shares", "transfer_prices"]
 
 
 @dataclass
@@ -66,8 +74,11 @@ class TransferPrices:
         }
 
 
-def transfer_prices(result: MatchResult) -> TransferPrices:
-    """Transfer prices per exchange and each member's share.
+def transfer_prices(result: MatchResult, at: str = "midpoint") -> TransferPrices:
+    """Transfer prices per exchange (at the midpoint of the optimal dual face, with its range) and each member's share.
+
+    ``at`` chooses the duals the shares come from: ``midpoint`` (default), ``supplier``
+    or ``receiver`` (the two ends of the optimal dual face), or ``vertex`` (the solver's own).
 
     Raises
     ------
@@ -75,14 +86,22 @@ def transfer_prices(result: MatchResult) -> TransferPrices:
         If the match has no solution.
     Unsupported
         If the result has no duals (a backend without duals).
+    InvalidOption
+        For another ``at``.
     """
-    exchanges = exchange_prices(result)
+    exchanges = exchange_prices(result, at)
     return TransferPrices(result.currency, exchanges, member_shares(result, exchanges))
 
 
-def exchange_prices(result: MatchResult) -> pd.DataFrame:
-    """Per exchange: transfer price, payment, each member's share of the saving (dual-based and 50/50)."""
+#: Where on the optimal dual face the shares are taken.
+POINTS = ("midpoint", "supplier", "receiver", "vertex")
+
+
+def exchange_prices(result: MatchResult, at: str = "midpoint") -> pd.DataFrame:
+    """Per exchange: transfer price (midpoint and range), payment, each member's share (dual-based and 50/50)."""
     st = result.streams
+    if at not in POINTS:
+        raise InvalidOption(f"unknown point {at!r} of the dual face; choose {', '.join(POINTS)}")
     if not result.status.has_solution:
         raise NoSolution(result.status.value, f"{result.scenario.name}: no solution, so no prices ({result.message})")
     if st["dual"].isna().all():
@@ -90,8 +109,14 @@ def exchange_prices(result: MatchResult) -> pd.DataFrame:
     ex = result.exchanges
     q = ex["quantity"].to_numpy()
     ratio = ex["delivered"].to_numpy() / np.where(q > 0, q, 1.0)
-    dual_s = st.loc[ex["supply_stream"], "dual"].to_numpy()
-    dual_d = st.loc[ex["demand_stream"], "dual"].to_numpy()
+    face = dual_range(result) if len(ex) else None
+    chosen = {"midpoint": "midpoint", "supplier": "supplier_optimal", "receiver": "receiver_optimal"}
+    duals = st["dual"] if face is None or at == "vertex" else getattr(face, chosen[at])
+    dual_s = duals.loc[ex["supply_stream"]].to_numpy(dtype=float)
+    dual_d = duals.loc[ex["demand_stream"]].to_numpy(dtype=float)
+    ends = (duals, duals) if face is None else (face.supplier_optimal, face.receiver_optimal)
+    price_high = ratio * ends[0].loc[ex["demand_stream"]].to_numpy(dtype=float)
+    price_low = ratio * ends[1].loc[ex["demand_stream"]].to_numpy(dtype=float)
     unit_s = st.loc[ex["supply_stream"], "unit_cost"].to_numpy()
     unit_d = st.loc[ex["demand_stream"], "unit_cost"].to_numpy()
     price = ratio * dual_d
@@ -115,6 +140,8 @@ def exchange_prices(result: MatchResult) -> pd.DataFrame:
             "saving": ex["saving"],
             "transfer_price": price,
             "transfer_payment": price * q,
+            "price_receiver_optimal": np.minimum(price_low, price_high),
+            "price_supplier_optimal": np.maximum(price_low, price_high),
             "supplier_share": supplier,
             "receiver_share": receiver,
             "supplier_share_5050": ex["saving"] / 2,

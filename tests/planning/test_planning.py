@@ -214,16 +214,28 @@ def _coalition_value(net: Network, scenario: Scenario, members: set[str]) -> flo
 def test_transfer_prices_split_each_saving_and_no_pair_blocks(seed: int) -> None:
     scenario, net = random_network(seed, n_members=5, n_streams=12)
     result = match(net, scenario)
-    prices = transfer_prices(result)
-    tp = prices.exchanges
-    assert np.allclose(tp["supplier_share"] + tp["receiver_share"], tp["saving"], rtol=1e-9, atol=1e-6)
-    shares = prices.members["share_transfer_prices"]
-    pd.testing.assert_frame_equal(prices.members, member_shares(result))
-    assert shares.sum() == pytest.approx(result.savings, rel=1e-9, abs=1e-6)
-    assert (shares >= -1e-6).all()
-    for pair in combinations(net.members.index, 2):
-        alone = _coalition_value(net, scenario, set(pair))
-        assert shares[list(pair)].sum() >= alone - 1e-6 * max(1.0, abs(alone)), pair
+    alone = {pair: _coalition_value(net, scenario, set(pair)) for pair in combinations(net.members.index, 2)}
+    supplier_total = {}
+    for at in ("midpoint", "supplier", "receiver", "vertex"):  # every point of the optimal dual face is in the core
+        prices = transfer_prices(result, at=at)
+        tp = prices.exchanges
+        assert np.allclose(tp["supplier_share"] + tp["receiver_share"], tp["saving"], rtol=1e-9, atol=1e-6)
+        assert (tp["price_receiver_optimal"] <= tp["transfer_price"] + 1e-9 * tp["transfer_price"].abs() + 1e-9).all()
+        assert (tp["transfer_price"] <= tp["price_supplier_optimal"] + 1e-9 * tp["transfer_price"].abs() + 1e-9).all()
+        shares = prices.members["share_transfer_prices"]
+        pd.testing.assert_frame_equal(prices.members, member_shares(result, tp))
+        assert shares.sum() == pytest.approx(result.savings, rel=1e-9, abs=1e-6)
+        assert (shares >= -1e-6).all()
+        for pair, value in alone.items():
+            assert shares[list(pair)].sum() >= value - 1e-6 * max(1.0, abs(value)), (at, pair)
+        supplier_total[at] = tp["supplier_share"].sum()
+    # suppliers keep the most at their end of the face and the least at the receivers'; the midpoint lies between
+    tol = 1e-6 * max(1.0, result.savings)
+    assert supplier_total["receiver"] - tol <= supplier_total["midpoint"] <= supplier_total["supplier"] + tol
+    assert supplier_total["receiver"] - tol <= supplier_total["vertex"] <= supplier_total["supplier"] + tol
+    assert supplier_total["midpoint"] == pytest.approx(
+        (supplier_total["supplier"] + supplier_total["receiver"]) / 2, rel=1e-6, abs=1e-6
+    )
 
 
 def test_prices_cli() -> None:
@@ -352,3 +364,45 @@ def test_planning_objects_give_the_json_the_cli_prints() -> None:
         assert len(obj.to_frame()) >= 1
         fig = obj.plot()
         assert len(fig.data) >= 1
+
+
+def test_the_price_range_spans_the_optimal_dual_face_and_the_midpoint_splits_it() -> None:
+    members = pd.DataFrame(
+        {"member_id": ["A", "B"], "name": ["Sawmill", "Board maker"], "lat": [56.0, 56.0], "lon": [12.0, 12.01]}
+    )
+    streams = pd.DataFrame(
+        {
+            "stream_id": ["S1", "D1"],
+            "member_id": ["A", "B"],
+            "direction": ["supply", "demand"],
+            "resource": ["wood_waste", "wood_waste"],
+            "quantity": [100.0, 100.0],
+            "unit": ["t", "t"],
+            "disposal_cost": [10.0, None],
+            "virgin_cost": [None, 30.0],
+        }
+    )
+    links = pd.DataFrame({"from_member": ["A"], "to_member": ["B"], "cost_per_unit": [5.0]})
+    net = Network.from_frames(members, streams, links)
+    scenario = Scenario(name="two members", currency="EUR", tables="-")
+    result = match(net, scenario)
+    assert result.savings == pytest.approx(3500.0)  # (10 + 30 - 5) x 100 t
+    # the face: pi_S + pi_D = 5, pi_S <= 10, pi_D <= 30, so the price pi_D runs from -5 to 30
+    tp = transfer_prices(result).exchanges.iloc[0]
+    assert tp["price_receiver_optimal"] == pytest.approx(-5.0)
+    assert tp["price_supplier_optimal"] == pytest.approx(30.0)
+    assert tp["transfer_price"] == pytest.approx(12.5)
+    assert tp["supplier_share"] == pytest.approx(1750.0) and tp["receiver_share"] == pytest.approx(1750.0)
+    assert transfer_prices(result, at="supplier").exchanges.iloc[0]["supplier_share"] == pytest.approx(3500.0)
+    assert transfer_prices(result, at="receiver").exchanges.iloc[0]["receiver_share"] == pytest.approx(3500.0)
+    with pytest.raises(matcher.InvalidOption):
+        transfer_prices(result, at="somewhere")
+
+
+def test_bundled_prices_have_a_range_where_the_face_is_wide() -> None:
+    scenario, net = load(ROOT / "kalundborg")
+    tp = transfer_prices(match(net, scenario)).exchanges
+    wide = tp["price_supplier_optimal"] > tp["price_receiver_optimal"] + 1e-6
+    assert wide.any()
+    mid = (tp["price_supplier_optimal"] + tp["price_receiver_optimal"]) / 2
+    assert np.allclose(tp.loc[wide, "transfer_price"], mid[wide], rtol=1e-9)
