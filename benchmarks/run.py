@@ -78,11 +78,7 @@ def pulp_idiomatic(cand, solver_name: str) -> tuple[float, float]:
     for i in z:
         prob.addConstraint(pulp.LpAffineExpression(into[i] + [(z[i], 1.0)]) == float(dem["q"].iat[i]), f"d{i}")
     build = time.perf_counter() - t
-    solver = (
-        pulp.HiGHS(msg=False)
-        if solver_name == "highs"
-        else pulp.COIN_CMD(path=cbc_path(), msg=False)
-    )
+    solver = pulp.HiGHS(msg=False) if solver_name == "highs" else pulp.COIN_CMD(path=cbc_path(), msg=False)
     prob.solve(solver)
     return build, float(pulp.value(prob.objective))
 

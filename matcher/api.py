@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from models import Network, Scenario, load
+import pandas as pd
+
+from models import DataError, Issue, Network, Scenario, load
 from models.io import apply_changes
 from models.scenario import Changes
 
-from .engine.candidates import Candidates, find_candidates
+from .engine.candidates import Candidates, find_candidates, with_stream, without_stream
 from .engine.formulation import LinearProgram, build_lp
+from .engine.inputs import appended, prepare
 from .errors import InvalidOption, UnknownId, Unsupported
 from .results.comparison import Comparison
 from .results.comparison import compare as compare_results
@@ -71,8 +75,10 @@ def match(
         negative reduced cost until none is left (:mod:`matcher.solve.pricing`),
         each connected component of the pairs apart (:mod:`matcher.solve.decompose`);
         ``whole`` passes every candidate pair to the solver; ``auto`` prices when
-        the model allows it (only balance rows), the backend keeps models between
-        solves (:attr:`Feature.INCREMENTAL`) and the pairs are many (more than four per stream).
+        the model is an LP (no integer columns: no link with a fixed cost, no minimum
+        quantity; blended quality limits and link capacities are kept as rows), the backend
+        keeps models between solves (:attr:`Feature.INCREMENTAL`) and the pairs are many
+        (more than four per stream).
     progress : callable, optional
         Called with a short description as each step starts (for a progress display).
     start : MatchResult or Basis, optional
@@ -95,7 +101,7 @@ def match(
     InvalidOption
         If ``method`` is unknown.
     Unsupported
-        If ``pricing`` is asked where it does not apply.
+        If ``pricing`` is asked where it does not apply (a MILP, or a backend that cannot keep a model).
     """
     if method not in METHODS:
         raise InvalidOption(f"unknown method {method!r}; choose {', '.join(METHODS)}")
@@ -109,7 +115,10 @@ def match(
     n_streams = len(cand.inputs.supplies) + len(cand.inputs.demands)
     priceable = Feature.INCREMENTAL in backend.features and pricing_applies(cand)
     if method == "pricing" and not priceable:
-        raise Unsupported("pricing needs a backend that keeps models (highs) and a model with only balance rows")
+        raise Unsupported(
+            "pricing needs a backend that keeps models (highs) and an LP without integer columns"
+            " (no link with a fixed cost, no minimum quantity)"
+        )
     use_pricing = priceable and (method == "pricing" or (method == "auto" and len(cand.edges) > 4 * n_streams))
     if write_mps_to is not None or not use_pricing:
         say(f"building the model ({len(cand.edges):,} pairs)")
@@ -143,10 +152,14 @@ class WarmMatch:
     """A match kept in memory, re-solved from its previous basis as the network changes.
 
     ``change_stream`` changes one stream's quantity in the model in place (the
-    fastest path: only a row bound changes, and where the model is priced by
-    components, only that stream's part is re-solved); ``add_stream``, ``remove_stream``
-    and ``apply`` (any variant's changes) find the candidate pairs of the new
-    network and start its model from the basis so far (:mod:`matcher.solve.basis`).
+    fastest path: only a row bound changes, the tables share every column but the
+    stream's quantity, and where the model is priced by components, only that
+    stream's part is re-solved). ``add_stream`` and ``remove_stream`` search the
+    candidate pairs of that one stream and add or remove its row and columns in the
+    kept model of its part (an LP priced by components; a MILP, or a new stream whose
+    pairs join two parts, is built again from the basis so far). ``apply`` (any
+    variant's changes) finds the candidate pairs of the new network and starts its
+    model from the basis so far (:mod:`matcher.solve.basis`).
 
     >>> import models, scenarios
     >>> scenario, network = models.load(scenarios.path("hillerod"))
@@ -229,12 +242,81 @@ class WarmMatch:
         return result
 
     def add_stream(self, row: dict[str, Any]) -> MatchResult:
-        """Add one stream (a row with the columns of the streams table) and re-solve warm."""
-        return self.apply(Changes(add_streams=[row]))
+        """Add one stream (a row with the columns of the streams table) and re-solve warm.
+
+        The row is checked alone, its candidate pairs are searched against its partners only
+        (:func:`~matcher.engine.candidates.with_stream`), and it enters the kept model of the part
+        its pairs reach in place (its balance row, its disposal or virgin column, its pairs as
+        candidates for pricing; :meth:`~matcher.solve.decompose.DecomposedModel.add_stream`).
+        Where its pairs join several parts, or the model is a MILP, the network's model is built
+        again from the basis so far (:meth:`apply`).
+
+        Raises
+        ------
+        DataError
+            If the row is invalid or its id is taken; the match is left as it was.
+        """
+        if not isinstance(self.model, DecomposedModel):
+            return self.apply(Changes(add_streams=[row]))
+        t0 = time.perf_counter()
+        net = self.network
+        sid = str(row.get("stream_id", ""))
+        if sid in net.streams.index or sid in self._out:
+            raise DataError([Issue("<added stream>", None, "stream_id", f"{sid!r} is already a stream of the network")])
+        members = net.members[net.members.index == row.get("member_id")].reset_index()
+        one = Network.from_frames(members, pd.DataFrame([row], dtype=object), None, net.catalog)
+        network = Network(net.members, pd.concat([net.streams, one.streams]), net.links, net.catalog)
+        inputs, supply = appended(self.model.cand.inputs, prepare(one, self.scenario), network)
+        cand, pairs = with_stream(self.model.cand, inputs, supply)
+        t1 = time.perf_counter()
+        units = pd.concat([self.units, unit_factors(one)])
+        self.model.units = units
+        if not self.model.add_stream(cand, pairs, supply):  # its pairs join parts: the model is built again
+            self.model.units = self.units
+            return self.apply(Changes(add_streams=[row]))
+        self.units = units
+        return self._resolved({"candidates": t1 - t0}, t1)
 
     def remove_stream(self, stream_id: str) -> MatchResult:
-        """Take one stream out of the network and re-solve warm."""
-        return self.apply(Changes(remove_streams=[stream_id]))
+        """Take one stream out of the network and re-solve warm.
+
+        Its row in the kept model is held at zero and its pairs leave, in place
+        (:meth:`~matcher.solve.decompose.DecomposedModel.remove_stream`); its partners' counts
+        and quality failures are updated from a search of its pairs only.
+
+        Raises
+        ------
+        DataError
+            If there is no such stream; the match is left as it was.
+        """
+        if not isinstance(self.model, DecomposedModel):
+            return self.apply(Changes(remove_streams=[stream_id]))
+        t0 = time.perf_counter()
+        net = self.network
+        if stream_id not in net.streams.index:
+            raise DataError(
+                [Issue("scenario.yaml", None, "changes.remove_streams[0]", f"{stream_id!r} is not in the network")]
+            )
+        inp = self.model.cand.inputs
+        supply = stream_id in inp.supplies.index
+        frame = inp.supplies if supply else inp.demands
+        position = int(frame.index.get_indexer(pd.Index([stream_id]))[0])
+        cand = without_stream(self.model.cand, position, supply)
+        network = Network(net.members, net.streams.drop(index=stream_id), net.links, net.catalog)
+        cand = replace(cand, inputs=replace(cand.inputs, network=network))
+        t1 = time.perf_counter()
+        self.model.remove_stream(cand, position, supply)
+        self.units = self.units.drop(index=stream_id)
+        self.model.units = self.units
+        return self._resolved({"candidates": t1 - t0}, t1)
+
+    def _resolved(self, timings: dict[str, float], began: float) -> MatchResult:
+        self.model.solve()
+        timings["solve"] = time.perf_counter() - began
+        self._result = None
+        result = self.result()
+        result.timings.update(timings)
+        return result
 
 
 def run(

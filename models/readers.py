@@ -14,8 +14,10 @@ tables, scenarios and resource catalogs:
   byte), and bytes that neither encoding maps, are refused with the offending
   byte and line, never with the file's content.
 * :func:`parse_yaml` / :func:`load_yaml` read YAML with PyYAML's safe loader,
-  bounded. Anchors and aliases are allowed (the built-in catalog shares factor
-  blocks that way), but a document is measured on its node graph *before*
+  bounded (where PyYAML was built with libyaml, its C scanner and parser produce
+  the events, several times faster; composing the nodes, with the checks below,
+  and building the values stay PyYAML's Python code). Anchors and aliases are
+  allowed (the built-in catalog shares factor blocks that way), but a document is measured on its node graph *before*
   anything is built: it may nest at most :data:`~models.limits.MAX_NESTING`
   levels and hold at most :data:`~models.limits.MAX_YAML_NODES` nodes *with its
   aliases expanded*, so a "billion laughs" file is refused in milliseconds, and
@@ -40,11 +42,17 @@ import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
 from . import limits
 from .errors import DataError, Issue
@@ -174,12 +182,16 @@ class _Refused(yaml.MarkedYAMLError):
     """Valid YAML that intake refuses (limits, keys given twice, values that cannot be built)."""
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader with a nesting bound while composing, checks before constructing."""
+if TYPE_CHECKING:  # the checks run in a safe loader (every method of one is there)
+    _Composer = yaml.SafeLoader
+else:
+    _Composer = Composer
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
+
+class _Checks(_Composer):
+    """PyYAML's composer with a nesting bound while composing, checks before constructing (a safe loader)."""
+
+    _depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         # composing recurses once per level: bound it before Python's own recursion limit does
@@ -222,6 +234,35 @@ class _Loader(yaml.SafeLoader):
                     )
                 seen.add(key)
         return super().construct_mapping(node, deep)
+
+
+class _PyLoader(_Checks, Reader, Scanner, Parser, SafeConstructor, Resolver):
+    """The checks over PyYAML's pure-Python reader, scanner and parser."""
+
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+
+
+if getattr(yaml, "__with_libyaml__", False):
+    from yaml._yaml import CParser
+
+    class _CLoader(_Checks, CParser, SafeConstructor, Resolver):  # type: ignore[misc]
+        """The checks over libyaml's scanner and parser: events come from C, nodes are composed (and bounded) here."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+    _Loader: type = _CLoader
+else:  # pragma: no cover - PyYAML without libyaml
+    _Loader = _PyLoader
 
 
 def _too_deep() -> str:
@@ -285,11 +326,13 @@ def parse_yaml(text: str, file: str) -> Any:
         Naming the file and line of the problem, quoting none of its content.
     """
     try:
-        return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
+        return yaml.load(text, Loader=_Loader)  # a safe loader: SafeConstructor, plain tags only
     except _Refused as exc:
         _fail(file, str(exc.problem), _line(exc))
     except yaml.MarkedYAMLError as exc:
         problem = exc.problem or exc.context or "cannot be parsed"
+        if "maximum nesting depth" in str(problem):  # libyaml's own bound (1,000 levels), met before ours
+            _fail(file, _too_deep(), _line(exc))
         _fail(file, f"not valid YAML: {str(problem)[:100]}", _line(exc))
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1

@@ -13,11 +13,25 @@ never per row.
 from __future__ import annotations
 
 import re
+import sys
 from functools import lru_cache
 
-import pint
-
 from .errors import SymbioseError
+
+# pint imports ``dask.base`` whenever dask is installed (``pint.compat`` looks it up with
+# ``importlib.util.find_spec``), which costs about as much as pint itself, only to support dask
+# arrays of quantities; intake converts plain numbers. While pint is imported, a ``None`` entry in
+# ``sys.modules`` makes dask look absent (Python's documented way to block an import); the entry
+# is removed at once, so dask imports as usual afterwards. If dask is already imported, pint is
+# imported as it is.
+_HIDE_DASK = "pint" not in sys.modules and "dask" not in sys.modules
+if _HIDE_DASK:
+    sys.modules["dask"] = None  # type: ignore[assignment]
+try:
+    import pint  # noqa: E402
+finally:
+    if _HIDE_DASK and sys.modules.get("dask", 0) is None:
+        del sys.modules["dask"]
 
 __all__ = ["BASE_UNITS", "EARTH_RADIUS_KM", "UnitProblem", "factor_to_base", "ureg"]
 

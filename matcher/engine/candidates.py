@@ -1,6 +1,7 @@
 """Candidate edges: every supply->demand pair that could carry an exchange, as arrays.
 
-Pairs come from a k-d tree per resource group (great-circle distance times
+Pairs come from a k-d tree per resource group (every combination compared
+where the group is small; great-circle distance times
 circuity, within the smaller of the two streams' and the scenario's
 maximum distance) and from ``links.csv`` (a link always makes its
 compatible pairs candidates, whatever the distance; with
@@ -14,28 +15,63 @@ never pay:
 
 How many partners each stream kept after each stage is recorded, so that an
 unmatched stream can be explained.
+
+The search runs one chunk of pairs at a time (the linked pairs, then each
+resource group's pairs within reach) on plain index arrays: every rule is
+resolved once into arrays of numbers and integer codes
+(:class:`~matcher.engine.compatibility.Rules`, :class:`_Rates`), each filter
+compresses the chunk's arrays, and only the pairs that pass every stage are
+kept. The pair table is built once at the end, with compact dtypes: int32
+positions and link rows, the transport mode as a categorical (one byte),
+float64 for every distance, cost and emission.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from models import Network, Scenario
 from models.units import EARTH_RADIUS_KM
 
-from .compatibility import blend_limited, permit_mask, quality_mask, resource_pairs, same_context_mask
+from .compatibility import Rules, blend_limited, resource_pairs
 from .inputs import MatchInputs, prepare
-from .objective import gain
+from .objective import GAIN_COLUMNS, weighted
 
-__all__ = ["STAGES", "Candidates", "build_candidates", "find_candidates"]
+__all__ = [
+    "EDGE_COLUMNS",
+    "STAGES",
+    "Candidates",
+    "build_candidates",
+    "find_candidates",
+    "stream_candidates",
+    "with_stream",
+    "without_stream",
+]
 
 #: Filter stages, in order; ``Candidates.kept`` counts partners left after each.
 STAGES = ("resource", "reach", "context", "quality", "permit", "pays")
+
+#: Columns of ``Candidates.edges``, in order: positions, link row and mode, then every float64 column.
+EDGE_COLUMNS = (
+    "s",
+    "d",
+    "link",
+    "mode",
+    "ratio",
+    "distance_km",
+    "transport_cost",
+    "transport_co2e_t",
+    "capacity",
+    "fixed_cost",
+    "unit_saving",
+    "unit_co2e_gain",
+    "unit_waste_gain",
+)
 
 
 @dataclass
@@ -45,11 +81,12 @@ class Candidates:
     Attributes
     ----------
     edges : DataFrame
-        One row per edge: ``s, d`` (positions in ``inputs.supplies`` /
-        ``inputs.demands``), ``ratio``, ``distance_km``, ``mode``,
-        ``transport_cost`` and ``transport_co2e_t`` per unit of supply,
-        ``capacity`` (inf if none), ``link`` (row in links.csv or -1),
-        ``unit_saving`` (currency per unit of supply at the carbon price).
+        One row per edge: ``s, d`` (int32 positions in ``inputs.supplies`` /
+        ``inputs.demands``), ``link`` (int32 row in links.csv or -1), ``mode``
+        (categorical), ``ratio``, ``distance_km``, ``transport_cost`` and
+        ``transport_co2e_t`` per unit of supply, ``capacity`` (inf if none),
+        ``fixed_cost``, ``unit_saving`` (currency per unit of supply at the
+        carbon price), ``unit_co2e_gain``, ``unit_waste_gain``.
     kept_supply, kept_demand : DataFrame
         Partners left after each stage in :data:`STAGES`, per stream.
     quality_failed : Series
@@ -95,55 +132,303 @@ def _resource_counts(inputs: MatchInputs, groups: pd.DataFrame) -> tuple[np.ndar
     )
 
 
-def _distance_pairs(inputs: MatchInputs, groups: pd.DataFrame) -> pd.DataFrame:
-    """Pairs within reach, found with one k-d tree query per resource group."""
+@dataclass
+class _Chunk:
+    """Pairs found together (positions, ratio, distance where known, link row or -1), filtered in place."""
+
+    s: np.ndarray
+    d: np.ndarray
+    ratio: np.ndarray
+    km: np.ndarray
+    link: np.ndarray
+    supply_resource: str | None = None
+    """The one resource of the chunk's supplies (a resource group's pairs), else None."""
+
+    def keep(self, mask: np.ndarray) -> bool:
+        """Keep the pairs where ``mask`` holds; returns whether any pair was dropped."""
+        if mask.all():
+            return False
+        self.s, self.d, self.ratio, self.km, self.link = (
+            a[mask] for a in (self.s, self.d, self.ratio, self.km, self.link)
+        )
+        return True
+
+
+def _by_resource(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Positions of the streams of each resource, ascending."""
+    code = frame["resource_code"].to_numpy() if "resource_code" in frame.columns else pd.factorize(frame["resource"])[0]
+    order = np.argsort(code, kind="stable")
+    bounds = np.flatnonzero(np.diff(code[order])) + 1
+    names = frame["resource"].to_numpy()
+    return {names[part[0]]: part for part in np.split(order, bounds) if part.size}
+
+
+#: Resource groups with at most this many (supply, demand) combinations are searched by comparing every
+#: combination (no k-d tree: small networks match without importing scipy.spatial).
+BRUTE_FORCE_MAX = 250_000
+
+
+def _within(xs: np.ndarray, xd: np.ndarray, max_chord: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs ``(i, j)`` of rows of ``xs`` and ``xd`` (unit vectors) at most ``max_chord`` apart, and their chords."""
+    if xs.shape[0] * xd.shape[0] <= BRUTE_FORCE_MAX:
+        chord = np.sqrt(((xs[:, None, :] - xd[None, :, :]) ** 2).sum(axis=2))
+        i, j = np.nonzero(chord <= max_chord)
+        return i, j, chord[i, j]
+    from scipy.spatial import cKDTree  # imported only for large groups
+
+    found = cKDTree(xs).sparse_distance_matrix(cKDTree(xd), max_chord, output_type="ndarray")
+    return found["i"], found["j"], found["v"]
+
+
+def _near_chunks(inputs: MatchInputs, groups: pd.DataFrame, linked_keys: np.ndarray) -> Iterator[_Chunk]:
+    """Pairs within reach, one search per resource group (a k-d tree where the group is large); pairs a
+    link makes are left to the link."""
     p = inputs.parameters
     sup, dem = inputs.supplies, inputs.demands
+    nd = len(dem)
     xs, xd = _xyz(sup), _xyz(dem)
     max_gc = p.max_distance_km / p.circuity
     max_chord = 2.0 * np.sin(min(max_gc / (2.0 * EARTH_RADIUS_KM), np.pi / 2))
-    s_pos = pd.Series(np.arange(len(sup))).groupby(sup["resource"].to_numpy()).apply(np.asarray)
-    d_pos = pd.Series(np.arange(len(dem))).groupby(dem["resource"].to_numpy()).apply(np.asarray)
-    s_parts, d_parts, r_parts, c_parts = [], [], [], []
+    s_pos, d_pos = _by_resource(sup), _by_resource(dem)
+    reach_s = sup["max_distance_km"].to_numpy(dtype=float)
+    reach_d = dem["max_distance_km"].to_numpy(dtype=float)
+    # where no stream has a reach of its own below the scenario's, one number bounds every pair
+    uniform = bool((reach_s == p.max_distance_km).all() and (reach_d == p.max_distance_km).all())
     for sr, dr, ratio in groups.itertuples(index=False):  # one iteration per resource group
         si, di = s_pos[sr], d_pos[dr]
-        found = cKDTree(xs[si]).sparse_distance_matrix(cKDTree(xd[di]), max_chord, output_type="ndarray")
-        s_parts.append(si[found["i"]])
-        d_parts.append(di[found["j"]])
-        r_parts.append(np.full(found.size, ratio))
-        c_parts.append(found["v"])
-    if not s_parts:
-        return pd.DataFrame(
-            {"s": np.zeros(0, np.int64), "d": np.zeros(0, np.int64), "ratio": np.zeros(0), "distance_km": np.zeros(0)}
-        )
-    s, d = np.concatenate(s_parts).astype(np.int64), np.concatenate(d_parts).astype(np.int64)
-    # the tree gives chord lengths on the unit sphere: great-circle km without recomputing
-    km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(np.concatenate(c_parts) / 2.0, 0.0, 1.0)) * p.circuity
-    keep = km <= np.minimum(sup["max_distance_km"].to_numpy()[s], dem["max_distance_km"].to_numpy()[d])
-    return pd.DataFrame({"s": s[keep], "d": d[keep], "ratio": np.concatenate(r_parts)[keep], "distance_km": km[keep]})
+        i, j, chord = _within(xs[si], xd[di], max_chord)
+        s = si[i].astype(np.int32)
+        d = di[j].astype(np.int32)
+        # chord lengths on the unit sphere: great-circle km without recomputing
+        km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)) * p.circuity
+        del i, j, chord
+        keep = km <= (p.max_distance_km if uniform else np.minimum(reach_s[s], reach_d[d]))
+        if linked_keys.size:
+            keep &= ~np.isin(s.astype(np.int64) * nd + d, linked_keys)
+        chunk = _Chunk(s, d, np.full(s.size, ratio), km, np.full(s.size, -1, dtype=np.int32), sr)
+        chunk.keep(keep)
+        yield chunk
 
 
-def _link_pairs(inputs: MatchInputs, groups: pd.DataFrame) -> pd.DataFrame:
-    """Compatible pairs between the members of each link, with the link's values."""
+def _link_chunk(inputs: MatchInputs, groups: pd.DataFrame, only: tuple[bool, int] | None = None) -> _Chunk:
+    """Compatible pairs between the members of each link, with the link's row.
+
+    ``only`` (``(is_supply, position)``) keeps the pairs of that one stream.
+    """
     links = inputs.network.links
+    none = np.zeros(0, dtype=np.int32)
+    empty = _Chunk(none, none, np.zeros(0), np.zeros(0), none)
     if links.empty:
-        return pd.DataFrame(columns=["s", "d", "ratio", "link"])
+        return empty
     sup = inputs.supplies[["member_id", "resource"]].assign(s=np.arange(len(inputs.supplies)))
     dem = inputs.demands[["member_id", "resource"]].assign(d=np.arange(len(inputs.demands)))
+    if only is not None:
+        sup, dem = (sup.iloc[[only[1]]], dem) if only[0] else (sup, dem.iloc[[only[1]]])
     lk = links[["from_member", "to_member"]].assign(link=np.arange(len(links)))
     e = lk.merge(sup, left_on="from_member", right_on="member_id")
     e = e.merge(dem, left_on="to_member", right_on="member_id", suffixes=("_s", "_d"))
     e = e.merge(groups, left_on=["resource_s", "resource_d"], right_on=["supply_resource", "demand_resource"])
-    return e[["s", "d", "ratio", "link"]].astype({"s": np.int64, "d": np.int64, "ratio": float, "link": np.int64})
+    if inputs.parameters.candidates != "links":
+        e = e.drop_duplicates(["s", "d"])
+    return _Chunk(
+        e["s"].to_numpy(dtype=np.int32),
+        e["d"].to_numpy(dtype=np.int32),
+        e["ratio"].to_numpy(dtype=float),
+        np.full(len(e), np.nan),
+        e["link"].to_numpy(dtype=np.int32),
+    )
 
 
-def _count(idx: np.ndarray, n: int) -> np.ndarray:
-    return np.bincount(idx, minlength=n)
+@dataclass(frozen=True)
+class _Rates:
+    """Transport rates and the pays test resolved once: per supply (its resource's mode), per link, per mode."""
+
+    modes: list[str]
+    resource: pd.DataFrame
+    """Per supply resource: ``mode`` (code), ``cost_per_unit_km``, ``co2e_t_per_unit_km``."""
+    supply_mode: np.ndarray
+    supply_cost_km: np.ndarray
+    supply_co2_km: np.ndarray
+    link_distance: np.ndarray
+    link_cost: np.ndarray
+    link_capacity: np.ndarray
+    link_fixed: np.ndarray
+    link_mode: np.ndarray
+    """Per link, the code of its mode (-1 where none)."""
+    mode_cost_km: np.ndarray
+    mode_co2_km: np.ndarray
+
+    @classmethod
+    def of(cls, inputs: MatchInputs) -> _Rates:
+        sup = inputs.supplies
+        rates = inputs.rates.reindex(sup["resource"].to_numpy())
+        links = inputs.network.links.reindex(columns=["distance_km", "cost_per_unit", "capacity", "fixed_cost", "mode"])
+        labels = pd.concat([rates["mode"], links["mode"], pd.Series(inputs.mode_rates.index)]).dropna().astype(str)
+        modes = sorted(set(labels))
+        code = {m: i for i, m in enumerate(modes)}
+
+        def codes(values: pd.Series) -> np.ndarray:
+            return values.map(code).fillna(-1).to_numpy(dtype=np.int8)
+
+        mode_rates = inputs.mode_rates.reindex(modes)
+        per_resource = inputs.rates.assign(mode=codes(inputs.rates["mode"]))
+        return cls(
+            modes=modes,
+            resource=per_resource,
+            supply_mode=codes(rates["mode"]),
+            supply_cost_km=rates["cost_per_unit_km"].to_numpy(dtype=float),
+            supply_co2_km=rates["co2e_t_per_unit_km"].to_numpy(dtype=float),
+            link_distance=links["distance_km"].to_numpy(dtype=float),
+            link_cost=links["cost_per_unit"].to_numpy(dtype=float),
+            link_capacity=links["capacity"].to_numpy(dtype=float),
+            link_fixed=links["fixed_cost"].to_numpy(dtype=float),
+            link_mode=codes(links["mode"]),
+            mode_cost_km=mode_rates["cost_per_unit_km"].to_numpy(dtype=float),
+            mode_co2_km=mode_rates["co2e_t_per_unit_km"].to_numpy(dtype=float),
+        )
+
+
+def _costs(inputs: MatchInputs, rates: _Rates, c: _Chunk) -> dict[str, np.ndarray]:
+    """The chunk's columns of the pair table: distance, mode, transport cost and CO2e per unit of supply, savings."""
+    p = inputs.parameters
+    sup, dem = inputs.supplies, inputs.demands
+    s, d = c.s, c.d
+    dist = c.km
+    missing = np.isnan(dist)
+    if missing.any():
+        dist = dist.copy()
+        dist[missing] = _great_circle_km(_xyz(sup.iloc[s[missing]]), _xyz(dem.iloc[d[missing]])) * p.circuity
+    linked = c.link >= 0
+    capacity = np.full(s.size, np.inf)
+    fixed_cost = np.zeros(s.size)
+    per_km_cost: np.ndarray | float
+    per_km_co2: np.ndarray | float
+    if c.supply_resource is not None and not linked.any():  # one resource: its rates are numbers
+        r = rates.resource
+        mode = np.full(s.size, r.at[c.supply_resource, "mode"], dtype=np.int8)
+        per_km_cost = float(r["cost_per_unit_km"].to_numpy(dtype=float)[r.index.get_loc(c.supply_resource)])
+        per_km_co2 = float(r["co2e_t_per_unit_km"].to_numpy(dtype=float)[r.index.get_loc(c.supply_resource)])
+    else:
+        mode = rates.supply_mode[s]
+        per_km_cost = rates.supply_cost_km[s]
+        per_km_co2 = rates.supply_co2_km[s]
+    if linked.any():  # a link's values win over the distance rules for its pairs
+        li = c.link[linked]
+        link_dist = rates.link_distance[li]
+        dist[linked] = np.where(np.isnan(link_dist), dist[linked], link_dist)
+        link_mode = rates.link_mode[li]
+        other = np.flatnonzero(linked)[(link_mode >= 0) & (link_mode != mode[linked])]
+        if other.size:  # a link of another mode: that mode's rates (pairs of links: rates gathered per pair)
+            m = rates.link_mode[c.link[other]]
+            mode[other] = m
+            per_km_cost = np.asarray(per_km_cost, dtype=float).copy()
+            per_km_co2 = np.asarray(per_km_co2, dtype=float).copy()
+            per_km_cost[other] = rates.mode_cost_km[m]
+            per_km_co2[other] = rates.mode_co2_km[m]
+        transport_cost = per_km_cost * dist
+        link_cost = rates.link_cost[li]
+        transport_cost[linked] = np.where(np.isnan(link_cost), transport_cost[linked], link_cost)
+        cap = rates.link_capacity[li]
+        capacity[linked] = np.where(np.isnan(cap), np.inf, cap)
+        fixed = rates.link_fixed[li]
+        fixed_cost[linked] = np.where(np.isnan(fixed), 0.0, fixed)
+    else:
+        transport_cost = per_km_cost * dist
+    co2 = per_km_co2 * dist
+    ratio = c.ratio
+    return {
+        "s": s,
+        "d": d,
+        "ratio": ratio,
+        "distance_km": dist,
+        "link": c.link,
+        "mode": mode,
+        "transport_cost": transport_cost,
+        "transport_co2e_t": co2,
+        "capacity": capacity,
+        "fixed_cost": fixed_cost,
+        "unit_saving": (
+            sup["unit_cost"].to_numpy()[s]
+            + ratio * dem["unit_cost"].to_numpy()[d]
+            - transport_cost
+            - p.carbon_price * co2
+        ),
+        "unit_co2e_gain": sup["unit_co2e_t"].to_numpy()[s] + ratio * dem["unit_co2e_t"].to_numpy()[d] - co2,
+        "unit_waste_gain": sup["waste_t"].to_numpy()[s],
+    }
 
 
 def find_candidates(network: Network, scenario: Scenario, also: Iterable[str] = ()) -> Candidates:
     """The candidate pairs of a scenario: its inputs resolved (:func:`prepare`), then searched and filtered."""
     return build_candidates(prepare(network, scenario), also=also)
+
+
+@dataclass
+class _Search:
+    """The filters and costs of the candidate stage, resolved once, applied to one chunk of pairs at a time."""
+
+    inputs: MatchInputs
+    rules: Rules
+    rates: _Rates
+    blended: np.ndarray
+    objectives: list[dict[str, float]]
+
+    @classmethod
+    def of(cls, inputs: MatchInputs, also: Iterable[str] = ()) -> _Search:
+        p = inputs.parameters
+        sup, dem = inputs.supplies, inputs.demands
+        return cls(
+            inputs,
+            Rules.of(sup, dem, inputs.network.catalog, p.allow_internal),
+            _Rates.of(inputs),
+            blend_limited(dem, inputs.network.catalog),
+            [p.objective_weights, *({k: 1.0} for k in also)],
+        )
+
+    @property
+    def n_codes(self) -> int:
+        """Quality failure codes: 0 (none) and one per limit."""
+        return len(self.rules.limits) + 1
+
+    def run(
+        self, c: _Chunk
+    ) -> tuple[dict[str, np.ndarray], dict[str, tuple[np.ndarray, np.ndarray]], list[np.ndarray]]:
+        """The chunk's pairs that pass every stage, as columns of the pair table.
+
+        Returns the columns, per stage after ``resource`` the partners each supply and
+        demand kept, and the keys ``stream * n_codes + code`` of the quality failures
+        (supplies ``0..ns-1``, then demands).
+        """
+        ns, nd = len(self.inputs.supplies), len(self.inputs.demands)
+        counts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        last = (np.bincount(c.s, minlength=ns), np.bincount(c.d, minlength=nd))
+
+        def count(stage: str, dropped: bool) -> None:  # counted again only where the stage dropped pairs
+            nonlocal last
+            if dropped:
+                last = (np.bincount(c.s, minlength=ns), np.bincount(c.d, minlength=nd))
+            counts[stage] = last
+
+        count("reach", False)
+        count("context", c.keep(self.rules.context(c.s, c.d)))
+        failed = []
+        ok, code = self.rules.quality(c.s, c.d)
+        if not ok.all():
+            bad = ~ok
+            failed.append(np.unique(c.s[bad].astype(np.int64) * self.n_codes + code[bad]))
+            failed.append(np.unique((ns + c.d[bad].astype(np.int64)) * self.n_codes + code[bad]))
+        count("quality", c.keep(ok))
+        count("permit", c.keep(self.rules.permit(c.s, c.d)))
+        cols = _costs(self.inputs, self.rates, c)
+        gains = {k: cols[col] for k, col in GAIN_COLUMNS.items()}
+        pays = self.blended[c.d]  # an edge into a demand with a blended limit may pay through the mix: keep it
+        for weights in self.objectives:
+            pays |= weighted(gains, weights) > 0
+        every = bool(pays.all())
+        out = {k: cols[k] if every else cols[k][pays] for k in EDGE_COLUMNS}
+        c.keep(pays)
+        count("pays", not every)
+        return out, counts, failed
 
 
 def build_candidates(inputs: MatchInputs, also: Iterable[str] = ()) -> Candidates:
@@ -162,131 +447,226 @@ def build_candidates(inputs: MatchInputs, also: Iterable[str] = ()) -> Candidate
     ns, nd = len(sup), len(dem)
     groups = _group_pairs(inputs)
     res_s, res_d = _resource_counts(inputs, groups)
+    search = _Search.of(inputs, also)
 
-    linked = _link_pairs(inputs, groups)
-    if p.candidates == "links":
-        edges = linked.assign(distance_km=np.nan)
-    else:
-        near = _distance_pairs(inputs, groups)
-        near["link"] = -1
-        if len(linked):  # a link's values win over the distance rules for its pairs
-            key = near["s"].to_numpy() * nd + near["d"].to_numpy()
-            linked = linked.drop_duplicates(["s", "d"])
-            taken = np.isin(key, linked["s"].to_numpy() * nd + linked["d"].to_numpy())
-            edges = pd.concat([linked.assign(distance_km=np.nan), near[~taken]], ignore_index=True)
-        else:
-            edges = near
-    edges = edges.astype({"s": np.int64, "d": np.int64, "link": np.int64, "ratio": float, "distance_km": float})
-    kept_s = {"resource": res_s, "reach": _count(edges["s"].to_numpy(), ns)}
-    kept_d = {"resource": res_d, "reach": _count(edges["d"].to_numpy(), nd)}
+    linked = _link_chunk(inputs, groups)
+    chunks: Iterable[_Chunk] = [linked]
+    if p.candidates != "links":
+        linked_keys = np.unique(linked.s.astype(np.int64) * nd + linked.d)
+        chunks = _chain(linked, inputs, groups, linked_keys)
 
-    s, d = edges["s"].to_numpy(), edges["d"].to_numpy()
-    keep = same_context_mask(s, d, sup, dem, p.allow_internal)
-    edges, s, d = edges[keep], s[keep], d[keep]
-    kept_s["context"], kept_d["context"] = _count(s, ns), _count(d, nd)
+    kept_s = {stage: np.zeros(ns, dtype=np.int64) for stage in STAGES[1:]}
+    kept_d = {stage: np.zeros(nd, dtype=np.int64) for stage in STAGES[1:]}
+    failed: list[np.ndarray] = []
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in EDGE_COLUMNS}
+    for chunk in chunks:
+        cols, counts, bad = search.run(chunk)
+        for k in EDGE_COLUMNS:
+            parts[k].append(cols[k])
+        for stage, (per_s, per_d) in counts.items():
+            kept_s[stage] += per_s
+            kept_d[stage] += per_d
+        failed += bad
+        del cols
 
-    q_ok, failed = quality_mask(s, d, sup, dem, inputs.network.catalog)
-    bad = pd.DataFrame({"s": sup.index[s][~q_ok], "d": dem.index[d][~q_ok], "attr": failed[~q_ok]})
-    quality_failed = pd.concat(
-        [
-            bad.groupby("s")["attr"].agg(lambda a: ", ".join(sorted(set(a)))),
-            bad.groupby("d")["attr"].agg(lambda a: ", ".join(sorted(set(a)))),
-        ]
-    )
-    edges, s, d = edges[q_ok], s[q_ok], d[q_ok]
-    kept_s["quality"], kept_d["quality"] = _count(s, ns), _count(d, nd)
-
-    ok = permit_mask(s, d, sup, dem)
-    edges, s, d = edges[ok], s[ok], d[ok]
-    kept_s["permit"], kept_d["permit"] = _count(s, ns), _count(d, nd)
-
-    edges = _costs(inputs, edges.reset_index(drop=True))
-    pays = _useful(edges, p.objective_weights, also)
-    # an edge into a demand with a blended limit may pay through the mix: keep it
-    pays |= blend_limited(dem, inputs.network.catalog)[edges["d"].to_numpy()]
-    edges = edges[pays].reset_index(drop=True)
-    kept_s["pays"], kept_d["pays"] = _count(edges["s"].to_numpy(), ns), _count(edges["d"].to_numpy(), nd)
     return Candidates(
         inputs=inputs,
-        edges=edges,
-        kept_supply=pd.DataFrame(kept_s, index=sup.index)[list(STAGES)],
-        kept_demand=pd.DataFrame(kept_d, index=dem.index)[list(STAGES)],
-        quality_failed=quality_failed,
+        edges=_table(parts, search.rates.modes),
+        kept_supply=pd.DataFrame({"resource": res_s, **kept_s}, index=sup.index)[list(STAGES)],
+        kept_demand=pd.DataFrame({"resource": res_d, **kept_d}, index=dem.index)[list(STAGES)],
+        quality_failed=_quality_failed(failed, search.n_codes, search.rules.attributes, sup.index, dem.index),
     )
 
 
-def _costs(inputs: MatchInputs, edges: pd.DataFrame) -> pd.DataFrame:
-    """Distance, mode, transport cost and CO2e per unit of supply, and the saving per unit."""
+def stream_candidates(
+    inputs: MatchInputs, position: int, supply: bool, also: Iterable[str] = ()
+) -> tuple[pd.DataFrame, dict[str, tuple[np.ndarray, np.ndarray]], list[np.ndarray], _Search]:
+    """The candidate pairs of one stream, searched against its partners only.
+
+    The stream is ``inputs.supplies.iloc[position]`` (``supply``) or ``inputs.demands.iloc[position]``.
+    Its partners of each compatible resource within reach (every one compared with it: one
+    point against its resource group) and through its member's links are filtered by the
+    same stages as in :func:`build_candidates`.
+
+    Returns
+    -------
+    edges : DataFrame
+        Its pairs that pass every stage (columns of ``Candidates.edges``, positions in ``inputs``).
+    counts : dict
+        Per stage after ``resource``, the partners each supply and demand kept through these pairs.
+    failed : list of ndarray
+        Keys ``stream * n_codes + code`` of its quality failures (supplies, then demands after them).
+    search : the resolved filters (``n_codes``, ``rules.attributes``).
+    """
     p = inputs.parameters
     sup, dem = inputs.supplies, inputs.demands
-    s, d = edges["s"].to_numpy(), edges["d"].to_numpy()
-    links = inputs.network.links.reindex(columns=["distance_km", "cost_per_unit", "capacity", "fixed_cost", "mode"])
-    has_link = edges["link"].to_numpy() >= 0
-    li = np.where(has_link, edges["link"].to_numpy(), 0)
-
-    def from_link(col: str) -> np.ndarray:
-        if links.empty:
-            return np.full(len(edges), np.nan, dtype=object if col == "mode" else float)
-        vals = links[col].to_numpy()[li]
-        return np.where(has_link, vals, np.nan)
-
-    missing = np.isnan(edges["distance_km"].to_numpy())
-    if missing.any():
-        gc = _great_circle_km(_xyz(sup.iloc[s[missing]]), _xyz(dem.iloc[d[missing]])) * p.circuity
-        edges.loc[missing, "distance_km"] = gc
-    if has_link.any():
-        link_dist = from_link("distance_km").astype(float)
-        edges["distance_km"] = np.where(np.isnan(link_dist), edges["distance_km"], link_dist)
-
-    # rates per supply (its resource's mode and factors), gathered per pair; a link of another mode overrides
-    rates = inputs.rates.reindex(sup["resource"].to_numpy())
-    mode = rates["mode"].to_numpy(dtype=object)[s]
-    per_km_cost = rates["cost_per_unit_km"].to_numpy(dtype=float)[s]
-    per_km_co2 = rates["co2e_t_per_unit_km"].to_numpy(dtype=float)[s]
-    dist = edges["distance_km"].to_numpy()
-    transport_cost = per_km_cost * dist
-    capacity = np.full(len(edges), np.inf)
-    fixed_cost = np.zeros(len(edges))
-    if has_link.any():
-        link_mode = from_link("mode")
-        other = has_link & pd.notna(link_mode) & (link_mode != mode)
-        if other.any():
-            mr = inputs.mode_rates.reindex(link_mode[other])
-            mode[other] = link_mode[other]
-            per_km_cost[other] = mr["cost_per_unit_km"].to_numpy(dtype=float)
-            per_km_co2[other] = mr["co2e_t_per_unit_km"].to_numpy(dtype=float)
-        link_cost = from_link("cost_per_unit").astype(float)
-        transport_cost = np.where(np.isnan(link_cost), per_km_cost * dist, link_cost)
-        cap = from_link("capacity").astype(float)
-        capacity = np.where(np.isnan(cap), np.inf, cap)
-        fixed = from_link("fixed_cost").astype(float)
-        fixed_cost = np.where(np.isnan(fixed), 0.0, fixed)
-    edges["mode"] = pd.Categorical(mode)  # a handful of modes: one byte per pair, not a string
-    edges["transport_cost"] = transport_cost
-    edges["transport_co2e_t"] = per_km_co2 * dist
-    edges["capacity"] = capacity
-    edges["fixed_cost"] = fixed_cost
-    unit_cost_s = sup["unit_cost"].to_numpy()[s]
-    unit_cost_d = dem["unit_cost"].to_numpy()[d]
-    ratio = edges["ratio"].to_numpy()
-    edges["unit_saving"] = (
-        unit_cost_s
-        + ratio * unit_cost_d
-        - edges["transport_cost"].to_numpy()
-        - p.carbon_price * edges["transport_co2e_t"].to_numpy()
+    nd = len(dem)
+    groups = _group_pairs(inputs)
+    own, other = (sup, dem) if supply else (dem, sup)
+    resource = own["resource"].iat[position]
+    mine = groups[groups["supply_resource" if supply else "demand_resource"] == resource]
+    linked = _link_chunk(inputs, groups, (supply, position))
+    chunks = [linked]
+    if p.candidates != "links":
+        linked_keys = linked.s.astype(np.int64) * nd + linked.d
+        x = _xyz(own.iloc[[position]])
+        max_gc = p.max_distance_km / p.circuity
+        max_chord = 2.0 * np.sin(min(max_gc / (2.0 * EARTH_RADIUS_KM), np.pi / 2))
+        reach_own = float(own["max_distance_km"].to_numpy(dtype=float)[position])
+        reach = other["max_distance_km"].to_numpy(dtype=float)
+        partner_resource = other["resource"].to_numpy()
+        for sr, dr, ratio in mine.itertuples(index=False):
+            partners = np.flatnonzero(partner_resource == (dr if supply else sr))
+            if not partners.size:
+                continue
+            chord = np.sqrt(((_xyz(other.iloc[partners]) - x) ** 2).sum(axis=1))
+            near = chord <= max_chord
+            partners, chord = partners[near], chord[near]
+            km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)) * p.circuity
+            ok = km <= np.minimum(reach_own, reach[partners])
+            partners, km = partners[ok], km[ok]
+            me = np.full(partners.size, position, dtype=np.int32)
+            s_, d_ = (me, partners.astype(np.int32)) if supply else (partners.astype(np.int32), me)
+            keep = ~np.isin(s_.astype(np.int64) * nd + d_, linked_keys)
+            c = _Chunk(s_, d_, np.full(s_.size, ratio), km, np.full(s_.size, -1, dtype=np.int32))
+            c.keep(keep)
+            chunks.append(c)
+    s_, d_, ratio_, km_, link_ = (
+        np.concatenate([getattr(c, k) for c in chunks]) for k in ("s", "d", "ratio", "km", "link")
     )
-    edges["unit_co2e_gain"] = (
-        sup["unit_co2e_t"].to_numpy()[s]
-        + ratio * dem["unit_co2e_t"].to_numpy()[d]
-        - edges["transport_co2e_t"].to_numpy()
+    chunk = _Chunk(s_, d_, ratio_, km_, link_)
+    search = _Search.of(inputs, also)
+    cols, counts, failed = search.run(chunk)
+    return _table({k: [cols[k]] for k in EDGE_COLUMNS}, search.rates.modes), counts, failed, search
+
+
+def with_stream(
+    cand: Candidates, inputs: MatchInputs, supply: bool, also: Iterable[str] = ()
+) -> tuple[Candidates, pd.DataFrame]:
+    """``cand`` with one stream more (the last row of ``inputs.supplies`` or ``inputs.demands``), and its pairs.
+
+    Only that stream is searched (:func:`stream_candidates`); the partners' counts and quality
+    failures take its pairs in. The returned candidates' ``edges`` are those of ``cand`` (the
+    new pairs are returned apart, for a model that holds its pairs itself).
+    """
+    sup, dem = inputs.supplies, inputs.demands
+    ns, nd = len(sup), len(dem)
+    position = (ns if supply else nd) - 1
+    table, counts, failed, search = stream_candidates(inputs, position, supply, also)
+    res_s, res_d = _resource_counts(inputs, _group_pairs(inputs))
+    kept_s, kept_d = cand.kept_supply.copy(), cand.kept_demand.copy()
+    zero = pd.DataFrame(0, index=(sup if supply else dem).index[-1:], columns=list(STAGES))
+    kept_s, kept_d = (pd.concat([kept_s, zero]), kept_d) if supply else (kept_s, pd.concat([kept_d, zero]))
+    kept_s["resource"], kept_d["resource"] = res_s, res_d
+    for stage, (per_s, per_d) in counts.items():
+        kept_s[stage] += per_s
+        kept_d[stage] += per_d
+    failures = _quality_failed(failed, search.n_codes, search.rules.attributes, sup.index, dem.index)
+    quality = _merge_failures(cand.quality_failed, failures)
+    edges = cand.edges.iloc[:0] if len(cand.edges) else table.iloc[:0]
+    return Candidates(inputs, edges, kept_s, kept_d, quality), table
+
+
+def without_stream(cand: Candidates, position: int, supply: bool, also: Iterable[str] = ()) -> Candidates:
+    """``cand`` without one stream: its partners' counts lose its pairs, their quality failures are found again.
+
+    The returned candidates' ``edges`` are empty (a model that holds its pairs drops the stream's own).
+    """
+    inp = cand.inputs
+    _, counts, failed, search = stream_candidates(inp, position, supply, also)
+    kept_s, kept_d = cand.kept_supply.copy(), cand.kept_demand.copy()
+    for stage, (per_s, per_d) in counts.items():
+        kept_s[stage] -= per_s
+        kept_d[stage] -= per_d
+    ns = len(inp.supplies)
+    # partners whose quality failures this stream took part in: their failures searched again without it
+    keys = np.unique(np.concatenate(failed)) if failed else np.zeros(0, dtype=np.int64)
+    stream = np.unique(keys // search.n_codes)
+    gone = position if supply else ns + position
+    partners = stream[stream != gone]
+    after = replace(
+        inp,
+        supplies=inp.supplies.drop(index=inp.supplies.index[position]) if supply else inp.supplies,
+        demands=inp.demands if supply else inp.demands.drop(index=inp.demands.index[position]),
     )
-    edges["unit_waste_gain"] = sup["waste_t"].to_numpy()[s]
-    return edges
+    quality = cand.quality_failed.drop(
+        labels=[(inp.supplies if supply else inp.demands).index[position]], errors="ignore"
+    )
+    ids = np.concatenate([inp.supplies.index.to_numpy(), inp.demands.index.to_numpy()])[partners]
+    quality = quality.drop(labels=list(ids), errors="ignore")
+    for sid, pos_all in zip(ids, partners):
+        is_supply = bool(pos_all < ns)
+        frame = after.supplies if is_supply else after.demands
+        where = int(frame.index.get_indexer(pd.Index([sid]))[0])
+        _, _, f, sr = stream_candidates(after, where, is_supply, also)
+        own = [k[(k // sr.n_codes) == (where if is_supply else len(after.supplies) + where)] for k in f]
+        again = _quality_failed(own, sr.n_codes, sr.rules.attributes, after.supplies.index, after.demands.index)
+        quality = pd.concat([quality, again])
+    kept_s = kept_s.drop(index=inp.supplies.index[position]) if supply else kept_s
+    kept_d = kept_d if supply else kept_d.drop(index=inp.demands.index[position])
+    return Candidates(after, cand.edges.iloc[:0], kept_s, kept_d, quality)
 
 
-def _useful(edges: pd.DataFrame, weights: dict[str, float], also: Iterable[str]) -> np.ndarray:
-    """Edges that improve the weighted objective, or any objective in ``also``."""
-    keep = gain(edges, weights) > 0
-    for k in also:
-        keep |= gain(edges, {k: 1.0}) > 0
-    return keep
+def _merge_failures(a: pd.Series, b: pd.Series) -> pd.Series:
+    """Two Series of ``", "``-joined attributes per stream id, joined (sorted, without repeats)."""
+    if b.empty:
+        return a
+    merged = a.to_dict()
+    for sid, attrs in b.items():
+        known = str(merged.get(sid, "")).split(", ")
+        merged[sid] = ", ".join(sorted({*known, *str(attrs).split(", ")} - {""}))
+    return pd.Series(merged, dtype=object)
+
+
+def _chain(linked: _Chunk, inputs: MatchInputs, groups: pd.DataFrame, linked_keys: np.ndarray) -> Iterator[_Chunk]:
+    yield linked
+    yield from _near_chunks(inputs, groups, linked_keys)
+
+
+def _table(parts: dict[str, list[np.ndarray]], modes: list[str]) -> pd.DataFrame:
+    """The pair table, built once: every float64 column written into one block, each column's chunks freed as
+    it is written (no consolidating copy), int32 positions, the mode as a categorical of the modes in use."""
+    n = sum(a.size for a in parts["s"])
+    floats = [k for k in EDGE_COLUMNS if k not in ("s", "d", "link", "mode")]
+    block = np.empty((len(floats), n))  # row i is column floats[i], contiguous
+    for i, k in enumerate(floats):
+        chunks = parts.pop(k)
+        if chunks:
+            np.concatenate(chunks, out=block[i])
+        del chunks
+    frame = pd.DataFrame(block.T, columns=floats, copy=False)
+
+    def joined(k: str, dtype: type) -> np.ndarray:
+        chunks = parts.pop(k)
+        return np.concatenate(chunks).astype(dtype, copy=False) if chunks else np.zeros(0, dtype=dtype)
+
+    code = joined("mode", np.int8)
+    used = np.flatnonzero(np.bincount(code[code >= 0], minlength=len(modes)))  # a handful: one byte per pair
+    remap = np.full(len(modes) + 1, -1, dtype=np.int8)
+    remap[used] = np.arange(used.size)
+    mode = pd.Categorical.from_codes(remap[code], categories=pd.Index([modes[i] for i in used]))
+    head: dict[str, Any] = {
+        "s": joined("s", np.int32),
+        "d": joined("d", np.int32),
+        "link": joined("link", np.int32),
+        "mode": mode,
+    }
+    for i, (k, v) in enumerate(head.items()):
+        frame.insert(i, k, v)
+    return frame
+
+
+def _quality_failed(
+    failed: list[np.ndarray], n_codes: int, attributes: list[str], supply_ids: pd.Index, demand_ids: pd.Index
+) -> pd.Series:
+    """Per stream id, the quality attributes that ruled partners out (``", "``-joined, sorted)."""
+    keys = np.unique(np.concatenate(failed)) if failed else np.zeros(0, dtype=np.int64)
+    stream, code = np.divmod(keys, n_codes)
+    ns = len(supply_ids)
+    names = np.asarray(attributes, dtype=object)[code - 1] if keys.size else np.zeros(0, dtype=object)
+    out = []
+    for side, ids in ((stream < ns, supply_ids), (stream >= ns, demand_ids)):
+        pos = stream[side] - (0 if ids is supply_ids else ns)
+        bad = pd.DataFrame({"id": ids.to_numpy()[pos], "attr": names[side]})
+        out.append(bad.groupby("id")["attr"].agg(lambda a: ", ".join(sorted(set(a)))))
+    return pd.concat(out).rename_axis(None)

@@ -1,7 +1,10 @@
 """Which supply may feed which demand: resource, quality, legal status.
 
 All checks take whole edge arrays (supply positions ``s``, demand positions
-``d``) and return boolean masks; nothing loops over edges.
+``d``) and return boolean masks; nothing loops over edges. :class:`Rules`
+resolves every rule once into arrays of numbers and integer codes (members,
+periods, EWC codes), so that a check on a chunk of pairs only gathers and
+compares numbers.
 
 Rules
 -----
@@ -20,6 +23,7 @@ Rules
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -27,6 +31,9 @@ import pandas as pd
 from models import Catalog
 
 __all__ = [
+    "Permits",
+    "QualityLimit",
+    "Rules",
     "blend_limited",
     "blend_mask",
     "limit_columns",
@@ -73,6 +80,158 @@ def blend_limited(demands: pd.DataFrame, catalog: Catalog) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class QualityLimit:
+    """One quality limit (attribute and side) as arrays: per demand its limit, per supply its value."""
+
+    attr: str
+    side: str
+    limit: np.ndarray
+    """Per demand, the limit (NaN where none)."""
+    value: np.ndarray
+    """Per supply, its quality (NaN where unknown)."""
+    blended: np.ndarray
+    """Per demand, whether its resource blends the attribute (the limit holds for the mix, in the LP)."""
+
+
+def _codes(supply: pd.Series, demand: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of two columns of labels, from one factorization of both (so equal labels have equal codes)."""
+    codes, _ = pd.factorize(pd.concat([supply, demand], ignore_index=True), use_na_sentinel=True)
+    codes = codes.astype(np.int32)
+    return codes[: len(supply)], codes[len(supply) :]
+
+
+def _limits(supplies: pd.DataFrame, demands: pd.DataFrame, catalog: Catalog) -> tuple[QualityLimit, ...]:
+    out = []
+    for attr, side, col in limit_columns(demands):
+        vcol = f"q_{attr}"
+        value = supplies[vcol].to_numpy(dtype=float) if vcol in supplies.columns else np.full(len(supplies), np.nan)
+        out.append(
+            QualityLimit(attr, side, demands[col].to_numpy(dtype=float), value, blend_mask(demands, catalog, attr))
+        )
+    return tuple(out)
+
+
+def _quality(limits: tuple[QualityLimit, ...], s: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ok = np.ones(s.size, dtype=bool)
+    failed = np.zeros(s.size, dtype=np.int8)
+    for k, q in enumerate(limits, start=1):
+        limit = q.limit[d]
+        has_limit = ~np.isnan(limit)
+        if not has_limit.any():
+            continue
+        value = q.value[s]
+        blended = q.blended[d]
+        with np.errstate(invalid="ignore"):
+            within = value >= limit if q.side == "min" else value <= limit
+        # unknown quality never meets a limit; blended limits are checked in the LP
+        bad = has_limit & ~blended & ~within
+        bad |= has_limit & blended & np.isnan(value)
+        failed[bad & ok] = k
+        ok &= ~bad
+    return ok, failed
+
+
+@dataclass(frozen=True)
+class Permits:
+    """Hazardous-waste permits as arrays: which supplies are hazardous, with which code, and who accepts it."""
+
+    hazardous: np.ndarray
+    """Per supply, whether it is hazardous."""
+    supply_code: np.ndarray
+    """Per supply, the code of its EWC code (-1 where none)."""
+    accepted: np.ndarray
+    """Sorted keys ``d * n_codes + code`` of the (demand, EWC code) pairs that ``accepts_ewc`` allows."""
+    n_codes: int
+
+    @classmethod
+    def of(cls, supplies: pd.DataFrame, demands: pd.DataFrame) -> Permits:
+        hazardous = supplies["hazardous"].to_numpy(dtype=bool)
+        ewc = supplies["ewc_code"].where(hazardous).fillna("").astype(str)
+        codes, labels = pd.factorize(ewc)
+        supply_code = np.where(ewc.to_numpy() == "", -1, codes).astype(np.int32)
+        n_codes = max(len(labels), 1)
+        accepted = np.zeros(0, dtype=np.int64)
+        if hazardous.any():
+            tokens = demands["accepts_ewc"].fillna("").astype(str).str.split().explode()
+            tokens = tokens[tokens.notna() & tokens.ne("")]
+            code = pd.Index(labels).get_indexer(tokens.to_numpy())
+            where = demands.index.get_indexer(tokens.index)
+            known = code >= 0
+            accepted = np.unique(where[known].astype(np.int64) * n_codes + code[known])
+        return cls(hazardous, supply_code, accepted, n_codes)
+
+    def check(self, s: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """Pairs that respect the permits."""
+        hazardous = self.hazardous[s]
+        if not hazardous.any():
+            return np.ones(s.size, dtype=bool)
+        ok = ~hazardous
+        h = np.flatnonzero(hazardous)
+        code = self.supply_code[s[h]]
+        ok[h] = (code >= 0) & np.isin(d[h].astype(np.int64) * self.n_codes + code, self.accepted)
+        return ok
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The rules of this module resolved once for a set of supplies and demands, as arrays of codes and numbers.
+
+    Built by :meth:`of`; :meth:`context`, :meth:`quality` and :meth:`permit` then check any
+    chunk of pairs ``(s, d)`` (positions) by gathering and comparing numbers only.
+    """
+
+    supply_member: np.ndarray
+    demand_member: np.ndarray
+    supply_period: np.ndarray
+    demand_period: np.ndarray
+    allow_internal: bool
+    limits: tuple[QualityLimit, ...]
+    permits: Permits
+
+    @classmethod
+    def of(cls, supplies: pd.DataFrame, demands: pd.DataFrame, catalog: Catalog, allow_internal: bool) -> Rules:
+        """The rules for these supplies and demands (frames of :class:`~matcher.engine.inputs.MatchInputs`).
+
+        Member and period codes are read from ``member_code`` and ``period_code`` where
+        :func:`~matcher.engine.inputs.prepare` gave them, else factorized here.
+        """
+        if "member_code" in supplies.columns and "member_code" in demands.columns:
+            sm, dm = supplies["member_code"].to_numpy(), demands["member_code"].to_numpy()
+            sp, dp = supplies["period_code"].to_numpy(), demands["period_code"].to_numpy()
+        else:
+            sm, dm = _codes(supplies["member_id"], demands["member_id"])
+            sp, dp = _codes(supplies["period"].fillna("").astype(str), demands["period"].fillna("").astype(str))
+        return cls(sm, dm, sp, dp, allow_internal, _limits(supplies, demands, catalog), Permits.of(supplies, demands))
+
+    @property
+    def attributes(self) -> list[str]:
+        """The attribute of each limit, in order (a quality failure code ``k`` names ``attributes[k - 1]``)."""
+        return [q.attr for q in self.limits]
+
+    def context(self, s: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """Pairs between different members (unless allowed) within the same period."""
+        ok = self.supply_period[s] == self.demand_period[d]
+        if not self.allow_internal:
+            ok &= self.supply_member[s] != self.demand_member[d]
+        return ok
+
+    def quality(self, s: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs whose supply meets every per-pair quality limit of the demand.
+
+        Returns
+        -------
+        ok : ndarray of bool
+        failed : ndarray of int8
+            Per pair, 0 where ok, else ``k``: the first limit that failed is ``limits[k - 1]``.
+        """
+        return _quality(self.limits, s, d)
+
+    def permit(self, s: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """Pairs that respect hazardous-waste permits."""
+        return self.permits.check(s, d)
+
+
 def quality_mask(
     s: np.ndarray, d: np.ndarray, supplies: pd.DataFrame, demands: pd.DataFrame, catalog: Catalog
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -84,46 +243,23 @@ def quality_mask(
     failed : ndarray of object
         Per edge, the first attribute that failed (``""`` where ok).
     """
-    ok = np.ones(len(s), dtype=bool)
-    failed = np.full(len(s), "", dtype=object)
-    for attr, side, col in limit_columns(demands):
-        limit = demands[col].to_numpy(dtype=float)[d]
-        value_col = f"q_{attr}"
-        value = (
-            supplies[value_col].to_numpy(dtype=float)[s] if value_col in supplies.columns else np.full(len(s), np.nan)
-        )
-        blended = blend_mask(demands, catalog, attr)[d]
-        has_limit = ~np.isnan(limit)
-        with np.errstate(invalid="ignore"):
-            within = value >= limit if side == "min" else value <= limit
-        # unknown quality never meets a limit; blended limits are checked in the LP
-        bad = has_limit & ~blended & ~within
-        bad |= has_limit & blended & np.isnan(value)
-        failed[bad & ok] = attr
-        ok &= ~bad
-    return ok, failed
+    limits = _limits(supplies, demands, catalog)
+    ok, code = _quality(limits, s, d)
+    return ok, np.array(["", *(q.attr for q in limits)], dtype=object)[code]
 
 
 def permit_mask(s: np.ndarray, d: np.ndarray, supplies: pd.DataFrame, demands: pd.DataFrame) -> np.ndarray:
     """Edges that respect hazardous-waste permits."""
-    hazardous = supplies["hazardous"].to_numpy(dtype=bool)[s]
-    if not hazardous.any():
-        return np.ones(len(s), dtype=bool)
-    permits = demands["accepts_ewc"].fillna("").str.split().explode()
-    permits = permits[permits.ne("") & permits.notna()]
-    allowed = pd.MultiIndex.from_arrays(
-        [demands.index.get_indexer(permits.index), permits.to_numpy()], names=["d", "code"]
-    )
-    codes = supplies["ewc_code"].fillna("").to_numpy(dtype=object)[s]
-    wanted = pd.MultiIndex.from_arrays([d, codes], names=["d", "code"])
-    return ~hazardous | wanted.isin(allowed)
+    return Permits.of(supplies, demands).check(s, d)
 
 
 def same_context_mask(
     s: np.ndarray, d: np.ndarray, supplies: pd.DataFrame, demands: pd.DataFrame, allow_internal: bool
 ) -> np.ndarray:
     """Edges between different members (unless allowed) within the same period."""
-    ok = supplies["period"].to_numpy(dtype=object)[s] == demands["period"].to_numpy(dtype=object)[d]
+    sm, dm = _codes(supplies["member_id"], demands["member_id"])
+    sp, dp = _codes(supplies["period"].fillna("").astype(str), demands["period"].fillna("").astype(str))
+    ok = sp[s] == dp[d]
     if not allow_internal:
-        ok &= supplies["member_id"].to_numpy(dtype=object)[s] != demands["member_id"].to_numpy(dtype=object)[d]
+        ok &= sm[s] != dm[d]
     return ok

@@ -29,16 +29,29 @@ of the demand's resource, :math:`L_d` the demand's limit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from .candidates import Candidates
 from .compatibility import blend_mask, limit_columns
 from .objective import flow_components, slack_components, weighted
 
-__all__ = ["Columns", "LinearProgram", "build_lp", "flow_entries", "pair_names"]
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+__all__ = [
+    "BlendLimit",
+    "capacity_links",
+    "Columns",
+    "LinearProgram",
+    "RowLayout",
+    "build_lp",
+    "flow_entries",
+    "pair_names",
+    "row_layout",
+]
 
 
 @dataclass
@@ -156,14 +169,227 @@ class _Rows:
 
 
 def flow_entries(s: np.ndarray, d: np.ndarray, ratio: np.ndarray, n_supplies: int) -> _Coo:
-    """Matrix entries of flow columns ``0..len(s)-1``: 1 in their supply's row, ``a_e`` in their demand's row.
+    """Balance entries of flow columns ``0..len(s)-1``: 1 in their supply's row, ``a_e`` in their demand's row.
 
-    Rows are numbered supplies first, then demands (the balance blocks). Pricing adds
-    columns with exactly these entries.
+    Rows are numbered supplies first, then demands (the balance blocks). A model with side
+    rows also has the entries of :meth:`RowLayout.side_entries`; :meth:`RowLayout.entries`
+    gives both.
     """
     n = s.size
     cols = np.arange(n)
     return _coo(np.concatenate([s, n_supplies + d]), np.concatenate([cols, cols]), np.concatenate([np.ones(n), ratio]))
+
+
+@dataclass(frozen=True)
+class BlendLimit:
+    """One blended quality limit (an attribute and a side): a row for each demand that has it.
+
+    A pair ``e`` into such a demand has the entry ``a_e (k_s - L_d)`` in its row, the
+    demand's virgin purchase ``k0_d - L_d``.
+    """
+
+    attr: str
+    side: str
+    demands: np.ndarray
+    """Positions of the demands with a row, ascending (their rows follow in this order)."""
+    row_of: np.ndarray
+    """Per demand, the index of its row in the whole model, or -1."""
+    value: np.ndarray
+    """Per supply, its quality ``k_s`` (NaN where unknown)."""
+    limit: np.ndarray
+    """Per demand, its limit ``L_d`` (NaN where none)."""
+    virgin: np.ndarray
+    """Per demand, the virgin quality of its resource ``k0_d`` (the limit where unknown: neutral)."""
+
+    @property
+    def bad_virgin(self) -> np.ndarray:
+        """Per demand with a row, whether virgin purchase alone breaks the limit (it then needs pairs)."""
+        gap = self.virgin[self.demands] - self.limit[self.demands]
+        return gap > 0 if self.side == "max" else gap < 0
+
+
+@dataclass(frozen=True)
+class RowLayout:
+    """The rows of the LP of a candidate set, and the entries a pair's column has in them.
+
+    Rows, in this order: supply balance, demand balance, blended quality limits (one row
+    per demand and :class:`BlendLimit`, the limits in order), link capacities (one row per
+    link in ``links``), then (MILPs only) minimum quantities. The layout depends on the
+    streams and on which links carry candidate pairs, not on which pairs a model holds: a
+    model over a subset of the pairs (pricing) built with the layout of the whole set has
+    every row of the whole model, and a pair's column (:meth:`entries`) is the same in both.
+    """
+
+    n_supplies: int
+    n_demands: int
+    blends: tuple[BlendLimit, ...]
+    links: np.ndarray
+    """Links with a capacity row (a finite capacity or a fixed cost), ascending."""
+    link_capacity: np.ndarray
+    """Per row of ``links``, its capacity (inf if none)."""
+    link_fixed: np.ndarray
+    """Per row of ``links``, whether it has a fixed cost (its row then bounds ``x - cap o <= 0``)."""
+
+    @property
+    def blend0(self) -> int:
+        """First blend row."""
+        return self.n_supplies + self.n_demands
+
+    @property
+    def n_blend(self) -> int:
+        """Blend rows."""
+        return sum(b.demands.size for b in self.blends)
+
+    @property
+    def capacity0(self) -> int:
+        """First capacity row."""
+        return self.blend0 + self.n_blend
+
+    @property
+    def n_rows(self) -> int:
+        """Rows of an LP (without the MILP's minimum-quantity rows)."""
+        return self.capacity0 + self.links.size
+
+    @property
+    def n_side(self) -> int:
+        """Side rows: blend and capacity rows."""
+        return self.n_rows - self.blend0
+
+    def link_rows(self, link: np.ndarray) -> np.ndarray:
+        """Per pair (its ``link`` column: row in links.csv or -1), its capacity row, or -1."""
+        if not self.links.size:
+            return np.full(link.shape, -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.links, link), self.links.size - 1)
+        hit = (link >= 0) & (self.links[pos] == link)
+        return np.where(hit, self.capacity0 + pos, -1)
+
+    def side_entries(self, s: np.ndarray, d: np.ndarray, ratio: np.ndarray, link: np.ndarray) -> _Coo:
+        """Entries of flow columns ``0..len(s)-1`` in the side rows (blend limits, link capacities)."""
+        rr, cc, vv = [], [], []
+        for b in self.blends:  # one pass per limit
+            row = b.row_of[d]
+            on = np.flatnonzero(row >= 0)
+            rr.append(row[on])
+            cc.append(on)
+            vv.append(np.nan_to_num(ratio[on] * (b.value[s[on]] - b.limit[d[on]])))
+        if self.links.size:
+            row = self.link_rows(link)
+            on = np.flatnonzero(row >= 0)
+            rr.append(row[on])
+            cc.append(on)
+            vv.append(np.ones(on.size))
+        if not rr:
+            return _coo(np.zeros(0), np.zeros(0), np.zeros(0))
+        return _coo(np.concatenate(rr), np.concatenate(cc), np.concatenate(vv))
+
+    def entries(self, s: np.ndarray, d: np.ndarray, ratio: np.ndarray, link: np.ndarray) -> _Coo:
+        """Every entry of flow columns ``0..len(s)-1``: balance rows, then side rows (rows of the whole model)."""
+        fr, fc, fv = flow_entries(s, d, ratio, self.n_supplies)
+        if not self.n_side:
+            return fr, fc, fv
+        sr, sc, sv = self.side_entries(s, d, ratio, link)
+        return np.concatenate([fr, sr]), np.concatenate([fc, sc]), np.concatenate([fv, sv])
+
+    def column_duals(self, pi: np.ndarray, s: np.ndarray, d: np.ndarray, ratio: np.ndarray, side: _Coo) -> np.ndarray:
+        """``A_e' pi`` for each pair at the row duals ``pi`` (its reduced cost is ``c_e`` minus this).
+
+        ``side`` is :meth:`side_entries` of the same pairs (computed once by the caller).
+        """
+        out = pi[s] + ratio * pi[self.n_supplies + d]
+        rows, cols, vals = side
+        if rows.size:
+            out += np.bincount(cols, weights=vals * pi[rows], minlength=s.size)
+        return out
+
+    def side_names(self, demand_ids: np.ndarray) -> np.ndarray:
+        """Names of the side rows, in order (``blend_<attr>_<side>_<demand>``, ``capacity_link_<n>``)."""
+        names = [np.char.add(f"blend_{b.attr}_{b.side}_", demand_ids[b.demands].astype(str)) for b in self.blends]
+        names.append(np.char.add("capacity_link_", self.links.astype(str)))
+        return np.concatenate(names).astype(object) if names else np.zeros(0, dtype=object)
+
+    def row_names(self, supply_ids: np.ndarray, demand_ids: np.ndarray) -> np.ndarray:
+        """Names of every row, in order (``supply_<id>``, ``demand_<id>``, then :meth:`side_names`)."""
+        return np.concatenate(
+            [
+                np.char.add("supply_", np.asarray(supply_ids, dtype=str)).astype(object),
+                np.char.add("demand_", np.asarray(demand_ids, dtype=str)).astype(object),
+                self.side_names(np.asarray(demand_ids)),
+            ]
+        )
+
+    def slack_entries(self, supplies: np.ndarray, demands: np.ndarray) -> _Coo:
+        """Entries of disposal columns of ``supplies`` then virgin-purchase columns of ``demands`` (local
+        columns ``0..``): 1 in the stream's balance row, ``k0_d - L_d`` in a demand's blend rows."""
+        ny = supplies.size
+        rows = [supplies, self.n_supplies + demands]
+        cols = [np.arange(ny), ny + np.arange(demands.size)]
+        vals = [np.ones(ny), np.ones(demands.size)]
+        for b in self.blends:
+            row = b.row_of[demands]
+            on = np.flatnonzero(row >= 0)
+            rows.append(row[on])
+            cols.append(ny + on)
+            vals.append(np.nan_to_num(b.virgin[demands[on]] - b.limit[demands[on]]))
+        return _coo(np.concatenate(rows), np.concatenate(cols), np.concatenate(vals))
+
+    def needs_pairs(self) -> np.ndarray:
+        """Per demand, whether virgin purchase alone breaks one of its blended limits (the LP needs its pairs)."""
+        out = np.zeros(self.n_demands, dtype=bool)
+        for b in self.blends:
+            out[b.demands[b.bad_virgin]] = True
+        return out
+
+
+def capacity_links(
+    link: np.ndarray, capacity: np.ndarray, fixed_cost: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Links with a capacity row among pairs (their ``link``, ``capacity``, ``fixed_cost``): ascending, with
+    each one's capacity and whether it has a fixed cost."""
+    cap = np.asarray(capacity, dtype=float)
+    fixed = np.asarray(fixed_cost, dtype=float) > 0
+    on = link >= 0
+    used = np.unique(link[on & (np.isfinite(cap) | fixed)]).astype(np.int64)
+    cap_l = np.full(used.size, np.inf)
+    fixed_l = np.zeros(used.size, dtype=bool)
+    if used.size:
+        pos = np.searchsorted(used, link[on])
+        hit = (pos < used.size) & (used[np.minimum(pos, used.size - 1)] == link[on])
+        np.minimum.at(cap_l, pos[hit], cap[on][hit])
+        np.logical_or.at(fixed_l, pos[hit], fixed[on][hit])
+    return used, cap_l, fixed_l
+
+
+def row_layout(cand: Candidates, links: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> RowLayout:
+    """The rows of the LP of ``cand`` (:class:`RowLayout`).
+
+    ``links`` (:func:`capacity_links`) gives the capacity rows instead of the links of ``cand.edges``
+    (a model whose pairs are held elsewhere).
+    """
+    inp = cand.inputs
+    sup, dem = inp.supplies, inp.demands
+    ns, nd = len(sup), len(dem)
+    blends, n = [], ns + nd
+    for attr, side, col in limit_columns(dem):  # one iteration per quality attribute and side
+        limit = dem[col].to_numpy(dtype=float)
+        rows_d = np.flatnonzero(blend_mask(dem, inp.network.catalog, attr) & ~np.isnan(limit))
+        if rows_d.size == 0:
+            continue
+        row_of = np.full(nd, -1, dtype=np.int64)
+        row_of[rows_d] = n + np.arange(rows_d.size)
+        vcol = f"q_{attr}"
+        value = sup[vcol].to_numpy(dtype=float) if vcol in sup.columns else np.full(ns, np.nan)
+        virgin = (
+            dem["resource"]
+            .map({k: res.virgin_quality.get(attr, np.nan) for k, res in inp.network.catalog.resources.items()})
+            .to_numpy(dtype=float)
+        )
+        virgin = np.where(np.isnan(virgin), limit, virgin)  # unknown virgin quality: neutral
+        blends.append(BlendLimit(attr, side, rows_d, row_of, value, limit, virgin))
+        n += rows_d.size
+    if links is None:
+        e = cand.edges
+        links = capacity_links(e["link"].to_numpy(), e["capacity"].to_numpy(), e["fixed_cost"].to_numpy())
+    return RowLayout(ns, nd, tuple(blends), *links)
 
 
 def pair_names(supply_ids: np.ndarray, demand_ids: np.ndarray) -> np.ndarray:
@@ -171,20 +397,29 @@ def pair_names(supply_ids: np.ndarray, demand_ids: np.ndarray) -> np.ndarray:
     return np.char.add(np.char.add(np.char.add("x_", supply_ids), "_"), demand_ids)
 
 
-def build_lp(cand: Candidates) -> LinearProgram:
+def build_lp(cand: Candidates, layout: RowLayout | None = None) -> LinearProgram:
     """Build the LP (or MILP) of a candidate set; see the module docstring for the model.
 
     One builder per block, called in order: columns, balance rows, blended limits,
-    link capacities, minimum quantities.
+    link capacities, minimum quantities. ``layout`` gives the rows (default: those of
+    ``cand``); with the layout of a larger candidate set, the model over these pairs has
+    every row of the larger one (pricing).
     """
+    import scipy.sparse as sp  # imported when a model is built, not with the engine
+
+    layout = row_layout(cand) if layout is None else layout
     cols = _layout(cand)
     components = _objective(cand, cols)
     col_lower, col_upper = _column_bounds(cand, cols)
     x_upper = _flow_big_m(cand)
+    e = cand.edges
+    entries = layout.entries(
+        e["s"].to_numpy(), e["d"].to_numpy(), e["ratio"].to_numpy(dtype=float), e["link"].to_numpy()
+    )
     rows = _Rows()
-    _balance_rows(rows, cand, cols)
-    _blend_rows(rows, cand, cols)
-    _capacity_rows(rows, cand, cols, x_upper)
+    _balance_rows(rows, cand, cols, entries)
+    _blend_rows(rows, cand, cols, layout, entries)
+    _capacity_rows(rows, cand, cols, layout, entries, x_upper)
     _minimum_rows(rows, cand, cols, x_upper)
     all_rows, all_cols, all_vals = (np.concatenate(a) for a in zip(*rows.parts))
     integrality = np.zeros(cols.n, dtype=bool)
@@ -256,109 +491,87 @@ def _column_bounds(cand: Candidates, cols: Columns) -> tuple[np.ndarray, np.ndar
     return lower, upper
 
 
-def _balance_rows(rows: _Rows, cand: Candidates, cols: Columns) -> None:
+def _in_rows(entries: _Coo, lo: int, hi: int) -> _Coo:
+    """The entries of rows ``lo..hi-1``, renumbered from 0."""
+    r, c, v = entries
+    on = (r >= lo) & (r < hi)
+    return r[on] - lo, c[on], v[on]
+
+
+def _balance_rows(rows: _Rows, cand: Candidates, cols: Columns, entries: _Coo) -> None:
     """Supply balance ``sum_e x_e + y_s = q_s``, then demand balance ``sum_e a_e x_e + z_d = r_d``."""
-    inp, e = cand.inputs, cand.edges
+    inp = cand.inputs
     ns, nd = cols.n_supplies, cols.n_demands
-    s, d, ratio = e["s"].to_numpy(), e["d"].to_numpy(), e["ratio"].to_numpy()
-    fr, fc, fv = flow_entries(s, d, ratio, ns)
-    sup_entry, dem_entry = fr < ns, fr >= ns
     q, r = inp.supplies["q"].to_numpy(dtype=float), inp.demands["q"].to_numpy(dtype=float)
-    rows.add(
-        "supply",
-        _coo(
-            np.concatenate([fr[sup_entry], np.arange(ns)]),
-            np.concatenate([fc[sup_entry], cols.y0 + np.arange(ns)]),
-            np.concatenate([fv[sup_entry], np.ones(ns)]),
-        ),
-        np.char.add("supply_", inp.supplies.index.to_numpy(dtype=str)),
-        q,
-        q,
-    )
-    rows.add(
-        "demand",
-        _coo(
-            np.concatenate([fr[dem_entry] - ns, np.arange(nd)]),
-            np.concatenate([fc[dem_entry], cols.z0 + np.arange(nd)]),
-            np.concatenate([fv[dem_entry], np.ones(nd)]),
-        ),
-        np.char.add("demand_", inp.demands.index.to_numpy(dtype=str)),
-        r,
-        r,
-    )
-
-
-def _blend_rows(rows: _Rows, cand: Candidates, cols: Columns) -> None:
-    """Blended quality limits: one row per (demand, attribute, side) that has a limit."""
-    inp, e = cand.inputs, cand.edges
-    sup, dem = inp.supplies, inp.demands
-    s, d, ratio = e["s"].to_numpy(), e["d"].to_numpy(), e["ratio"].to_numpy()
-    did = dem.index.to_numpy(dtype=str)
-    nd = len(dem)
-    brows, bcols, bvals, blo, bhi, bnames, nb = [], [], [], [], [], [], 0
-    for attr, side, col in limit_columns(dem):  # one iteration per quality attribute and side
-        limit = dem[col].to_numpy(dtype=float)
-        rows_d = np.flatnonzero(blend_mask(dem, inp.network.catalog, attr) & ~np.isnan(limit))
-        if rows_d.size == 0:
-            continue
-        row_of = np.full(nd, -1)
-        row_of[rows_d] = nb + np.arange(rows_d.size)
-        vcol = f"q_{attr}"
-        value = sup[vcol].to_numpy(dtype=float) if vcol in sup.columns else np.full(len(sup), np.nan)
-        virgin = (
-            dem["resource"]
-            .map({k: res.virgin_quality.get(attr, np.nan) for k, res in inp.network.catalog.resources.items()})
-            .to_numpy(dtype=float)
-        )
-        virgin = np.where(np.isnan(virgin), limit, virgin)  # unknown virgin quality: neutral
-        on = row_of[d] >= 0
-        brows += [row_of[d[on]], row_of[rows_d]]
-        bcols += [np.flatnonzero(on), cols.z0 + rows_d]
-        bvals += [ratio[on] * (value[s[on]] - limit[d[on]]), virgin[rows_d] - limit[rows_d]]
-        inf = np.full(rows_d.size, np.inf)
-        blo.append(-inf if side == "max" else np.zeros(rows_d.size))
-        bhi.append(np.zeros(rows_d.size) if side == "max" else inf)
-        bnames.append(np.char.add(f"blend_{attr}_{side}_", did[rows_d]))
-        nb += rows_d.size
-    if nb:
+    for block, (fr, fc, fv), n, first, ids, rhs in (
+        ("supply", _in_rows(entries, 0, ns), ns, cols.y0, inp.supplies.index, q),
+        ("demand", _in_rows(entries, ns, ns + nd), nd, cols.z0, inp.demands.index, r),
+    ):
         rows.add(
-            "blend",
-            _coo(np.concatenate(brows), np.concatenate(bcols), np.nan_to_num(np.concatenate(bvals))),
-            np.concatenate(bnames),
-            np.concatenate(blo),
-            np.concatenate(bhi),
+            block,
+            _coo(
+                np.concatenate([fr, np.arange(n)]),
+                np.concatenate([fc, first + np.arange(n)]),
+                np.concatenate([fv, np.ones(n)]),
+            ),
+            np.char.add(f"{block}_", ids.to_numpy(dtype=str)),
+            rhs,
+            rhs,
         )
 
 
-def _capacity_rows(rows: _Rows, cand: Candidates, cols: Columns, x_upper: np.ndarray) -> None:
-    """Link capacity and fixed cost: ``sum_{e in l} x_e - cap_l o_l <= 0`` (or ``<= cap_l`` without ``o_l``)."""
-    e = cand.edges
-    link = e["link"].to_numpy()
-    cap = e["capacity"].to_numpy()
-    used = np.unique(link[(link >= 0) & (np.isfinite(cap) | (e["fixed_cost"].to_numpy() > 0))])
-    if not used.size:
+def _blend_rows(rows: _Rows, cand: Candidates, cols: Columns, layout: RowLayout, entries: _Coo) -> None:
+    """Blended quality limits: one row per (demand, attribute, side) that has a limit."""
+    if not layout.blends:
         return
-    row_of = np.full(link.max() + 1, -1)
-    row_of[used] = np.arange(used.size)
-    on = (link >= 0) & (row_of[np.maximum(link, 0)] >= 0)
-    cap_l = np.full(used.size, np.inf)
-    np.minimum.at(cap_l, row_of[link[on]], cap[on])
-    big_m = np.zeros(used.size)
-    np.add.at(big_m, row_of[link[on]], x_upper[on])
-    has_fixed = np.isin(used, cols.fixed_links)
-    rr = [row_of[link[on]]]
-    cc = [np.flatnonzero(on)]
-    vv = [np.ones(on.sum())]
+    did = cand.inputs.demands.index.to_numpy(dtype=str)
+    fr, fc, fv = _in_rows(entries, layout.blend0, layout.capacity0)
+    zr, zc, zv, lo, hi = [], [], [], [], []
+    for b in layout.blends:
+        zr.append(b.row_of[b.demands] - layout.blend0)
+        zc.append(cols.z0 + b.demands)
+        zv.append(b.virgin[b.demands] - b.limit[b.demands])
+        inf = np.full(b.demands.size, np.inf)
+        lo.append(-inf if b.side == "max" else np.zeros(b.demands.size))
+        hi.append(np.zeros(b.demands.size) if b.side == "max" else inf)
+    rows.add(
+        "blend",
+        _coo(
+            np.concatenate([fr, *zr]),
+            np.concatenate([fc, *zc]),
+            np.nan_to_num(np.concatenate([fv, *zv])),
+        ),
+        layout.side_names(did)[: layout.n_blend],
+        np.concatenate(lo),
+        np.concatenate(hi),
+    )
+
+
+def _capacity_rows(
+    rows: _Rows, cand: Candidates, cols: Columns, layout: RowLayout, entries: _Coo, x_upper: np.ndarray
+) -> None:
+    """Link capacity and fixed cost: ``sum_{e in l} x_e - cap_l o_l <= 0`` (or ``<= cap_l`` without ``o_l``)."""
+    if not layout.links.size:
+        return
+    r, c, v = _in_rows(entries, layout.capacity0, layout.n_rows)
+    rr, cc, vv = [r], [c], [v]
+    has_fixed = layout.link_fixed
     if cols.fixed_links.size:
-        rr.append(np.flatnonzero(has_fixed))
-        cc.append(cols.open0 + np.searchsorted(cols.fixed_links, used[has_fixed]))
-        vv.append(-np.minimum(cap_l, big_m)[has_fixed])
+        link = cand.edges["link"].to_numpy()
+        row = layout.link_rows(link) - layout.capacity0
+        on = row >= 0
+        big_m = np.zeros(layout.links.size)
+        np.add.at(big_m, row[on], x_upper[on])
+        fixed_here = has_fixed & np.isin(layout.links, cols.fixed_links)
+        rr.append(np.flatnonzero(fixed_here))
+        cc.append(cols.open0 + np.searchsorted(cols.fixed_links, layout.links[fixed_here]))
+        vv.append(-np.minimum(layout.link_capacity, big_m)[fixed_here])
     rows.add(
         "capacity",
         _coo(np.concatenate(rr), np.concatenate(cc), np.concatenate(vv)),
-        np.char.add("capacity_link_", used.astype(str)),
-        np.full(used.size, -np.inf),
-        np.where(has_fixed, 0.0, cap_l),
+        np.char.add("capacity_link_", layout.links.astype(str)),
+        np.full(layout.links.size, -np.inf),
+        np.where(has_fixed, 0.0, layout.link_capacity),
     )
 
 

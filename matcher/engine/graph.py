@@ -20,7 +20,11 @@ __all__ = ["components", "to_networkx"]
 
 
 def components(cand: Candidates) -> tuple[np.ndarray, np.ndarray]:
-    """Connected components of the candidate graph (the LP's independent blocks when it has only balance rows).
+    """Connected components of the candidate graph: the LP's independent blocks.
+
+    Two streams are joined by a pair between them, and the supplies of pairs on one link
+    with a capacity row (a capacity or a fixed cost) are joined too, since that row holds
+    all their columns. A blended quality limit's row holds pairs into one demand only.
 
     Returns
     -------
@@ -34,8 +38,20 @@ def components(cand: Candidates) -> tuple[np.ndarray, np.ndarray]:
     from scipy.sparse.csgraph import connected_components
 
     ns, nd = len(cand.inputs.supplies), len(cand.inputs.demands)
-    s, d = cand.edges["s"].to_numpy(), cand.edges["d"].to_numpy()
-    graph = csr_array((np.ones(s.size, dtype=np.int8), (s, ns + d)), shape=(ns + nd, ns + nd))
+    e = cand.edges
+    s, d = e["s"].to_numpy(), e["d"].to_numpy()
+    tails, heads = [s], [ns + d]
+    link = e["link"].to_numpy()
+    on = np.flatnonzero(
+        (link >= 0) & (np.isfinite(e["capacity"].to_numpy(dtype=float)) | (e["fixed_cost"].to_numpy() > 0))
+    )
+    if on.size:  # each such pair's supply to the supply of its link's first pair
+        _, first = np.unique(link[on], return_index=True)
+        lead = s[on[first]]
+        tails.append(s[on])
+        heads.append(lead[np.searchsorted(link[on[first]], link[on])])
+    tail, head = np.concatenate(tails), np.concatenate(heads)
+    graph = csr_array((np.ones(tail.size, dtype=np.int8), (tail, head)), shape=(ns + nd, ns + nd))
     n, label = connected_components(graph, directed=True, connection="weak")  # no transpose needed
     return label, np.bincount(label[s], minlength=n)
 

@@ -7,14 +7,14 @@ t CO2e per base unit. Everything is a column of a DataFrame.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from models import Network, Parameters, Scenario
 
-__all__ = ["MatchInputs", "prepare"]
+__all__ = ["MatchInputs", "appended", "prepare"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,9 @@ class MatchInputs:
         Indexed by ``stream_id`` in network order; columns include ``member_id,
         resource, q`` (base units), ``unit_cost`` (currency per base unit of
         disposal or virgin purchase, carbon price included), ``unit_co2e_t``,
-        ``lat, lon, max_distance_km, period``.
+        ``lat, lon, max_distance_km, period``, and integer codes of the labels the
+        candidate search compares (``member_code, period_code, resource_code``: int32,
+        one factorization over supplies and demands, so equal labels have equal codes).
     rates : DataFrame
         Per resource key: ``mode``, ``cost_per_unit_km``, ``co2e_t_per_unit_km``
         (resource factor, else the scenario's mode parameter, else the catalog default).
@@ -90,6 +92,9 @@ def prepare(network: Network, scenario: Scenario) -> MatchInputs:
     s["unit_cost"] = s["money_cost"] + p.carbon_price * s["unit_co2e_t"]
     # tonnes of waste that would go to disposal (the "waste" objective)
     s["waste_t"] = (is_supply & s["category"].eq("waste") & s["base_unit"].eq("t")).astype(float)
+    # labels as integer codes, factorized once: the candidate search compares numbers, not text
+    for label in ("member_id", "period", "resource"):
+        s[label.removesuffix("_id") + "_code"] = pd.factorize(s[label])[0].astype(np.int32)
     return MatchInputs(
         network=network,
         scenario=scenario,
@@ -98,3 +103,23 @@ def prepare(network: Network, scenario: Scenario) -> MatchInputs:
         rates=rates,
         mode_rates=mode_rates,
     )
+
+
+def appended(inputs: MatchInputs, one: MatchInputs, network: Network) -> tuple[MatchInputs, bool]:
+    """``inputs`` with the one stream of ``one`` (:func:`prepare` of a network of that stream) after the others.
+
+    Its label codes are those its member, period and resource already have in ``inputs`` (new
+    labels get new codes); ``network`` is the network with the stream. Returns the inputs and
+    whether the stream is a supply. Only the frame it joins is copied.
+    """
+    supply = len(one.supplies) == 1
+    row = (one.supplies if supply else one.demands).copy()
+    both = pd.concat([inputs.supplies, inputs.demands])
+    for label in ("member_id", "period", "resource"):
+        code = label.removesuffix("_id") + "_code"
+        same = both[code].to_numpy()[both[label].to_numpy() == row[label].iat[0]]
+        known = both[code].to_numpy()
+        row[code] = np.int32(same[0] if same.size else (known.max() + 1 if known.size else 0))
+    if supply:
+        return replace(inputs, network=network, supplies=pd.concat([inputs.supplies, row])), True
+    return replace(inputs, network=network, demands=pd.concat([inputs.demands, row])), False

@@ -1,9 +1,11 @@
 r"""Independent parts of a match, solved apart and in parallel.
 
-Supplies and demands joined by candidate pairs form a bipartite graph. Where
-the only rows are balance rows (the models :mod:`matcher.solve.pricing` handles),
-its connected components share no row and no column: the LP is block
-diagonal and its optimum is the sum of the parts' optima. A large
+Supplies and demands joined by candidate pairs form a bipartite graph. Its
+connected components (:func:`~matcher.engine.graph.components`, where the
+pairs of one capacitated link are joined too: their capacity row holds them
+all; a blended limit's row holds the pairs of one demand) share no row and no
+column: the LP is block diagonal and its optimum is the sum of the parts'
+optima. A large
 component (``min_pairs`` pairs or more) is a part of its own: several small
 models solve faster than one block-diagonal model of them all. Smaller
 components are packed into one part per worker, balanced by their pairs
@@ -12,8 +14,10 @@ model (building it, setting HiGHS up, reading back) does not grow with
 their number. The parts are priced on ``workers`` threads, the largest
 first (HiGHS releases the GIL while it solves). A stream without any pair
 is disposed of or bought virgin; its balance row's dual is that column's
-cost. The parts' solutions are put back together as one solution of the
-whole model, in the column order of the LP of the pairs that entered.
+cost (a demand that virgin purchase alone would take over a blended limit
+is a part of its own all the same, so that the model says it is infeasible).
+The parts' solutions are put back together as one solution of the whole
+model, in the column order of the LP of the pairs that entered.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.candidates import Candidates
-from ..engine.formulation import LinearProgram, build_lp
+from ..engine.formulation import LinearProgram, RowLayout, build_lp, row_layout
 from ..engine.graph import components
 from ..engine.objective import slack_components, weighted
 from ..errors import NotSolved
@@ -50,17 +54,28 @@ class Part:
 
 
 def split(
-    cand: Candidates, workers: int = 1, min_pairs: int = 50_000, found: tuple[np.ndarray, np.ndarray] | None = None
+    cand: Candidates,
+    workers: int = 1,
+    min_pairs: int = 50_000,
+    found: tuple[np.ndarray, np.ndarray] | None = None,
+    needed: np.ndarray | None = None,
 ) -> list[Part]:
     """Parts to solve apart: each large component alone, the small ones packed into ``workers`` parts.
 
-    Largest part first. ``found`` is :func:`components` of ``cand`` if already known.
+    Largest part first. ``found`` is :func:`components` of ``cand`` if already known;
+    ``needed`` (per stream, supplies then demands) marks streams that need a model even
+    without any pair.
     """
     ns = len(cand.inputs.supplies)
-    if len(cand.edges) == 0:
+    wanted = None if needed is None or not needed.any() else needed
+    if len(cand.edges) == 0 and wanted is None:
         return []
     label, pairs = found if found is not None else components(cand)
-    order = np.argsort(-pairs, kind="stable")[: int((pairs > 0).sum())]
+    keep = pairs > 0
+    if wanted is not None:
+        keep[label[wanted]] = True
+    order = np.argsort(-pairs, kind="stable")
+    order = order[keep[order]]
     big = order[pairs[order] >= min_pairs]
     small = order[pairs[order] < min_pairs]
     part_of = np.full(pairs.size, -1)
@@ -121,17 +136,23 @@ class DecomposedModel:
         self.cand = cand
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.time_limit = time_limit
-        found = components(cand) if len(cand.edges) else None
-        self.parts = split(cand, self.workers, min_pairs, found)
+        found = components(cand)
+        self.layout: RowLayout = row_layout(cand)  # the rows of the whole model, for the joined solution
         ns = len(cand.inputs.supplies)
+        needed = np.concatenate([np.zeros(ns, dtype=bool), self.layout.needs_pairs()])
+        self.parts = split(cand, self.workers, min_pairs, found, needed)
         self.part_of = np.full(ns + len(cand.inputs.demands), -1)  # per stream (supplies, then demands)
         for j, part in enumerate(self.parts):
             self.part_of[part.supplies] = j
             self.part_of[ns + part.demands] = j
         # built one after another here (building holds the GIL); only the solves run in parallel
+        self.backend = backend
         self.models = [PricedModel(_sub(cand, part), k=k, start=start, backend=backend) for part in self.parts]
+        self.link_part: dict[int, int] = {}  # the part that holds each capacity row
+        for j, model in enumerate(self.models):
+            self.link_part.update(dict.fromkeys(model.layout.links.tolist(), j))
         self.stale = set(range(len(self.models)))
-        n_components = float((found[1] > 0).sum()) if found is not None else 0.0
+        n_components = float((found[1] > 0).sum())
         self.stats: dict[str, float] = {
             "build": sum(m.stats["build"] for m in self.models),
             "pairs": float(len(cand.edges)),
@@ -183,20 +204,136 @@ class DecomposedModel:
         j = int(self.part_of[row])
         if j >= 0:  # only the bound of its row in its part's model: the joined result reads quantities from here
             part, ns = self.parts[j], len(self.cand.inputs.supplies)
+            model = self.models[j]
             local = (
-                int(np.searchsorted(part.supplies, row))
+                int(np.flatnonzero(part.supplies == row)[0])
                 if row < ns
-                else part.supplies.size + int(np.searchsorted(part.demands, row - ns))
+                else model.ns + int(np.flatnonzero(part.demands == row - ns)[0])
             )
-            self.models[j].kept.set_row_bounds([local], [quantity_base], [quantity_base])
+            model.kept.set_row_bounds([int(model.kept_row[local])], [quantity_base], [quantity_base])
             self.stale.add(j)
+
+    # ------------------------------------------------------------------ streams added and removed in place
+    def add_stream(self, cand: Candidates, pairs: pd.DataFrame, supply: bool) -> bool:
+        """Take in one stream, the last of ``cand.inputs.supplies`` (``supply``) or ``.demands``, with its pairs.
+
+        ``cand`` holds the whole network's inputs and counts with the stream
+        (:func:`~matcher.engine.candidates.with_stream`), ``pairs`` its candidate pairs (positions
+        in those inputs). Where its pairs stay within one part (with partners that had no pair
+        before), the stream enters that part's kept model in place
+        (:meth:`~matcher.solve.pricing.PricedModel.add_streams`); where it has no part to join, it
+        makes a part of its own. Returns False, changing nothing, where its pairs would join
+        several parts: the caller rebuilds the model then.
+        """
+        inp = cand.inputs
+        ns, nd = len(inp.supplies), len(inp.demands)
+        ns0 = ns - 1 if supply else ns
+        part_s, part_d = self.part_of[:ns0], self.part_of[ns0:]
+        partners = np.unique((pairs["d"] if supply else pairs["s"]).to_numpy())
+        partner_part = (part_d if supply else part_s)[partners]
+        touched = set(partner_part[partner_part >= 0].tolist())
+        link = pairs["link"].to_numpy()
+        capacitated = link[(link >= 0) & np.isfinite(pairs["capacity"].to_numpy(dtype=float))]
+        touched |= {self.link_part[int(x)] for x in np.unique(capacitated) if int(x) in self.link_part}
+        if len(touched) > 1:
+            return False
+        fresh = partners[partner_part < 0]  # partners without a pair before: they come along
+        new_s = np.array([ns - 1]) if supply else fresh
+        new_d = fresh if supply else np.array([nd - 1])
+        part_of = np.concatenate([part_s, [-1], part_d]) if supply else np.concatenate([part_s, part_d, [-1]])
+        needed = not supply and bool(row_layout(replace(cand, edges=pairs.iloc[:0])).needs_pairs()[nd - 1])
+        if not touched and not len(pairs) and not needed:  # a stream alone: disposed of or bought virgin
+            self.part_of, self.cand = part_of, cand
+            self._joined = None
+            return True
+        if touched:
+            j = touched.pop()
+            part = self.parts[j]
+            self.parts[j] = part = Part(
+                np.concatenate([part.supplies, new_s]), np.concatenate([part.demands, new_d]), part.edges
+            )
+            model = self.models[j]
+            local_s, local_d = self._local(part, ns, nd)
+            sub = model.cand.inputs
+            sub = replace(
+                sub,
+                supplies=pd.concat([sub.supplies, inp.supplies.iloc[new_s]]),
+                demands=pd.concat([sub.demands, inp.demands.iloc[new_d]]),
+            )
+            local = pairs.assign(s=local_s[pairs["s"].to_numpy()], d=local_d[pairs["d"].to_numpy()])
+            model.add_streams(sub, local)
+        else:  # a part of its own
+            j = len(self.parts)
+            part = Part(new_s, new_d, np.zeros(0, dtype=np.int64))
+            local_s, local_d = self._local(part, ns, nd)
+            sub = replace(
+                cand,
+                inputs=replace(inp, supplies=inp.supplies.iloc[new_s], demands=inp.demands.iloc[new_d]),
+                edges=pairs.assign(s=local_s[pairs["s"].to_numpy()], d=local_d[pairs["d"].to_numpy()]),
+            )
+            self.parts.append(part)
+            self.models.append(PricedModel(sub, backend=self.backend))
+        part_of[new_s] = j
+        part_of[ns + new_d] = j
+        for x in np.unique(capacitated):
+            self.link_part[int(x)] = j
+        self.part_of, self.cand = part_of, cand
+        self.stats["pairs"] += len(pairs)
+        self.stale.add(j)
+        self._joined = None
+        return True
+
+    def remove_stream(self, cand: Candidates, position: int, supply: bool) -> None:
+        """Take one stream out (``cand``: the whole network's inputs and counts without it, from
+        :func:`~matcher.engine.candidates.without_stream`): its row in its part's kept model is held at
+        zero and its pairs leave (:meth:`~matcher.solve.pricing.PricedModel.remove_stream`)."""
+        ns = len(self.cand.inputs.supplies)
+        at = position if supply else ns + position
+        j = int(self.part_of[at])
+        if j >= 0:
+            part = self.parts[j]
+            where = part.supplies if supply else part.demands
+            local = int(np.flatnonzero(where == position)[0])
+            self.models[j].remove_stream(supply, local)
+            where[local] = -1
+            self.stale.add(j)
+        for part in self.parts:  # positions after it move up by one
+            where = part.supplies if supply else part.demands
+            where[where > position] -= 1
+        self.part_of = np.delete(self.part_of, at)
+        self.cand = cand
+        self._joined = None
+
+    @staticmethod
+    def _local(part: Part, ns: int, nd: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per stream of the whole network, its position in the part (-1 where not in it)."""
+        local_s = np.full(ns, -1, dtype=np.int64)
+        local_d = np.full(nd, -1, dtype=np.int64)
+        on_s, on_d = part.supplies >= 0, part.demands >= 0
+        local_s[part.supplies[on_s]] = np.flatnonzero(on_s)
+        local_d[part.demands[on_d]] = np.flatnonzero(on_d)
+        return local_s, local_d
 
     def solved(self) -> tuple[Candidates, LinearProgram, Solution]:
         """Candidates of the pairs in the models, their LP, and the joined solution in that LP's column order."""
         if self.stale or any(m.solution is None for m in self.models):
             raise NotSolved("solve the model first (a stream changed since the last solve)")
         if self._joined is None:
-            self._joined = _join(self.cand, self.parts, [m.entered() for m in self.models])
+            # the whole model's rows: every stream's, and the capacity rows of every part (parts share no link)
+            link, cap, fixed = (
+                np.concatenate([getattr(m.layout, a) for m in self.models] or [np.zeros(0)])
+                for a in ("links", "link_capacity", "link_fixed")
+            )
+            order = np.argsort(link, kind="stable")
+            links = (link[order].astype(np.int64), cap[order].astype(float), fixed[order].astype(bool))
+            layout = row_layout(replace(self.cand, edges=self.cand.edges.iloc[:0]), links)
+            self._joined = _join(
+                self.cand,
+                self.parts,
+                [m.entered() for m in self.models],
+                layout,
+                [m.final_layout() for m in self.models],
+            )
         return self._joined
 
 
@@ -224,7 +361,17 @@ def _summary(sols: list[Solution]) -> Solution:
     """The status of the whole: the worst of the parts' (with their messages); no values yet."""
     statuses = {s.status for s in sols}
     worst = next(
-        (st for st in (Status.ERROR, Status.TIME_LIMIT_NO_SOLUTION, Status.TIME_LIMIT_FEASIBLE) if st in statuses),
+        (
+            st
+            for st in (
+                Status.ERROR,
+                Status.INFEASIBLE,  # one part infeasible: the whole is
+                Status.UNBOUNDED,
+                Status.TIME_LIMIT_NO_SOLUTION,
+                Status.TIME_LIMIT_FEASIBLE,
+            )
+            if st in statuses
+        ),
         Status.OPTIMAL,
     )
     messages = sorted({s.message for s in sols if s.status != Status.OPTIMAL and s.message})
@@ -238,14 +385,21 @@ def _summary(sols: list[Solution]) -> Solution:
 
 
 def _join(
-    cand: Candidates, parts: list[Part], solved: list[tuple[Candidates, Solution]]
+    cand: Candidates,
+    parts: list[Part],
+    solved: list[tuple[Candidates, Solution]],
+    layout: RowLayout,
+    part_layouts: list[RowLayout],
 ) -> tuple[Candidates, LinearProgram, Solution]:
     """One solution of the whole model (pairs that entered any part) from the parts' solutions.
 
-    Each part's solution is in the column order [pairs | disposal | virgin] of its own LP.
+    Each part's solution is in the column order [pairs | disposal | virgin] of its own LP, its
+    rows [supply | demand | side rows of ``part_layouts``]; ``layout`` gives the rows of the
+    whole model. Side rows are matched by name; one in no part is slack (dual 0, basic).
     """
     inp = cand.inputs
     ns, nd = len(inp.supplies), len(inp.demands)
+    parts = [Part(p.supplies[p.supplies >= 0], p.demands[p.demands >= 0], p.edges) for p in parts]  # streams left
     edges = []
     for part, (sub, _) in zip(parts, solved):
         e = sub.edges.copy()
@@ -253,7 +407,7 @@ def _join(
         e["d"] = part.demands[e["d"].to_numpy()]
         edges.append(e)
     final = replace(cand, edges=pd.concat(edges, ignore_index=True) if edges else cand.edges.iloc[:0])
-    lp = build_lp(final)
+    lp = build_lp(final, layout)
     sols = [s for _, s in solved]
     sol = _summary(sols)
     if not sol.status.has_solution:
@@ -265,17 +419,26 @@ def _join(
     x, duals_s, duals_d = [], lp.c[ys].copy(), lp.c[zs].copy()
     col_x, col_y, col_z = [], np.full(ns, BASIC, np.int8), np.full(nd, BASIC, np.int8)
     row_s, row_d = np.full(ns, AT_LOWER, np.int8), np.full(nd, AT_LOWER, np.int8)
+    n_side = layout.n_side
+    duals_side, row_side = np.zeros(n_side), np.full(n_side, BASIC, np.int8)
+    side_index = pd.Index(layout.side_names(inp.demands.index.to_numpy())) if n_side else None
     with_duals = all(s.row_duals is not None for s in sols)
     with_basis = all(s.basis is not None for s in sols)
-    for part, (sub, psol) in zip(parts, solved):
+    for part, (sub, psol), sub_layout in zip(parts, solved, part_layouts):
         assert psol.x is not None
         n_e, n_s, n_d = len(sub.edges), part.supplies.size, part.demands.size
         x.append(psol.x[:n_e])
         y[part.supplies] = psol.x[n_e : n_e + n_s]
         z[part.demands] = psol.x[n_e + n_s : n_e + n_s + n_d]
+        side = slice(n_s + n_d, None)
+        where = None
+        if side_index is not None:  # the part's side rows among the whole model's, by name
+            where = side_index.get_indexer(pd.Index(sub_layout.side_names(sub.inputs.demands.index.to_numpy())))
         if with_duals and psol.row_duals is not None:
             duals_s[part.supplies] = psol.row_duals[:n_s]
             duals_d[part.demands] = psol.row_duals[n_s : n_s + n_d]
+            if where is not None:
+                duals_side[where] = psol.row_duals[side]
         if with_basis and psol.basis is not None:
             pcol, prow = psol.basis
             col_x.append(pcol[:n_e])
@@ -283,10 +446,12 @@ def _join(
             col_z[part.demands] = pcol[n_e + n_s : n_e + n_s + n_d]
             row_s[part.supplies] = prow[:n_s]
             row_d[part.demands] = prow[n_s : n_s + n_d]
+            if where is not None:
+                row_side[where] = prow[side]
     sol.x = np.concatenate([*x, y, z])
     sol.objective = float(lp.c @ sol.x)
     if with_duals:
-        sol.row_duals = np.concatenate([duals_s, duals_d])
+        sol.row_duals = np.concatenate([duals_s, duals_d, duals_side])
     if with_basis:
-        sol.basis = (np.concatenate([*col_x, col_y, col_z]), np.concatenate([row_s, row_d]))
+        sol.basis = (np.concatenate([*col_x, col_y, col_z]), np.concatenate([row_s, row_d, row_side]))
     return final, lp, sol

@@ -3,17 +3,26 @@ r"""Solving large LPs by pricing: start from a few cheap pairs, add the pairs th
 The full set of candidate pairs within reach grows with the square of the
 streams in a region, but few of them carry flow at the optimum. Pricing
 (column generation) solves the LP on a sparse subset (each stream's best
-``k`` pairs), reads the duals :math:`\pi` of the balance rows, and computes
-for every candidate pair at once the reduced cost
+``k`` pairs), reads the row duals :math:`\pi`, and computes for every
+candidate pair at once the reduced cost
 
-.. math::  \bar c_e = c_e - \pi_{s(e)} - a_e\,\pi_{d(e)},
+.. math::  \bar c_e = c_e - \pi_{s(e)} - a_e\,\pi_{d(e)}
+           - \sum_{b \ni d(e)} a_e (k_{s(e)} - L_b)\,\pi_b - \pi_{l(e)},
 
-adds the pairs with :math:`\bar c_e < 0` to the model (HiGHS keeps its basis,
-so each round starts where the last ended) and repeats until none is left.
-Then no pair outside the model could improve it: the solution is the proven
-optimum of the whole LP. It applies to models whose only rows are the
-balance rows (no blended quality limits, link capacities, fixed costs or
-minimum quantities); others are solved whole.
+over its balance rows, the blended quality limits of its demand (:math:`b`)
+and the capacity row of its link (:math:`l`), adds the pairs with
+:math:`\bar c_e < 0` to the model (HiGHS keeps its basis, so each round
+starts where the last ended) and repeats until none is left. Then no pair
+outside the model could improve it: the solution is the proven optimum of the
+whole LP. The restricted model has every row of the whole one from the start
+(:class:`~matcher.engine.formulation.RowLayout`: a blend row for each demand
+with a limit, a capacity row for each capacitated link, whether or not any
+of their pairs are in yet), and a pair enters as the same column it has in the
+whole model. A demand that virgin purchase alone would take over a blended
+limit starts with all its pairs, so that the first model is feasible whenever
+the whole one is. It applies to every LP (models with integer columns, from
+fixed link costs or minimum quantities, are solved whole: column generation
+does not prove a MILP's optimum).
 
 A time limit covers all rounds together. If it runs out while pairs with a
 negative reduced cost are left, the current solution is feasible for the
@@ -32,10 +41,10 @@ import pandas as pd
 from models import Network
 
 from ..engine.candidates import Candidates
-from ..engine.compatibility import blend_limited
-from ..engine.formulation import LinearProgram, build_lp, flow_entries
-from ..engine.objective import flow_components, gain, weighted
-from ..errors import InvalidOption, NotSolved, UnknownId
+from ..engine.formulation import LinearProgram, RowLayout, build_lp, capacity_links, row_layout
+from ..engine.inputs import MatchInputs
+from ..engine.objective import flow_components, gain, slack_components, weighted
+from ..errors import InvalidOption, NotSolved, UnknownId, Unsupported
 from .base import Solution, Solver, Status
 from .basis import Basis
 from .highs import HighsSolver
@@ -44,20 +53,18 @@ __all__ = ["PricedModel", "pricing_applies", "solve_by_pricing", "unit_factors",
 
 
 def pricing_applies(cand: Candidates) -> bool:
-    """Whether the model has only balance rows, so pricing over pairs is exact."""
+    """Whether the model is an LP (no integer columns: no link with a fixed cost, no minimum quantity).
+
+    Pricing over pairs is then exact, side rows (blended limits, link capacities) included.
+    """
     e = cand.edges
     inp = cand.inputs
     minimum = (
         np.nan_to_num(inp.supplies["min_quantity_base"].to_numpy(dtype=float)).any()
         or np.nan_to_num(inp.demands["min_quantity_base"].to_numpy(dtype=float)).any()
     )
-    return bool(
-        len(e)
-        and np.isinf(e["capacity"].to_numpy()).all()
-        and not (e["fixed_cost"].to_numpy() > 0).any()
-        and not minimum
-        and not blend_limited(inp.demands, inp.network.catalog).any()
-    )
+    fixed = bool(((e["link"].to_numpy() >= 0) & (e["fixed_cost"].to_numpy() > 0)).any())
+    return bool(len(e) and not fixed and not minimum)
 
 
 def _initial(cand: Candidates, k: int) -> np.ndarray:
@@ -86,6 +93,12 @@ class PricedModel:
     of a related model, replaces the best ``k`` pairs by the pairs it holds
     and starts the simplex from it. The backend must keep models between solves
     (:attr:`~matcher.solve.base.Feature.INCREMENTAL`; HiGHS by default).
+
+    Streams are added (:meth:`add_streams`: their balance rows, disposal or virgin
+    columns and side rows enter the kept model, their pairs become candidates) and
+    removed (:meth:`remove_stream`: its row is held at zero and its pairs leave) in place:
+    the kept model's rows and columns are mapped to those of the LP by name and position,
+    so nothing else is rebuilt and the next solve starts from the current basis.
     """
 
     def __init__(
@@ -102,10 +115,13 @@ class PricedModel:
         e = cand.edges
         inp = cand.inputs
         self.ns, self.nd = len(inp.supplies), len(inp.demands)
-        self.s_all, self.d_all = e["s"].to_numpy(), e["d"].to_numpy()
-        self.ratio_all = e["ratio"].to_numpy()
-        self.c_all = weighted(flow_components(e, inp.parameters.carbon_price), inp.parameters.objective_weights)
-        self.tol = -1e-9 * np.maximum(1.0, np.abs(self.c_all))  # a reduced cost below this enters
+        self._tables: list[pd.DataFrame] = []  # the candidate pairs, in chunks (pairs of added streams later)
+        self._pairs(e, first=True)
+        # every row of the whole model, and every pair's entries in its side rows
+        self.layout = row_layout(cand)
+        self.side = self.layout.side_entries(self.s_all, self.d_all, self.ratio_all, self.link_all)
+        self.alive_s = np.ones(self.ns, dtype=bool)  # streams removed in place keep an empty row
+        self.alive_d = np.ones(self.nd, dtype=bool)
         self.in_model = np.zeros(len(e), dtype=bool)
         if k is None:
             self.in_model[:] = True
@@ -113,23 +129,71 @@ class PricedModel:
             self.in_model[start.pairs_in(cand) >= 0] = True
         else:
             self.in_model[_initial(cand, k)] = True
+        # a demand that virgin purchase alone would take over a blended limit needs its pairs from the start
+        self.in_model[self.layout.needs_pairs()[self.d_all]] = True
         first = np.flatnonzero(self.in_model)
         self.order: list[int] = first.tolist()
         self.n0 = len(self.order)
+        self.col_of[first] = np.arange(first.size)
         t = time.perf_counter()
         cand0 = replace(cand, edges=e.iloc[first].reset_index(drop=True))
-        lp0 = build_lp(cand0)
+        lp0 = build_lp(cand0, self.layout)
         self.kept = (backend or HighsSolver()).incremental(
             lp0, start=None if start is None else start.statuses(cand0, lp0)
         )
+        self.is_mip = lp0.is_mip
+        # where each part of the LP is in the kept model: [first pairs | y | z | binaries | later columns]
+        n0, ns, nd = self.n0, self.ns, self.nd
+        self.pair_cols: list[int] = list(range(n0))  # kept column of each pair in `order`
+        self.col_y = n0 + np.arange(ns)
+        self.col_z = n0 + ns + np.arange(nd)
+        self.col_bin = np.arange(n0 + ns + nd, lp0.c.size)
+        # each kept row's key: its name in the LP with streams named by their local position (a stream removed
+        # in place keeps its position and its row, so an id added again never meets its old row)
+        extra = np.asarray(lp0.row_names, dtype=object)[self.layout.n_rows :]  # a MILP's minimum-quantity rows
+        self.kept_names = np.concatenate([self.layout.row_names(*self._keys()), extra])
+        self.kept_row = np.arange(self.layout.n_rows)  # kept row of each row of the layout
         self.n_first_columns = lp0.c.size
         self.stats: dict[str, float] = {"build": time.perf_counter() - t, "rounds": 0.0}
         self.solution: Solution | None = None
         self.units = unit_factors(inp.network) if units is None else units
 
+    def _pairs(self, e: pd.DataFrame, first: bool = False) -> None:
+        """Take the pairs of ``e`` in as candidates (after those already known)."""
+        inp = self.cand.inputs
+        c = weighted(flow_components(e, inp.parameters.carbon_price), inp.parameters.objective_weights)
+        dead = np.zeros(len(e), dtype=bool)  # pairs of streams removed in place: never enter
+        col_of = np.full(len(e), -1, dtype=np.int64)  # kept column of each pair in the model
+        tol = -1e-9 * np.maximum(1.0, np.abs(c))  # a reduced cost below this enters
+
+        def more(old: np.ndarray | None, new: np.ndarray) -> np.ndarray:
+            return new if first or old is None else np.concatenate([old, new])
+
+        self.s_all = more(getattr(self, "s_all", None), e["s"].to_numpy())
+        self.d_all = more(getattr(self, "d_all", None), e["d"].to_numpy())
+        self.ratio_all = more(getattr(self, "ratio_all", None), e["ratio"].to_numpy(dtype=float))
+        self.link_all = more(getattr(self, "link_all", None), e["link"].to_numpy())
+        self.upper_all = more(getattr(self, "upper_all", None), e["capacity"].to_numpy(dtype=float))
+        self.c_all = more(getattr(self, "c_all", None), c)
+        self.tol = more(getattr(self, "tol", None), tol)
+        self.dead = more(getattr(self, "dead", None), dead)
+        self.col_of = more(getattr(self, "col_of", None), col_of)
+        self._tables.append(e)
+
+    def _keys(self, alive: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Keys of the model's supplies and demands (their local positions), or of those still in it."""
+        s, d = np.arange(self.ns), np.arange(self.nd)
+        if alive:
+            s, d = s[self.alive_s], d[self.alive_d]
+        return np.char.add("s", s.astype(str)), np.char.add("d", d.astype(str))
+
+    @property
+    def n_pairs(self) -> int:
+        """Candidate pairs known to the model (in it or not, removed streams' included)."""
+        return int(self.s_all.size)
+
     def solve(self, max_rounds: int = 200) -> Solution:
         """Solve, adding pairs with a negative reduced cost until none is left (or time runs out)."""
-        ns, nd = self.ns, self.nd
         rounds = 0
         deadline = None if self.time_limit is None else time.perf_counter() + self.time_limit
         last: Solution | None = None  # the last round solved to optimality: feasible for the whole problem
@@ -143,10 +207,8 @@ class PricedModel:
                     sol = _not_proven(last, "the time limit was reached while pricing")
                 break
             last = sol
-            pi_s, pi_d = sol.row_duals[:ns], sol.row_duals[ns : ns + nd]
-            reduced = self.c_all - pi_s[self.s_all]
-            reduced -= self.ratio_all * pi_d[self.d_all]
-            enter = np.flatnonzero((reduced < self.tol) & ~self.in_model)
+            reduced = self.reduced_costs(sol.row_duals[self.kept_row])
+            enter = np.flatnonzero((reduced < self.tol) & ~self.in_model & ~self.dead)
             if enter.size == 0:
                 break
             if deadline is not None and time.perf_counter() >= deadline:
@@ -155,49 +217,212 @@ class PricedModel:
             if rounds >= max_rounds:
                 sol = _not_proven(sol, f"pricing stopped after {rounds} rounds ({enter.size:,} pairs left to add)")
                 break
-            limit = 2 * (ns + nd)
+            limit = 2 * (self.ns + self.nd)
             if enter.size > limit:  # the most promising first
                 enter = enter[np.argpartition(reduced[enter], limit)[:limit]]
-            rows, cols, values = flow_entries(self.s_all[enter], self.d_all[enter], self.ratio_all[enter], ns)
-            self.kept.add_columns(self.c_all[enter], np.full(enter.size, np.inf), rows, cols, values)
-            self.in_model[enter] = True
-            self.order.extend(enter.tolist())
+            self._enter(enter)
         self.stats.update(
-            rounds=self.stats["rounds"] + rounds, columns=float(len(self.order)), pairs=float(len(self.cand.edges))
+            rounds=self.stats["rounds"] + rounds,
+            columns=float(len(self.order)),
+            pairs=float(self.n_pairs - self.dead.sum()),
         )
         self.solution = sol
         return sol
 
+    def _enter(self, enter: np.ndarray) -> None:
+        """Add the columns of pairs ``enter`` (positions among the candidates) to the kept model."""
+        if not enter.size:
+            return
+        rows, cols, values = self.layout.entries(
+            self.s_all[enter], self.d_all[enter], self.ratio_all[enter], self.link_all[enter]
+        )
+        first = self.kept.n_columns
+        self.kept.add_columns(self.c_all[enter], self.upper_all[enter], self.kept_row[rows], cols, values)
+        self.in_model[enter] = True
+        self.col_of[enter] = first + np.arange(enter.size)
+        self.order.extend(enter.tolist())
+        self.pair_cols.extend(range(first, first + enter.size))
+
+    def reduced_costs(self, row_duals: np.ndarray) -> np.ndarray:
+        """The reduced cost of every candidate pair at the duals of the LP's rows (balance and side rows, in the
+        order of :attr:`layout`)."""
+        return self.c_all - self.layout.column_duals(row_duals, self.s_all, self.d_all, self.ratio_all, self.side)
+
     def set_quantity(self, stream_id: str, quantity_base: float) -> None:
         """Change one stream's yearly quantity (base units; 0 removes it); re-solve with :meth:`solve`."""
         self.cand, row = with_quantity(self.cand, stream_id, quantity_base, self.units)
-        self.kept.set_row_bounds([row], [quantity_base], [quantity_base])
+        self.kept.set_row_bounds([int(self.kept_row[row])], [quantity_base], [quantity_base])
+
+    # ------------------------------------------------------------------ streams added and removed in place
+    def add_streams(self, inputs: MatchInputs, pairs: pd.DataFrame) -> None:
+        """Take in the streams that ``inputs`` has after those of the model (appended to its supplies and
+        demands), and the candidate pairs ``pairs`` (positions in ``inputs``) that touch them.
+
+        Their balance rows, any side row they bring (a blended limit of a new demand, the capacity
+        of a link none of the model's pairs used) and their disposal or virgin columns enter the
+        kept model; their pairs become candidates for pricing (all at once for a demand that
+        virgin purchase alone cannot serve). The next :meth:`solve` starts from the current basis.
+        """
+        if self.is_mip:
+            raise Unsupported("streams are added in place to LPs only")
+        ns0, nd0 = self.ns, self.nd
+        ns, nd = len(inputs.supplies), len(inputs.demands)
+        self.cand = replace(self.cand, inputs=inputs)
+        self.ns, self.nd = ns, nd
+        self.alive_s = np.concatenate([self.alive_s, np.ones(ns - ns0, dtype=bool)])
+        self.alive_d = np.concatenate([self.alive_d, np.ones(nd - nd0, dtype=bool)])
+        n_before = self.n_pairs
+        self._pairs(pairs)
+        self.in_model = np.concatenate([self.in_model, np.zeros(len(pairs), dtype=bool)])
+        new_links = capacity_links(
+            pairs["link"].to_numpy(), pairs["capacity"].to_numpy(), pairs["fixed_cost"].to_numpy()
+        )
+        links = _union_links((self.layout.links, self.layout.link_capacity, self.layout.link_fixed), new_links)
+        self.layout = row_layout(replace(self.cand, edges=pairs.iloc[:0]), links)
+        self.side = self.layout.side_entries(self.s_all, self.d_all, self.ratio_all, self.link_all)
+        # rows: those the kept model lacks are added (empty; columns bring their entries)
+        names = self.layout.row_names(*self._keys())
+        where = pd.Index(self.kept_names).get_indexer(pd.Index(names))
+        missing = np.flatnonzero(where < 0)
+        lower, upper = _row_bounds(self.layout, inputs)
+        n_cols = self.kept.n_columns
+        for r in missing:
+            where[r] = self.kept.add_row(np.zeros(n_cols), float(lower[r]), float(upper[r]))
+        self.kept_names = np.concatenate([self.kept_names, names[missing]])
+        self.kept_row = where
+        # disposal and virgin-purchase columns of the new streams
+        new_s, new_d = np.arange(ns0, ns), np.arange(nd0, nd)
+        rows, cols, values = self.layout.slack_entries(new_s, new_d)
+        disposal, virgin = slack_components(inputs)
+        weights = inputs.parameters.objective_weights
+        cost = np.concatenate([weighted(disposal, weights)[new_s], weighted(virgin, weights)[new_d]])
+        first = self.kept.n_columns
+        self.kept.add_columns(cost, np.full(cost.size, np.inf), self.kept_row[rows], cols, values)
+        self.col_y = np.concatenate([self.col_y, first + np.arange(new_s.size)])
+        self.col_z = np.concatenate([self.col_z, first + new_s.size + np.arange(new_d.size)])
+        # pairs into a new demand that virgin purchase alone cannot serve enter at once
+        fresh = np.arange(n_before, self.n_pairs)
+        self._enter(fresh[self.layout.needs_pairs()[self.d_all[fresh]]])
+
+    def remove_stream(self, supply: bool, position: int) -> None:
+        """Take one stream out in place: its row is held at zero, its pairs leave the model and never enter again.
+
+        The results (:meth:`entered`) leave it out; its row and columns stay in the kept model, empty.
+        """
+        if self.is_mip:
+            raise Unsupported("streams are removed in place from LPs only")
+        (self.alive_s if supply else self.alive_d)[position] = False
+        row = position if supply else self.ns + position
+        self.kept.set_row_bounds([int(self.kept_row[row])], [0.0], [0.0])
+        mine = (self.s_all == position) if supply else (self.d_all == position)
+        self.dead |= mine
+        cols = self.col_of[mine & self.in_model]
+        if cols.size:
+            self.kept.set_col_bounds(cols, np.zeros(cols.size), np.zeros(cols.size))
+
+    # ------------------------------------------------------------------ reading back
+    def _table_of(self, pairs: np.ndarray) -> pd.DataFrame:
+        """The pair-table rows of candidate pairs ``pairs`` (positions across the chunks), in that order."""
+        if len(self._tables) == 1:
+            return self._tables[0].iloc[pairs].reset_index(drop=True)
+        offsets = np.cumsum([0, *(len(t) for t in self._tables)])
+        chunk = np.searchsorted(offsets, pairs, side="right") - 1
+        by_chunk = np.argsort(chunk, kind="stable")
+        taken = pd.concat(
+            [t.iloc[pairs[chunk == i] - offsets[i]] for i, t in enumerate(self._tables)], ignore_index=True
+        )
+        return taken.iloc[np.argsort(by_chunk, kind="stable")].reset_index(drop=True)
 
     def entered(self) -> tuple[Candidates, Solution]:
         """Candidates of the pairs in the model and the solution in the column order of their LP.
 
-        That LP's columns are [pairs | disposal | virgin | binaries], the pairs in the order they entered.
+        That LP's columns are [pairs | disposal | virgin | binaries], the pairs in the order they
+        entered; its rows those of :meth:`final_layout`. Streams removed in place are left out.
         """
         if self.solution is None:
             raise NotSolved("solve the model first")
-        n0 = self.n0
-        final = replace(self.cand, edges=self.cand.edges.iloc[np.asarray(self.order)].reset_index(drop=True))
+        order = np.asarray(self.order, dtype=np.int64)
+        keep = ~self.dead[order]
+        pairs = order[keep]
+        edges = self._table_of(pairs)
+        inp = self.cand.inputs
+        removed = not (self.alive_s.all() and self.alive_d.all())
+        if removed:  # positions among the streams left
+            new_s = np.cumsum(self.alive_s) - 1
+            new_d = np.cumsum(self.alive_d) - 1
+            edges["s"] = new_s[edges["s"].to_numpy()].astype(edges["s"].dtype)
+            edges["d"] = new_d[edges["d"].to_numpy()].astype(edges["d"].dtype)
+            inp = replace(inp, supplies=inp.supplies[self.alive_s], demands=inp.demands[self.alive_d])
+        final = replace(self.cand, inputs=inp, edges=edges)
         sol = replace(self.solution)
         if sol.x is not None:
-            # the kept model's columns are [first pairs | y | z | binaries | pairs added later]
-            n_first, n_all = self.n_first_columns, self.kept.n_columns
-            perm = np.concatenate([np.arange(n0), np.arange(n_first, n_all), np.arange(n0, n_first)])
+            perm = np.concatenate(
+                [
+                    np.asarray(self.pair_cols, dtype=np.int64)[keep],
+                    self.col_y[self.alive_s],
+                    self.col_z[self.alive_d],
+                    self.col_bin,
+                ]
+            )
+            n_all = self.kept.n_columns
             x = np.zeros(n_all)  # columns added after the solution was found carry no flow
             x[: sol.x.size] = sol.x
             sol.x = x[perm]
+            rows = self._final_rows()
+            if sol.row_duals is not None:
+                duals = np.zeros(len(self.kept_names))
+                duals[: sol.row_duals.size] = sol.row_duals
+                sol.row_duals = duals[rows]
             basis = self.kept.basis() if sol.status == Status.OPTIMAL else None
-            sol.basis = None if basis is None else (basis[0][perm], basis[1])
+            sol.basis = None if basis is None else (basis[0][perm], basis[1][rows])
         return final, sol
+
+    def final_layout(self) -> RowLayout:
+        """The rows of the LP that :meth:`entered` describes (streams removed in place left out)."""
+        if self.alive_s.all() and self.alive_d.all():
+            return self.layout
+        inp = self.cand.inputs
+        alive = replace(inp, supplies=inp.supplies[self.alive_s], demands=inp.demands[self.alive_d])
+        links = (self.layout.links, self.layout.link_capacity, self.layout.link_fixed)
+        return row_layout(replace(self.cand, inputs=alive, edges=self._tables[0].iloc[:0]), links)
+
+    def _final_rows(self) -> np.ndarray:
+        """The kept row of each row of :meth:`final_layout` (and of a MILP's minimum-quantity rows after them)."""
+        names = self.final_layout().row_names(*self._keys(alive=True))
+        rows = pd.Index(self.kept_names).get_indexer(pd.Index(names))
+        extra = np.arange(self.layout.n_rows, len(self.kept_names)) if self.is_mip else np.zeros(0, dtype=np.int64)
+        return np.concatenate([rows, extra])
 
     def solved(self) -> tuple[Candidates, LinearProgram, Solution]:
         """Candidates of the pairs in the model, their LP, and the solution in that LP's column order."""
         final, sol = self.entered()
-        return final, build_lp(final), sol
+        return final, build_lp(final, self.final_layout()), sol
+
+
+def _union_links(
+    a: tuple[np.ndarray, np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two sets of capacity links (:func:`~matcher.engine.formulation.capacity_links`) as one."""
+    links = np.concatenate([a[0], b[0]])
+    if not b[0].size:
+        return a
+    order = np.argsort(links, kind="stable")
+    links, first = np.unique(links[order], return_index=True)
+    return links, np.concatenate([a[1], b[1]])[order][first], np.concatenate([a[2], b[2]])[order][first]
+
+
+def _row_bounds(layout: RowLayout, inputs: MatchInputs) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of the rows of ``layout`` (an LP's: balance, blend and capacity rows)."""
+    q = inputs.supplies["q"].to_numpy(dtype=float)
+    r = inputs.demands["q"].to_numpy(dtype=float)
+    lo, hi = [q, r], [q, r]
+    for b in layout.blends:
+        n = b.demands.size
+        lo.append(np.full(n, -np.inf) if b.side == "max" else np.zeros(n))
+        hi.append(np.zeros(n) if b.side == "max" else np.full(n, np.inf))
+    lo.append(np.full(layout.links.size, -np.inf))
+    hi.append(np.where(layout.link_fixed, 0.0, layout.link_capacity))
+    return np.concatenate(lo), np.concatenate(hi)
 
 
 def unit_factors(network: Network) -> pd.Series:
@@ -206,28 +431,42 @@ def unit_factors(network: Network) -> pd.Series:
     return streams["quantity"].astype(float) / streams["quantity_base"].astype(float)
 
 
+def _with_value(frame: pd.DataFrame, position: int, values: dict[str, float]) -> pd.DataFrame:
+    """``frame`` with new values in one row: the changed columns are new arrays, every other column is
+    shared with ``frame`` (no copy of the frame)."""
+    changed = {}
+    for col, value in values.items():
+        a = frame[col].to_numpy(copy=True)
+        a[position] = value
+        changed[col] = a
+    return frame.assign(**changed)
+
+
 def with_quantity(cand: Candidates, stream_id: str, quantity_base: float, units: pd.Series) -> tuple[Candidates, int]:
     """``cand`` with one stream's quantity changed (base units), and that stream's balance row.
 
     ``units`` (from :func:`unit_factors` of the network as first submitted) restates
-    the new quantity in the unit the stream was submitted in.
+    the new quantity in the unit the stream was submitted in. Only the columns that change
+    are new (the stream's ``q``, and ``quantity``, ``quantity_base`` of the network's streams);
+    the frames share every other column with ``cand`` (no copy of the tables).
     """
     inp = cand.inputs
-    is_supply = stream_id in inp.supplies.index
+    pos = int(inp.supplies.index.get_indexer(pd.Index([stream_id]))[0])
+    is_supply = pos >= 0
     if is_supply:
-        frame, row = inp.supplies.copy(), int(inp.supplies.index.get_indexer(pd.Index([stream_id]))[0])
-    elif stream_id in inp.demands.index:
-        frame = inp.demands.copy()
-        row = len(inp.supplies) + int(inp.demands.index.get_indexer(pd.Index([stream_id]))[0])
+        row = pos
     else:
-        raise UnknownId(f"no stream {stream_id!r}")
+        pos = int(inp.demands.index.get_indexer(pd.Index([stream_id]))[0])
+        if pos < 0:
+            raise UnknownId(f"no stream {stream_id!r}")
+        row = len(inp.supplies) + pos
     if not 0 <= quantity_base < np.inf:
         raise InvalidOption(f"{stream_id}: a quantity must be a finite number >= 0, not {quantity_base!r}")
-    frame.loc[stream_id, "q"] = float(quantity_base)
+    frame = _with_value(inp.supplies if is_supply else inp.demands, pos, {"q": float(quantity_base)})
     net = inp.network
-    streams = net.streams.copy()
     per_base = float(units.loc[[stream_id]].to_numpy(dtype=float)[0])
-    streams.loc[stream_id, ["quantity", "quantity_base"]] = [quantity_base * per_base, quantity_base]
+    at = int(net.streams.index.get_indexer(pd.Index([stream_id]))[0])
+    streams = _with_value(net.streams, at, {"quantity": quantity_base * per_base, "quantity_base": quantity_base})
     network = Network(net.members, streams, net.links, net.catalog)
     inputs = (
         replace(inp, network=network, supplies=frame) if is_supply else replace(inp, network=network, demands=frame)

@@ -390,11 +390,20 @@ def test_pricing_reaches_the_optimum_of_the_whole_model(seed: int, objective: st
 
 
 def test_pricing_is_refused_where_it_would_not_be_exact() -> None:
+    # a blended limit is a row of the priced models: pricing is exact, and gives the whole model's optimum
     scenario, net = _two(
         {"resource": "treated_wastewater", "quantity": 1000, "unit": "m3", "q_cod_ppm": 30},
         {"resource": "process_water", "quantity": 900, "unit": "m3", "q_cod_ppm_max": 10},
     )
-    with pytest.raises(ValueError, match="balance rows"):
+    priced = match(net, scenario, method="pricing")
+    check_result(priced)
+    assert priced.exchanges["quantity"].sum() == pytest.approx(300)
+    assert priced.solver_objective == pytest.approx(match(net, scenario, method="whole").solver_objective, rel=1e-9)
+    # integer columns (a minimum quantity): column generation would prove nothing, so it is refused
+    scenario, net = _two(
+        {"resource": "wood_waste", "quantity": 50, "min_quantity": 20}, {"resource": "wood_waste", "quantity": 25}
+    )
+    with pytest.raises(ValueError, match="integer columns"):
         match(net, scenario, method="pricing")
     assert match(net, scenario).status is Status.OPTIMAL  # auto falls back to the whole model
 

@@ -1,0 +1,98 @@
+"""What a change costs in a ``WarmMatch`` kept in memory, against matching the changed network cold.
+
+    python benchmarks/warm.py --members 10000 [--general] [--repeat 3]
+
+On one region (``regions.py``, pure flow; ``--general``: ``generators.general``, blends and
+capacities) it times, each from the match kept in memory: ``change_stream`` (a quantity -10 %),
+``remove_stream`` and ``add_stream`` (a copy of a stream of the largest resource group under a new
+id), each with the result read back, and a cold ``matcher.match`` of the changed network for
+scale. Every warm optimum is compared with the cold one (``!!`` on stderr if one differs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from generators import general  # noqa: E402
+from regions import region  # noqa: E402
+
+import matcher  # noqa: E402
+from models import Network  # noqa: E402
+
+
+def _cold(network: Network, streams: pd.DataFrame, scenario) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    frames = network.to_frames()
+    links = frames["links"] if len(frames["links"]) else None
+    net = Network.from_frames(frames["members"], streams, links, network.catalog)
+    t = time.perf_counter()
+    result = matcher.match(net, scenario)
+    return time.perf_counter() - t, result.solver_objective
+
+
+def _same(what: str, warm: float, cold: float) -> None:
+    if abs(warm - cold) > 1e-7 * max(1.0, abs(cold)):
+        print(f"!! {what}: warm {warm} != cold {cold}", file=sys.stderr)
+
+
+def run(members: int, is_general: bool, repeat: int) -> dict[str, float]:
+    scenario, network = general(members, 1) if is_general else region(members, 1, pure=True)
+    streams = network.to_frames()["streams"]
+    out: dict[str, list[float]] = {k: [] for k in ("start", "change", "remove", "add", "cold")}
+    for i in range(repeat):
+        t = time.perf_counter()
+        warm = matcher.WarmMatch(network, scenario)
+        warm.result()
+        out["start"].append(time.perf_counter() - t)
+        biggest = streams["resource"].value_counts().index[0]
+        pick = streams[streams["resource"] == biggest].iloc[i]
+        sid = str(pick["stream_id"])
+        t = time.perf_counter()
+        changed = warm.change_stream(sid, 0.9 * float(pick["quantity"]))
+        out["change"].append(time.perf_counter() - t)
+        gone = str(streams[streams["resource"] == biggest].iloc[repeat + i]["stream_id"])
+        t = time.perf_counter()
+        removed = warm.remove_stream(gone)
+        out["remove"].append(time.perf_counter() - t)
+        new = {**pick.dropna().to_dict(), "stream_id": f"NEW{i}"}
+        t = time.perf_counter()
+        added = warm.add_stream(new)
+        out["add"].append(time.perf_counter() - t)
+        now = streams.copy()
+        now.loc[now["stream_id"] == sid, "quantity"] = 0.9 * float(pick["quantity"])
+        seconds, objective = _cold(network, now, scenario)
+        _same("change", changed.solver_objective, objective)
+        now = now[now["stream_id"] != gone]
+        _, objective = _cold(network, now, scenario)
+        _same("remove", removed.solver_objective, objective)
+        now = pd.concat([now, pd.DataFrame([new])], ignore_index=True)
+        seconds, objective = _cold(network, now, scenario)
+        _same("add", added.solver_objective, objective)
+        out["cold"].append(seconds)
+    row = {k: statistics.median(v) for k, v in out.items()}
+    row.update(members=members, streams=len(streams))
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--members", type=int, default=10_000)
+    ap.add_argument("--general", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    row = run(args.members, args.general, args.repeat)
+    print(row, file=sys.stderr)
+    cols = ["members", "streams", "start", "change", "remove", "add", "cold"]
+    print("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
+    print("| " + " | ".join(f"{row[c]:.3g}" if isinstance(row[c], float) else str(row[c]) for c in cols) + " |")
+
+
+if __name__ == "__main__":
+    main()

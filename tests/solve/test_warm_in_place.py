@@ -1,0 +1,152 @@
+"""Warm paths that stay warm: a stream changed, added or removed touches only what it must.
+
+``WarmMatch.change_stream`` changes one row bound and shares the network's tables;
+``add_stream`` and ``remove_stream`` search the candidate pairs of that one stream and add or
+remove its row and columns in the kept model of its part. Each must reach the optimum of a cold
+match of the changed network, without a whole candidate search and without a new model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from invariants import check_result
+from test_general_pricing import general_network
+
+import matcher
+import matcher.api
+import matcher.engine.candidates as candidates
+from matcher import match
+from matcher.solve.decompose import DecomposedModel
+from models import Network
+from models.examples import random_network, scenario_for
+
+
+def _frames(net: Network) -> dict[str, pd.DataFrame]:
+    return net.to_frames()
+
+
+def _cold(net: Network, streams: pd.DataFrame, scenario) -> float:  # type: ignore[no-untyped-def]
+    frames = _frames(net)
+    links = frames["links"] if len(frames["links"]) else None
+    return match(Network.from_frames(frames["members"], streams, links, net.catalog), scenario).solver_objective
+
+
+def _alone(call, *args):  # type: ignore[no-untyped-def]
+    """``call(*args)`` with the whole-network candidate search refused (a warm path must not need it)."""
+
+    def refuse(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the whole network was searched again")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(candidates, "build_candidates", refuse)
+        mp.setattr(matcher.api, "find_candidates", refuse)
+        return call(*args)
+
+
+def _kept(warm: matcher.WarmMatch) -> list[object]:
+    assert isinstance(warm.model, DecomposedModel)
+    return [m.kept for m in warm.model.models]
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(0, 10_000), st.booleans(), st.data())
+def test_streams_added_and_removed_in_place_equal_cold_matches(seed: int, general: bool, data: st.DataObject) -> None:
+    if general:  # blended limits and link capacities: side rows in the kept models
+        net = general_network(seed, n_links=20)
+    else:
+        _, net = random_network(seed, n_members=20, n_streams=120, spread_deg=0.2)
+        frames = _frames(net)
+        net = Network.from_frames(
+            frames["members"], frames["streams"].drop(columns=["q_cod_ppm_max"], errors="ignore"), None, net.catalog
+        )
+    scenario = scenario_for(max_distance_km=50.0)
+    streams = _frames(net)["streams"]
+    warm = matcher.WarmMatch(net, scenario)
+    if warm.result().status is not matcher.Status.OPTIMAL:
+        return  # a chloride limit no mix meets: nothing to compare
+    model, kept = warm.model, _kept(warm)
+
+    gone = data.draw(st.sampled_from(list(streams["stream_id"])))
+    removed = _alone(warm.remove_stream, gone)
+    streams = streams[streams["stream_id"] != gone]
+    assert removed.solver_objective == pytest.approx(_cold(net, streams, scenario), rel=1e-9, abs=1e-6)
+    assert gone not in removed.streams.index and gone not in removed.network.streams.index
+    check_result(removed)
+
+    template = streams.iloc[data.draw(st.integers(0, len(streams) - 1))].dropna().to_dict()
+    new = {**template, "stream_id": "NEW", "quantity": data.draw(st.floats(1.0, 5000.0))}
+    added = warm.add_stream(new)  # in place, or built again where its pairs join two parts
+    streams = pd.concat([streams, pd.DataFrame([new])], ignore_index=True)
+    assert added.solver_objective == pytest.approx(_cold(net, streams, scenario), rel=1e-9, abs=1e-6)
+    check_result(added)
+
+    back = dict(_frames(net)["streams"].set_index("stream_id").loc[gone].dropna(), stream_id=gone)
+    again = warm.add_stream(back)  # the removed id again: a new stream, not its old row
+    streams = pd.concat([streams, pd.DataFrame([back])], ignore_index=True)
+    assert again.solver_objective == pytest.approx(_cold(net, streams, scenario), rel=1e-9, abs=1e-6)
+
+    sid = data.draw(st.sampled_from(list(streams["stream_id"])))
+    factor = data.draw(st.floats(0.1, 3.0))
+    quantity = float(streams.loc[streams["stream_id"] == sid, "quantity"].iloc[0]) * factor
+    changed = _alone(warm.change_stream, sid, quantity)
+    streams.loc[streams["stream_id"] == sid, "quantity"] = quantity
+    assert changed.solver_objective == pytest.approx(_cold(net, streams, scenario), rel=1e-9, abs=1e-6)
+    check_result(changed)
+    if warm.model is model:  # in place: every part's kept model is the one it had (new parts may follow)
+        assert _kept(warm)[: len(kept)] == kept
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10_000), st.data())
+def test_a_stream_added_to_one_part_enters_its_kept_model_without_any_search(seed: int, data: st.DataObject) -> None:
+    # one resource without substitutes, one region: every new stream's pairs stay in one part
+    _, net = random_network(seed, n_members=20, n_streams=120, spread_deg=0.2)
+    frames = _frames(net)
+    streams = frames["streams"][frames["streams"]["resource"].eq("wood_waste")].drop(
+        columns=["q_cod_ppm_max"], errors="ignore"
+    )
+    net = Network.from_frames(frames["members"], streams, None, net.catalog)
+    scenario = scenario_for(max_distance_km=80.0)
+    warm = matcher.WarmMatch(net, scenario)
+    model, kept = warm.model, _kept(warm)
+    template = streams.iloc[data.draw(st.integers(0, len(streams) - 1))].dropna().to_dict()
+    new = {**template, "stream_id": "NEW", "quantity": data.draw(st.floats(1.0, 5000.0))}
+    added = _alone(warm.add_stream, new)
+    assert warm.model is model and _kept(warm)[: len(kept)] == kept
+    streams = pd.concat([streams, pd.DataFrame([new])], ignore_index=True)
+    assert added.solver_objective == pytest.approx(_cold(net, streams, scenario), rel=1e-9, abs=1e-6)
+    check_result(added)
+
+
+def test_a_change_shares_every_column_it_does_not_touch() -> None:
+    _, net = random_network(4, n_members=15, n_streams=80)
+    warm = matcher.WarmMatch(net, scenario_for(max_distance_km=60.0))
+    before = warm.model.cand.inputs
+    sid = str(net.streams.index[0])
+    warm.model.set_quantity(sid, 12.5)
+    after = warm.model.cand.inputs
+    frame_before = before.supplies if sid in before.supplies.index else before.demands
+    frame_after = after.supplies if sid in after.supplies.index else after.demands
+    assert frame_after.at[sid, "q"] == 12.5 and frame_before.at[sid, "q"] != 12.5  # the old frame is unchanged
+    assert np.shares_memory(frame_after["unit_cost"].to_numpy(), frame_before["unit_cost"].to_numpy())
+    assert np.shares_memory(after.network.streams["resource"].to_numpy(), before.network.streams["resource"].to_numpy())
+    assert after.network.streams.at[sid, "quantity_base"] == 12.5
+
+
+def test_an_added_stream_with_a_taken_id_or_a_bad_row_changes_nothing() -> None:
+    net = general_network(3)
+    scenario = scenario_for(max_distance_km=50.0)
+    warm = matcher.WarmMatch(net, scenario)
+    before = warm.result().solver_objective
+    row = _frames(net)["streams"].iloc[0].dropna().to_dict()
+    with pytest.raises(matcher.SymbioseError, match="already a stream"):
+        warm.add_stream(row)
+    with pytest.raises(matcher.SymbioseError, match="quantity"):
+        warm.add_stream({**row, "stream_id": "NEW", "quantity": -1})
+    with pytest.raises(matcher.SymbioseError, match="member"):
+        warm.add_stream({**row, "stream_id": "NEW", "member_id": "NOBODY"})
+    assert warm.result().solver_objective == before and "NEW" not in warm.network.streams.index
