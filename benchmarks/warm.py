@@ -5,8 +5,10 @@
 On one region (``regions.py``, pure flow; ``--general``: ``generators.general``, blends and
 capacities) it times, each from the match kept in memory: ``change_stream`` (a quantity -10 %),
 ``remove_stream`` and ``add_stream`` (a copy of a stream of the largest resource group under a new
-id), each with the result read back, and a cold ``matcher.match`` of the changed network for
-scale. Every warm optimum is compared with the cold one (``!!`` on stderr if one differs).
+id), each with the result read back (columns without ``_model``) and without reading it (the
+``WarmMatch.result`` call inside timed apart and subtracted: ``_model``), and a cold
+``matcher.match`` of the changed network for scale. Every warm optimum is compared with the cold
+one (``!!`` on stderr if one differs).
 """
 
 from __future__ import annotations
@@ -42,10 +44,35 @@ def _same(what: str, warm: float, cold: float) -> None:
         print(f"!! {what}: warm {warm} != cold {cold}", file=sys.stderr)
 
 
+READING = [0.0]  # seconds spent in WarmMatch.result (reading a result back)
+_result = matcher.WarmMatch.result
+
+
+def _timed_result(self):  # type: ignore[no-untyped-def]
+    t = time.perf_counter()
+    out = _result(self)
+    READING[0] += time.perf_counter() - t
+    return out
+
+
+matcher.WarmMatch.result = _timed_result  # type: ignore[method-assign]
+
+
+def _op(out: dict[str, list[float]], name: str, call, *args):  # type: ignore[no-untyped-def]
+    READING[0] = 0.0
+    t = time.perf_counter()
+    result = call(*args)
+    seconds = time.perf_counter() - t
+    out[name].append(seconds)
+    out[f"{name}_model"].append(seconds - READING[0])
+    return result
+
+
 def run(members: int, is_general: bool, repeat: int) -> dict[str, float]:
     scenario, network = general(members, 1) if is_general else region(members, 1, pure=True)
     streams = network.to_frames()["streams"]
-    out: dict[str, list[float]] = {k: [] for k in ("start", "change", "remove", "add", "cold")}
+    names = ("start", "change", "change_model", "remove", "remove_model", "add", "add_model", "cold")
+    out: dict[str, list[float]] = {k: [] for k in names}
     for i in range(repeat):
         t = time.perf_counter()
         warm = matcher.WarmMatch(network, scenario)
@@ -54,17 +81,11 @@ def run(members: int, is_general: bool, repeat: int) -> dict[str, float]:
         biggest = streams["resource"].value_counts().index[0]
         pick = streams[streams["resource"] == biggest].iloc[i]
         sid = str(pick["stream_id"])
-        t = time.perf_counter()
-        changed = warm.change_stream(sid, 0.9 * float(pick["quantity"]))
-        out["change"].append(time.perf_counter() - t)
+        changed = _op(out, "change", warm.change_stream, sid, 0.9 * float(pick["quantity"]))
         gone = str(streams[streams["resource"] == biggest].iloc[repeat + i]["stream_id"])
-        t = time.perf_counter()
-        removed = warm.remove_stream(gone)
-        out["remove"].append(time.perf_counter() - t)
+        removed = _op(out, "remove", warm.remove_stream, gone)
         new = {**pick.dropna().to_dict(), "stream_id": f"NEW{i}"}
-        t = time.perf_counter()
-        added = warm.add_stream(new)
-        out["add"].append(time.perf_counter() - t)
+        added = _op(out, "add", warm.add_stream, new)
         now = streams.copy()
         now.loc[now["stream_id"] == sid, "quantity"] = 0.9 * float(pick["quantity"])
         seconds, objective = _cold(network, now, scenario)
@@ -89,7 +110,18 @@ def main() -> None:
     args = ap.parse_args()
     row = run(args.members, args.general, args.repeat)
     print(row, file=sys.stderr)
-    cols = ["members", "streams", "start", "change", "remove", "add", "cold"]
+    cols = [
+        "members",
+        "streams",
+        "start",
+        "change",
+        "change_model",
+        "remove",
+        "remove_model",
+        "add",
+        "add_model",
+        "cold",
+    ]
     print("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols))
     print("| " + " | ".join(f"{row[c]:.3g}" if isinstance(row[c], float) else str(row[c]) for c in cols) + " |")
 

@@ -130,8 +130,8 @@ def match(
     t = time.perf_counter()
     say(f"solving ({len(cand.edges):,} candidate pairs" + (", by pricing)" if use_pricing else ")"))
     if use_pricing:
-        cand, lp, sol, stats = solve_by_components(
-            cand, workers=workers, time_limit=time_limit, start=basis, backend=backend
+        cand, lp, sol, stats = solve_by_components(  # the parts keep their pairs: the whole table goes
+            cand, workers=workers, time_limit=time_limit, start=basis, backend=backend, release=True
         )
         timings["build"] = stats.pop("build")
         timings.update({f"pricing_{k}": v for k, v in stats.items()})

@@ -118,8 +118,11 @@ class DecomposedModel:
 
     ``solve`` solves the parts not solved since they changed, in parallel;
     ``set_quantity`` changes one stream, so that only its part is re-solved,
-    from its previous basis; ``parts`` joins the solutions into one of the
+    from its previous basis; ``add_stream`` and ``remove_stream`` change the
+    streams of one part in place; ``solved`` joins the solutions into one of the
     whole model. The same interface as :class:`~matcher.solve.pricing.PricedModel`.
+    With ``release``, ``cand.edges`` is emptied once the parts hold their pairs
+    (``cand`` then describes the inputs and stage counts only).
     """
 
     def __init__(
@@ -132,6 +135,7 @@ class DecomposedModel:
         min_pairs: int = 50_000,
         units: pd.Series | None = None,
         backend: Solver | None = None,
+        release: bool = False,
     ) -> None:
         self.cand = cand
         self.workers = max(1, workers or os.cpu_count() or 1)
@@ -148,6 +152,8 @@ class DecomposedModel:
         # built one after another here (building holds the GIL); only the solves run in parallel
         self.backend = backend
         self.models = [PricedModel(_sub(cand, part), k=k, start=start, backend=backend) for part in self.parts]
+        if release:  # the parts hold copies of their pairs: the whole table goes (the caller gave it up)
+            cand.edges = cand.edges.iloc[:0]
         self.link_part: dict[int, int] = {}  # the part that holds each capacity row
         for j, model in enumerate(self.models):
             self.link_part.update(dict.fromkeys(model.layout.links.tolist(), j))
@@ -155,7 +161,7 @@ class DecomposedModel:
         n_components = float((found[1] > 0).sum())
         self.stats: dict[str, float] = {
             "build": sum(m.stats["build"] for m in self.models),
-            "pairs": float(len(cand.edges)),
+            "pairs": float(sum(m.n_pairs for m in self.models)),
             "components": n_components,
             "parts": float(len(self.models)),
         }
@@ -344,14 +350,18 @@ def solve_by_components(
     time_limit: float | None = None,
     start: Basis | None = None,
     backend: Solver | None = None,
+    release: bool = False,
 ) -> tuple[Candidates, LinearProgram, Solution, dict[str, float]]:
     """Price each part apart (in parallel) and join the solutions.
 
     Same contract as :func:`~matcher.solve.pricing.solve_by_pricing`; ``stats`` also
     holds ``components`` (connected components with pairs) and ``parts``
-    (models solved).
+    (models solved). With ``release`` the caller gives ``cand.edges`` up: it is emptied
+    once the parts hold their pairs, so the whole table is not kept through the solve.
     """
-    model = DecomposedModel(cand, workers=workers, k=k, time_limit=time_limit, start=start, backend=backend)
+    model = DecomposedModel(
+        cand, workers=workers, k=k, time_limit=time_limit, start=start, backend=backend, release=release
+    )
     model.solve()
     final, lp, sol = model.solved()
     return final, lp, sol, model.stats

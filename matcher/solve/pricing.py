@@ -164,7 +164,6 @@ class PricedModel:
         c = weighted(flow_components(e, inp.parameters.carbon_price), inp.parameters.objective_weights)
         dead = np.zeros(len(e), dtype=bool)  # pairs of streams removed in place: never enter
         col_of = np.full(len(e), -1, dtype=np.int64)  # kept column of each pair in the model
-        tol = -1e-9 * np.maximum(1.0, np.abs(c))  # a reduced cost below this enters
 
         def more(old: np.ndarray | None, new: np.ndarray) -> np.ndarray:
             return new if first or old is None else np.concatenate([old, new])
@@ -175,7 +174,6 @@ class PricedModel:
         self.link_all = more(getattr(self, "link_all", None), e["link"].to_numpy())
         self.upper_all = more(getattr(self, "upper_all", None), e["capacity"].to_numpy(dtype=float))
         self.c_all = more(getattr(self, "c_all", None), c)
-        self.tol = more(getattr(self, "tol", None), tol)
         self.dead = more(getattr(self, "dead", None), dead)
         self.col_of = more(getattr(self, "col_of", None), col_of)
         self._tables.append(e)
@@ -208,7 +206,10 @@ class PricedModel:
                 break
             last = sol
             reduced = self.reduced_costs(sol.row_duals[self.kept_row])
-            enter = np.flatnonzero((reduced < self.tol) & ~self.in_model & ~self.dead)
+            # a reduced cost below -1e-9 |c_e| (at least -1e-9) enters
+            enter = np.flatnonzero(
+                (reduced < -1e-9 * np.maximum(1.0, np.abs(self.c_all))) & ~self.in_model & ~self.dead
+            )
             if enter.size == 0:
                 break
             if deadline is not None and time.perf_counter() >= deadline:
@@ -217,10 +218,7 @@ class PricedModel:
             if rounds >= max_rounds:
                 sol = _not_proven(sol, f"pricing stopped after {rounds} rounds ({enter.size:,} pairs left to add)")
                 break
-            limit = 2 * (self.ns + self.nd)
-            if enter.size > limit:  # the most promising first
-                enter = enter[np.argpartition(reduced[enter], limit)[:limit]]
-            self._enter(enter)
+            self._enter(self._choose(enter, reduced))
         self.stats.update(
             rounds=self.stats["rounds"] + rounds,
             columns=float(len(self.order)),
@@ -228,6 +226,24 @@ class PricedModel:
         )
         self.solution = sol
         return sol
+
+    #: How a round chooses among the pairs with a negative reduced cost: ``"stream"`` takes each stream's
+    #: most negative one (at most one per supply and one per demand), ``"global"`` the most negative
+    #: ``2 (supplies + demands)`` of them.
+    selection = "stream"
+
+    def _choose(self, enter: np.ndarray, reduced: np.ndarray) -> np.ndarray:
+        """The pairs to add this round, among ``enter`` (all with a negative reduced cost)."""
+        if self.selection == "global":
+            limit = 2 * (self.ns + self.nd)
+            return enter if enter.size <= limit else enter[np.argpartition(reduced[enter], limit)[:limit]]
+        rc = reduced[enter]
+        chosen = np.zeros(enter.size, dtype=bool)
+        for group, n in ((self.s_all[enter], self.ns), (self.d_all[enter], self.nd)):
+            best = np.full(n, np.inf)
+            np.minimum.at(best, group, rc)
+            chosen |= rc == best[group]
+        return enter[chosen]
 
     def _enter(self, enter: np.ndarray) -> None:
         """Add the columns of pairs ``enter`` (positions among the candidates) to the kept model."""
