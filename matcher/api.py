@@ -19,23 +19,30 @@ from models import DataError, Issue, Network, Scenario, load
 from models.io import apply_changes
 from models.scenario import Changes
 
-from .engine.candidates import Candidates, find_candidates, with_stream, without_stream
+from .engine.candidates import Candidates, build_candidates, find_candidates, with_stream, without_stream
 from .engine.formulation import LinearProgram, build_lp
-from .engine.inputs import appended, prepare
+from .engine.inputs import MatchInputs, appended, prepare
+from .engine.search import PairSearch
 from .errors import InvalidOption, UnknownId, Unsupported
 from .results.comparison import Comparison
 from .results.comparison import compare as compare_results
 from .results.result import MatchResult, read_result
 from .solve import Feature, Solver, get_solver
 from .solve.basis import Basis
+from .solve.bounded import solve_by_search
 from .solve.decompose import DecomposedModel, solve_by_components
 from .solve.mps import write_mps
-from .solve.pricing import PricedModel, pricing_applies, unit_factors
+from .solve.pricing import PricedModel, is_lp, pricing_applies, unit_factors
 
 __all__ = ["WarmMatch", "build", "compare", "match", "run"]
 
-#: How :func:`match` may solve: price pairs into the model, pass them all at once, or choose.
-METHODS = ("auto", "pricing", "whole")
+#: How :func:`match` may solve: price pairs into the model, price pairs searched at the duals (never all held),
+#: pass them all at once, or choose.
+METHODS = ("auto", "pricing", "search", "whole")
+
+#: ``method="auto"`` searches pairs at the duals (:mod:`matcher.solve.bounded`) where more pairs than this lie
+#: within reach (a pair table of about 100 bytes a pair would not be small).
+SEARCH_ABOVE = 20_000_000
 
 
 def build(network: Network, scenario: Scenario) -> tuple[Candidates, LinearProgram, dict[str, float]]:
@@ -70,11 +77,14 @@ def match(
         Seconds; the result's status says whether the optimum was proven.
     write_mps_to : path, optional
         Also write the whole model as MPS.
-    method : {"auto", "pricing", "whole"}
+    method : {"auto", "pricing", "search", "whole"}
         ``pricing`` solves from a sparse set of pairs, adding the pairs with a
         negative reduced cost until none is left (:mod:`matcher.solve.pricing`),
         each connected component of the pairs apart (:mod:`matcher.solve.decompose`);
-        ``whole`` passes every candidate pair to the solver; ``auto`` prices when
+        ``search`` prices the same way but never holds every pair: each round
+        searches the pairs that could enter at the duals (:mod:`matcher.solve.bounded`);
+        ``whole`` passes every candidate pair to the solver; ``auto`` searches where more than
+        :data:`SEARCH_ABOVE` pairs lie within reach, and otherwise prices when
         the model is an LP (no integer columns: no link with a fixed cost, no minimum
         quantity; blended quality limits and link capacities are kept as rows), the backend
         keeps models between solves (:attr:`Feature.INCREMENTAL`) and the pairs are many
@@ -101,16 +111,21 @@ def match(
     InvalidOption
         If ``method`` is unknown.
     Unsupported
-        If ``pricing`` is asked where it does not apply (a MILP, or a backend that cannot keep a model).
+        If ``pricing`` or ``search`` is asked where it does not apply (a MILP, or a backend that cannot
+        keep a model), or ``search`` with ``write_mps_to`` (the whole model is never built).
     """
     if method not in METHODS:
         raise InvalidOption(f"unknown method {method!r}; choose {', '.join(METHODS)}")
     backend = get_solver(solver) if isinstance(solver, str) else solver
     basis = start.basis if isinstance(start, MatchResult) else start
     say = progress or (lambda _: None)
-    say("finding candidate pairs")
     t0 = time.perf_counter()
-    cand = find_candidates(network, scenario)
+    inputs = prepare(network, scenario)
+    searched = _search_match(inputs, method, backend, write_mps_to, time_limit, say, t0)
+    if searched is not None:
+        return searched
+    say("finding candidate pairs")
+    cand = build_candidates(inputs)
     timings = {"candidates": time.perf_counter() - t0}
     n_streams = len(cand.inputs.supplies) + len(cand.inputs.demands)
     priceable = Feature.INCREMENTAL in backend.features and pricing_applies(cand)
@@ -141,6 +156,42 @@ def match(
             warm = basis.statuses(cand, lp)
         sol = backend.solve_milp_duals(lp, backend.solve(lp, time_limit=time_limit, start=warm))
     timings["solve"] = time.perf_counter() - t
+    say("reading the results")
+    t = time.perf_counter()
+    result = read_result(cand, lp, sol, timings)
+    result.timings["results"] = time.perf_counter() - t
+    return result
+
+
+def _search_match(
+    inputs: MatchInputs,
+    method: str,
+    backend: Solver,
+    write_mps_to: str | Path | None,
+    time_limit: float | None,
+    say: Callable[[str], None],
+    t0: float,
+) -> MatchResult | None:
+    """The match by a pair search at the duals, where ``method`` asks for it or ``auto`` chooses it; else None."""
+    if method not in ("auto", "search"):
+        return None
+    able = Feature.INCREMENTAL in backend.features and is_lp(inputs)
+    if method == "search":
+        if not able or write_mps_to is not None:
+            raise Unsupported(
+                "search needs a backend that keeps models (highs), an LP without integer columns (no link with a"
+                " fixed cost, no minimum quantity), and no --write-mps (the whole model is never built)"
+            )
+    elif not able or write_mps_to is not None:
+        return None
+    finder = PairSearch.of(inputs)
+    if method == "auto" and finder.estimate() <= SEARCH_ABOVE:
+        return None
+    say("searching candidate pairs at the duals (a census of every pair, then pricing)")
+    cand, lp, sol, stats = solve_by_search(inputs, time_limit=time_limit, backend=backend, search=finder)
+    timings = {"candidates": stats.pop("census"), "build": stats.pop("build")}
+    timings["solve"] = time.perf_counter() - t0 - timings["candidates"]
+    timings.update({f"pricing_{k}": v for k, v in stats.items()})
     say("reading the results")
     t = time.perf_counter()
     result = read_result(cand, lp, sol, timings)

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import openpyxl
 import pandas as pd
 
 from . import limits
@@ -205,6 +204,8 @@ def read_workbook(path: str | Path, only: Collection[str] | None = None) -> dict
     file = path.name
     data = read_bytes(path, limits.MAX_TABLE_BYTES, file, "tables")
     _check_archive(data, file)
+    import openpyxl  # imported when a workbook is read (a match of CSV files never loads it)
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

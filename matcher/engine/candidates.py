@@ -28,7 +28,7 @@ float64 for every distance, cost and emission.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -46,8 +46,13 @@ __all__ = [
     "EDGE_COLUMNS",
     "STAGES",
     "Candidates",
+    "best_pairs",
     "build_candidates",
+    "chord_of_km",
+    "collect",
     "find_candidates",
+    "kd_tree",
+    "km_of_chord",
     "stream_candidates",
     "with_stream",
     "without_stream",
@@ -168,46 +173,93 @@ def _by_resource(frame: pd.DataFrame) -> dict[str, np.ndarray]:
 BRUTE_FORCE_MAX = 250_000
 
 
-def _within(xs: np.ndarray, xd: np.ndarray, max_chord: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs ``(i, j)`` of rows of ``xs`` and ``xd`` (unit vectors) at most ``max_chord`` apart, and their chords."""
+def _within(
+    xs: np.ndarray, xd: np.ndarray, max_chord: float, tree_d: Any = None, tree_s: Any = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs ``(i, j)`` of rows of ``xs`` and ``xd`` (unit vectors) at most ``max_chord`` apart, and their chords.
+
+    ``tree_d`` and ``tree_s``, k-d trees of ``xd`` and ``xs`` built once by the caller, are used where the
+    group is large (:func:`kd_tree`).
+    """
     if xs.shape[0] * xd.shape[0] <= BRUTE_FORCE_MAX:
         chord = np.sqrt(((xs[:, None, :] - xd[None, :, :]) ** 2).sum(axis=2))
         i, j = np.nonzero(chord <= max_chord)
         return i, j, chord[i, j]
-    from scipy.spatial import cKDTree  # imported only for large groups
-
-    found = cKDTree(xs).sparse_distance_matrix(cKDTree(xd), max_chord, output_type="ndarray")
+    found = (kd_tree(xs) if tree_s is None else tree_s).sparse_distance_matrix(
+        kd_tree(xd) if tree_d is None else tree_d, max_chord, output_type="ndarray"
+    )
     return found["i"], found["j"], found["v"]
 
 
-def _near_chunks(inputs: MatchInputs, groups: pd.DataFrame, linked_keys: np.ndarray) -> Iterator[_Chunk]:
-    """Pairs within reach, one search per resource group (a k-d tree where the group is large); pairs a
-    link makes are left to the link."""
+def kd_tree(x: np.ndarray) -> Any:
+    """A k-d tree of points ``x`` (scipy's, imported only when a group is large)."""
+    from scipy.spatial import cKDTree
+
+    return cKDTree(x)
+
+
+def chord_of_km(km: float | np.ndarray, circuity: float) -> np.ndarray:
+    """The chord on the unit sphere of a road distance (km, circuity applied): what a k-d tree searches."""
+    gc = np.asarray(km, dtype=float) / circuity
+    return 2.0 * np.sin(np.minimum(gc / (2.0 * EARTH_RADIUS_KM), np.pi / 2))
+
+
+def km_of_chord(chord: np.ndarray, circuity: float) -> np.ndarray:
+    """The road distance (km) of chords on the unit sphere: great-circle km times circuity."""
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)) * circuity
+
+
+def blocks(xs: np.ndarray, xd: np.ndarray, max_chord: float, block_pairs: int | None) -> tuple[list[np.ndarray], Any]:
+    """Rows of ``xs`` split into blocks whose pairs with ``xd`` within ``max_chord`` number at most about
+    ``block_pairs`` (strips along the first coordinate), and a k-d tree of ``xd`` where the group is large.
+
+    With ``block_pairs=None`` (or a small group) there is one block.
+    """
+    whole = [np.arange(xs.shape[0])]
+    if xs.shape[0] * xd.shape[0] <= BRUTE_FORCE_MAX:
+        return whole, None
+    tree_d = kd_tree(xd)
+    if block_pairs is None or xs.shape[0] * xd.shape[0] <= block_pairs:
+        return whole, tree_d
+    n = int(kd_tree(xs).count_neighbors(tree_d, max_chord))
+    k = -(-n // block_pairs)
+    if k <= 1:
+        return whole, tree_d
+    order = np.argsort(xs[:, 0], kind="stable")
+    return np.array_split(order, k), tree_d
+
+
+def _near_chunks(
+    inputs: MatchInputs, groups: pd.DataFrame, linked_keys: np.ndarray, block_pairs: int | None = None
+) -> Iterator[_Chunk]:
+    """Pairs within reach, one search per resource group (a k-d tree where the group is large; with
+    ``block_pairs``, in blocks of about that many pairs); pairs a link makes are left to the link."""
     p = inputs.parameters
     sup, dem = inputs.supplies, inputs.demands
     nd = len(dem)
     xs, xd = _xyz(sup), _xyz(dem)
-    max_gc = p.max_distance_km / p.circuity
-    max_chord = 2.0 * np.sin(min(max_gc / (2.0 * EARTH_RADIUS_KM), np.pi / 2))
+    max_chord = float(chord_of_km(p.max_distance_km, p.circuity))
     s_pos, d_pos = _by_resource(sup), _by_resource(dem)
     reach_s = sup["max_distance_km"].to_numpy(dtype=float)
     reach_d = dem["max_distance_km"].to_numpy(dtype=float)
     # where no stream has a reach of its own below the scenario's, one number bounds every pair
     uniform = bool((reach_s == p.max_distance_km).all() and (reach_d == p.max_distance_km).all())
     for sr, dr, ratio in groups.itertuples(index=False):  # one iteration per resource group
-        si, di = s_pos[sr], d_pos[dr]
-        i, j, chord = _within(xs[si], xd[di], max_chord)
-        s = si[i].astype(np.int32)
-        d = di[j].astype(np.int32)
-        # chord lengths on the unit sphere: great-circle km without recomputing
-        km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)) * p.circuity
-        del i, j, chord
-        keep = km <= (p.max_distance_km if uniform else np.minimum(reach_s[s], reach_d[d]))
-        if linked_keys.size:
-            keep &= ~np.isin(s.astype(np.int64) * nd + d, linked_keys)
-        chunk = _Chunk(s, d, np.full(s.size, ratio), km, np.full(s.size, -1, dtype=np.int32), sr)
-        chunk.keep(keep)
-        yield chunk
+        si_all, di = s_pos[sr], d_pos[dr]
+        parts, tree_d = blocks(xs[si_all], xd[di], max_chord, block_pairs)
+        for part in parts:  # one block of the group's supplies at a time
+            si = si_all[part]
+            i, j, chord = _within(xs[si], xd[di], max_chord, tree_d)
+            s = si[i].astype(np.int32)
+            d = di[j].astype(np.int32)
+            km = km_of_chord(chord, p.circuity)  # great-circle km from the chords, without recomputing
+            del i, j, chord
+            keep = km <= (p.max_distance_km if uniform else np.minimum(reach_s[s], reach_d[d]))
+            if linked_keys.size:
+                keep &= ~np.isin(s.astype(np.int64) * nd + d, linked_keys)
+            chunk = _Chunk(s, d, np.full(s.size, ratio), km, np.full(s.size, -1, dtype=np.int32), sr)
+            chunk.keep(keep)
+            yield chunk
 
 
 def _link_chunk(inputs: MatchInputs, groups: pd.DataFrame, only: tuple[bool, int] | None = None) -> _Chunk:
@@ -443,8 +495,7 @@ def build_candidates(inputs: MatchInputs, also: Iterable[str] = ()) -> Candidate
     Candidates
     """
     p = inputs.parameters
-    sup, dem = inputs.supplies, inputs.demands
-    ns, nd = len(sup), len(dem)
+    nd = len(inputs.demands)
     groups = _group_pairs(inputs)
     res_s, res_d = _resource_counts(inputs, groups)
     search = _Search.of(inputs, also)
@@ -455,12 +506,33 @@ def build_candidates(inputs: MatchInputs, also: Iterable[str] = ()) -> Candidate
         linked_keys = np.unique(linked.s.astype(np.int64) * nd + linked.d)
         chunks = _chain(linked, inputs, groups, linked_keys)
 
+    return collect(search, chunks, res_s, res_d)
+
+
+#: Chooses which of a chunk's pairs (its columns of the pair table) to keep; ``None`` keeps them all.
+Select = Callable[[dict[str, np.ndarray], bool], np.ndarray] | None
+
+
+def collect(
+    search: _Search, chunks: Iterable[_Chunk], res_s: np.ndarray, res_d: np.ndarray, select: Select = None
+) -> Candidates:
+    """Run every chunk through the stages, count each stream's partners after each stage, keep the pairs.
+
+    ``select(columns, linked)`` (where given) returns the mask of a chunk's pairs to keep (``linked``:
+    the chunk of the linked pairs, always first); every pair still counts in the stages.
+    """
+    inputs = search.inputs
+    sup, dem = inputs.supplies, inputs.demands
+    ns, nd = len(sup), len(dem)
     kept_s = {stage: np.zeros(ns, dtype=np.int64) for stage in STAGES[1:]}
     kept_d = {stage: np.zeros(nd, dtype=np.int64) for stage in STAGES[1:]}
     failed: list[np.ndarray] = []
     parts: dict[str, list[np.ndarray]] = {k: [] for k in EDGE_COLUMNS}
-    for chunk in chunks:
+    for n, chunk in enumerate(chunks):
         cols, counts, bad = search.run(chunk)
+        if select is not None:
+            mask = select(cols, n == 0)
+            cols = {k: v[mask] for k, v in cols.items()}
         for k in EDGE_COLUMNS:
             parts[k].append(cols[k])
         for stage, (per_s, per_d) in counts.items():
@@ -476,6 +548,20 @@ def build_candidates(inputs: MatchInputs, also: Iterable[str] = ()) -> Candidate
         kept_demand=pd.DataFrame({"resource": res_d, **kept_d}, index=dem.index)[list(STAGES)],
         quality_failed=_quality_failed(failed, search.n_codes, search.rules.attributes, sup.index, dem.index),
     )
+
+
+def best_pairs(s: np.ndarray, d: np.ndarray, value: np.ndarray, ns: int, nd: int, k: int) -> np.ndarray:
+    """Mask of each supply's and each demand's ``k`` pairs of highest ``value`` (ties may add a few more)."""
+    chosen = np.zeros(s.size, dtype=bool)
+    for group, n in ((s, ns), (d, nd)):
+        left = value.astype(float, copy=True)
+        for _ in range(k):  # k passes over the arrays: each stream's best pair not yet taken
+            best = np.full(n, -np.inf)
+            np.maximum.at(best, group, left)
+            hit = (left == best[group]) & np.isfinite(left)
+            chosen |= hit
+            left[hit] = -np.inf
+    return chosen
 
 
 def stream_candidates(
@@ -510,8 +596,7 @@ def stream_candidates(
     if p.candidates != "links":
         linked_keys = linked.s.astype(np.int64) * nd + linked.d
         x = _xyz(own.iloc[[position]])
-        max_gc = p.max_distance_km / p.circuity
-        max_chord = 2.0 * np.sin(min(max_gc / (2.0 * EARTH_RADIUS_KM), np.pi / 2))
+        max_chord = float(chord_of_km(p.max_distance_km, p.circuity))
         reach_own = float(own["max_distance_km"].to_numpy(dtype=float)[position])
         reach = other["max_distance_km"].to_numpy(dtype=float)
         partner_resource = other["resource"].to_numpy()
@@ -522,7 +607,7 @@ def stream_candidates(
             chord = np.sqrt(((_xyz(other.iloc[partners]) - x) ** 2).sum(axis=1))
             near = chord <= max_chord
             partners, chord = partners[near], chord[near]
-            km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)) * p.circuity
+            km = km_of_chord(chord, p.circuity)
             ok = km <= np.minimum(reach_own, reach[partners])
             partners, km = partners[ok], km[ok]
             me = np.full(partners.size, position, dtype=np.int32)

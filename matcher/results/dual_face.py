@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from ..engine.candidates import find_candidates
 from ..engine.formulation import LinearProgram, build_lp
@@ -116,7 +115,7 @@ def _face(lp: LinearProgram, x: np.ndarray) -> LinearProgram:
     m = lp.shape[0]
     return LinearProgram(
         c=np.zeros(m),
-        A=sp.csr_matrix(lp.A.T),
+        A=_transposed(lp),
         row_lower=lower,
         row_upper=upper,
         col_lower=pi_lower,
@@ -135,3 +134,10 @@ def _with_objective(face: LinearProgram, weights: np.ndarray) -> LinearProgram:
         col_upper=face.col_upper,
         integrality=face.integrality,
     )
+
+
+def _transposed(lp: LinearProgram) -> object:
+    """``A'`` of ``lp`` as a CSR matrix (scipy.sparse imported here: a match that prices nothing never loads it)."""
+    import scipy.sparse as sp
+
+    return sp.csr_matrix(lp.A.T)

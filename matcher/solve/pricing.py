@@ -40,7 +40,7 @@ import pandas as pd
 
 from models import Network
 
-from ..engine.candidates import Candidates
+from ..engine.candidates import Candidates, best_pairs
 from ..engine.formulation import LinearProgram, RowLayout, build_lp, capacity_links, row_layout
 from ..engine.inputs import MatchInputs
 from ..engine.objective import flow_components, gain, slack_components, weighted
@@ -49,7 +49,15 @@ from .base import Solution, Solver, Status
 from .basis import Basis
 from .highs import HighsSolver
 
-__all__ = ["PricedModel", "pricing_applies", "solve_by_pricing", "unit_factors", "with_quantity"]
+__all__ = ["PricedModel", "is_lp", "pricing_applies", "solve_by_pricing", "unit_factors", "with_quantity"]
+
+
+def _has_minimum(inputs: MatchInputs) -> bool:
+    """Whether a stream has a minimum quantity (a binary column for each of its pairs)."""
+    return bool(
+        np.nan_to_num(inputs.supplies["min_quantity_base"].to_numpy(dtype=float)).any()
+        or np.nan_to_num(inputs.demands["min_quantity_base"].to_numpy(dtype=float)).any()
+    )
 
 
 def pricing_applies(cand: Candidates) -> bool:
@@ -58,29 +66,23 @@ def pricing_applies(cand: Candidates) -> bool:
     Pricing over pairs is then exact, side rows (blended limits, link capacities) included.
     """
     e = cand.edges
-    inp = cand.inputs
-    minimum = (
-        np.nan_to_num(inp.supplies["min_quantity_base"].to_numpy(dtype=float)).any()
-        or np.nan_to_num(inp.demands["min_quantity_base"].to_numpy(dtype=float)).any()
-    )
     fixed = bool(((e["link"].to_numpy() >= 0) & (e["fixed_cost"].to_numpy() > 0)).any())
-    return bool(len(e) and not fixed and not minimum)
+    return bool(len(e) and not fixed and not _has_minimum(cand.inputs))
+
+
+def is_lp(inputs: MatchInputs) -> bool:
+    """Whether the model of ``inputs`` is an LP whatever its pairs: no minimum quantity, no link with a fixed cost."""
+    links = inputs.network.links
+    fixed = "fixed_cost" in links.columns and bool((np.nan_to_num(links["fixed_cost"].to_numpy(dtype=float)) > 0).any())
+    return not fixed and not _has_minimum(inputs)
 
 
 def _initial(cand: Candidates, k: int) -> np.ndarray:
     """Each supply's and each demand's ``k`` best pairs (by gain for the objective; ties may add a few more)."""
-    e = cand.edges
-    pair_gain = gain(e, cand.inputs.parameters.objective_weights)
-    chosen = np.zeros(len(e), dtype=bool)
-    for group, n in ((e["s"].to_numpy(), len(cand.inputs.supplies)), (e["d"].to_numpy(), len(cand.inputs.demands))):
-        left = pair_gain.copy()
-        for _ in range(k):  # k passes over the arrays: each stream's best pair not yet taken
-            best = np.full(n, -np.inf)
-            np.maximum.at(best, group, left)
-            hit = (left == best[group]) & np.isfinite(left)
-            chosen |= hit
-            left[hit] = -np.inf
-    return np.flatnonzero(chosen)
+    e, inp = cand.edges, cand.inputs
+    pair_gain = gain(e, inp.parameters.objective_weights)
+    s, d = e["s"].to_numpy(), e["d"].to_numpy()
+    return np.flatnonzero(best_pairs(s, d, pair_gain, len(inp.supplies), len(inp.demands), k))
 
 
 class PricedModel:
@@ -268,6 +270,13 @@ class PricedModel:
         """Change one stream's yearly quantity (base units; 0 removes it); re-solve with :meth:`solve`."""
         self.cand, row = with_quantity(self.cand, stream_id, quantity_base, self.units)
         self.kept.set_row_bounds([int(self.kept_row[row])], [quantity_base], [quantity_base])
+
+    def add_pairs(self, pairs: pd.DataFrame) -> None:
+        """Take in more candidate pairs of the model's streams (columns of ``Candidates.edges``, on no link of
+        a capacity row the model lacks); the next :meth:`solve` prices them with the others."""
+        self._pairs(pairs)
+        self.in_model = np.concatenate([self.in_model, np.zeros(len(pairs), dtype=bool)])
+        self.side = self.layout.side_entries(self.s_all, self.d_all, self.ratio_all, self.link_all)
 
     # ------------------------------------------------------------------ streams added and removed in place
     def add_streams(self, inputs: MatchInputs, pairs: pd.DataFrame) -> None:
