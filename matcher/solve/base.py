@@ -120,7 +120,7 @@ class IncrementalModel(Protocol):
         """Change the bounds of some columns."""
 
     def solve(self) -> Solution:
-        """Solve from the current basis; ``x`` and duals cover the model's columns and rows now (basis: :meth:`basis`)."""
+        """Solve from the current basis; ``x`` and duals cover the model's columns and rows now (see :meth:`basis`)."""
 
     def basis(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The current basis (:class:`BasisStatus` codes of columns and rows), or None."""
