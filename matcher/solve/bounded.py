@@ -95,8 +95,10 @@ def solve_by_search(
         searches += 1
         if found.empty:  # no candidate pair outside the model could improve it: proven
             break
+        n = model.n_pairs
         model.add_pairs(found)
         known = np.union1d(known, pair_keys(found["s"].to_numpy(), found["d"].to_numpy(), nd))
+        model.enter_negative(sol, np.arange(n, model.n_pairs))  # no solve of the unchanged model first
     final, lp, sol = model.solved()
     stats = {
         **model.stats,

@@ -208,10 +208,7 @@ class PricedModel:
                 break
             last = sol
             reduced = self.reduced_costs(sol.row_duals[self.kept_row])
-            # a reduced cost below -1e-9 |c_e| (at least -1e-9) enters
-            enter = np.flatnonzero(
-                (reduced < -1e-9 * np.maximum(1.0, np.abs(self.c_all))) & ~self.in_model & ~self.dead
-            )
+            enter = self._entering(reduced)
             if enter.size == 0:
                 break
             if deadline is not None and time.perf_counter() >= deadline:
@@ -246,6 +243,19 @@ class PricedModel:
             np.minimum.at(best, group, rc)
             chosen |= rc == best[group]
         return enter[chosen]
+
+    def enter_negative(self, sol: Solution, pairs: np.ndarray) -> None:
+        """Enter those of candidate pairs ``pairs`` that have a negative reduced cost at the duals of ``sol`` (each
+        stream's most negative one), as a round of :meth:`solve` would."""
+        reduced = self.reduced_costs(sol.row_duals[self.kept_row])
+        self._enter(self._choose(self._entering(reduced, pairs), reduced))
+
+    def _entering(self, reduced: np.ndarray, pairs: np.ndarray | None = None) -> np.ndarray:
+        """Candidate pairs (of ``pairs``, or all) outside the model whose reduced cost is below
+        ``-1e-9 max(1, |c_e|)``."""
+        at = np.arange(self.n_pairs) if pairs is None else pairs
+        c, rc = self.c_all[at], reduced[at]
+        return at[(rc < -1e-9 * np.maximum(1.0, np.abs(c))) & ~self.in_model[at] & ~self.dead[at]]
 
     def _enter(self, enter: np.ndarray) -> None:
         """Add the columns of pairs ``enter`` (positions among the candidates) to the kept model."""
