@@ -376,8 +376,9 @@ def run(
     time_limit: float | None = None,
     progress: Callable[[str], None] | None = None,
     write_mps_to: str | Path | None = None,
+    method: str = "auto",
 ) -> MatchResult:
-    """Load a scenario folder (or file, workbook, JSON, CSV files) and match it.
+    """Load a scenario folder (or file, workbook, JSON, CSV files) and match it (:func:`match`).
 
     Raises
     ------
@@ -387,7 +388,15 @@ def run(
     say = progress or (lambda _: None)
     say("reading the tables")
     scenario, network = load(path)
-    return match(network, scenario, solver=solver, time_limit=time_limit, progress=progress, write_mps_to=write_mps_to)
+    return match(
+        network,
+        scenario,
+        solver=solver,
+        time_limit=time_limit,
+        progress=progress,
+        write_mps_to=write_mps_to,
+        method=method,
+    )
 
 
 def compare(

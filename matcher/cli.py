@@ -35,7 +35,7 @@ from models.records import TABLES
 from models.scenario import Scenario
 from models.templates import TEMPLATE_FILES, write_templates
 
-from .api import compare, run
+from .api import METHODS, compare, run
 from .engine.objective import OBJECTIVES
 from .errors import InvalidOption, NoSolution
 from .outputs import CSV, HTML, IMAGES, MPS, PLOT, RESULTS, TABLE, TEMPLATES, XLSX, check_outputs
@@ -188,6 +188,14 @@ def _match_options(func: F) -> F:
         click.option("--solver", type=_solver_choice(), default="highs", show_default=True),
         click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Seconds."),
         click.option("--write-mps", type=click.Path(path_type=Path), help="Also write the whole model as MPS."),
+        click.option(
+            "--method",
+            type=click.Choice(METHODS),
+            default="auto",
+            show_default=True,
+            help="pricing: over the candidate pairs; search: over pairs searched at the duals, never all held"
+            " (for regions of 1e8 pairs); whole: every pair at once; auto chooses.",
+        ),
         click.option("--quiet", is_flag=True, help="No progress display (there is none off a terminal either)."),
     ]
     for opt in reversed(options):
@@ -487,13 +495,14 @@ def _run(
     solver: str,
     time_limit: float | None,
     write_mps: Path | None,
+    method: str,
     quiet: bool,
 ) -> None:
     if write_mps is not None and not write_mps.suffix:
         write_mps = write_mps.with_suffix(".mps")  # as write_mps names it
     check_outputs(("--out", out, RESULTS), ("--xlsx", xlsx, XLSX), ("--write-mps", write_mps, MPS))
     progress = _progress(quiet)
-    result = run(path, solver=solver, time_limit=time_limit, write_mps_to=write_mps, progress=progress)
+    result = run(path, solver=solver, time_limit=time_limit, write_mps_to=write_mps, progress=progress, method=method)
     progress("")
     if out is not None and result.status.has_solution:
         result.to_csv(out)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import scenarios
 from matcher.cli import main
 from models import load
 
@@ -282,3 +283,17 @@ def test_resilience_and_prices_of_an_infeasible_scenario_exit_3_without_a_traceb
         assert isinstance(r.exception, SystemExit), (args, r.exception)  # no traceback
         assert "no solution" in r.output or "infeasible" in r.output
     assert not (tmp_path / "r.html").exists()
+
+
+def test_match_method_search_is_the_same_optimum_and_refuses_a_milp(runner: CliRunner, hillerod: Path) -> None:
+    kalundborg = Path(scenarios.path("kalundborg"))
+    docs = {}
+    for method in ("search", "whole"):
+        r = runner.invoke(main, ["match", str(kalundborg), "--method", method, "--json"])
+        assert r.exit_code == 0, r.output
+        docs[method] = json.loads(r.stdout)
+    assert docs["search"]["objective"] == pytest.approx(docs["whole"]["objective"], rel=1e-9)
+    assert docs["search"]["kpis"]["exchanges"] == docs["whole"]["kpis"]["exchanges"]
+    # Hillerød has minimum quantities (a MILP): the search says so and exits 2, without a traceback
+    r = runner.invoke(main, ["match", str(hillerod), "--method", "search"])
+    assert r.exit_code == 2 and "minimum quantity" in r.stderr and "Traceback" not in r.output
