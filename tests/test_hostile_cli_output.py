@@ -20,6 +20,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
@@ -314,7 +315,8 @@ def test_every_json_document_is_strict(runner: CliRunner, place: Path) -> None:
         r = runner.invoke(main, [*args, "--json"])
         _clean_exit(r, 0)
         json.loads(r.stdout, parse_constant=_refuse_constant)
-    assert json_text({"a": float("inf"), "b": [float("nan")]}, None) == '{"a": null, "b": [null]}'
+    doc = {"a": float("inf"), "b": [float("nan")], "c": np.float64("-inf")}
+    assert json_text(doc) == '{"a":null,"b":[null],"c":null}'
 
 
 def test_spreadsheets_written_by_every_command_hold_no_formula(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 
-__all__ = ["format_number", "json_number", "json_text", "plain", "records"]
+__all__ = ["format_number", "json_number", "json_text", "records"]
 
 
 def format_number(x: float) -> str:
@@ -32,24 +32,18 @@ def json_number(v: Any) -> Any:
     return v
 
 
-def plain(doc: Any) -> Any:
-    """A document of dicts, lists and scalars with every number as :func:`json_number` gives it."""
-    if isinstance(doc, dict):
-        return {k: plain(v) for k, v in doc.items()}
-    if isinstance(doc, (list, tuple)):
-        return [plain(v) for v in doc]
-    return json_number(doc)
+def json_text(doc: Any, indent: bool = False) -> str:
+    """Strict JSON (no NaN or Infinity tokens: null), compact (``indent``: two spaces), non-ASCII text kept as is.
 
+    numpy scalars and arrays are written as numbers and lists (orjson's encoder, in C).
 
-def json_text(doc: Any, indent: int | None = 1) -> str:
-    """Strict JSON (no NaN or Infinity tokens), non-ASCII text kept as is.
-
-    >>> json_text({"a": float("nan"), "b": [float("inf"), 1.5]}, indent=None)
-    '{"a": null, "b": [null, 1.5]}'
+    >>> json_text({"a": float("nan"), "b": [float("inf"), 1.5], "n": np.int64(3)})
+    '{"a":null,"b":[null,1.5],"n":3}'
     """
-    return json.dumps(plain(doc), ensure_ascii=False, indent=indent, allow_nan=False)
+    option = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
+    return orjson.dumps(doc, option=option).decode("utf-8")
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A table as JSON records (pandas' encoder: NaN as null, 10 significant digits)."""
-    return list(json.loads(frame.to_json(orient="records", force_ascii=False)))
+    return list(orjson.loads(frame.to_json(orient="records", force_ascii=False)))
