@@ -395,7 +395,7 @@ def export(request: HttpRequest, network: Any) -> HttpResponse:
 def match_list(request: HttpRequest, network: Any) -> HttpResponse:
     """The stored runs; a facilitator runs a new one here."""
     require(request.user, "read_matches")
-    form = MatchForm(request.POST or None)
+    form = MatchForm(request.POST if request.method == "POST" else None)
     errors = None
     status = 200
     if request.method == "POST":
