@@ -126,7 +126,31 @@ def _exit_on_sigterm() -> Callable[[], None]:
     return restore
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: Entry-point group through which other packages add commands (the registry adds ``serve`` and ``registry``).
+PLUGIN_GROUP = "symbiose.commands"
+
+
+class _Commands(click.Group):
+    """The command group, with the commands of :data:`PLUGIN_GROUP`, each imported only when it is
+    called or the commands are listed (so engine commands never import what a plugin needs)."""
+
+    def _plugins(self) -> dict[str, Any]:
+        from importlib.metadata import entry_points
+
+        return {ep.name: ep for ep in entry_points(group=PLUGIN_GROUP) if ep.name not in self.commands}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugins()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None:
+            plugin = self._plugins().get(cmd_name)
+            found = plugin.load() if plugin is not None else None
+        return found
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="symbiose")
 @click.pass_context
 def main(ctx: click.Context) -> None:

@@ -1,0 +1,47 @@
+"""Request limits and the user's chosen language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+__all__ = ["UploadLimitMiddleware", "UserLanguageMiddleware"]
+
+
+class UploadLimitMiddleware:
+    """Refuse a request body larger than ``MAX_UPLOAD_BYTES`` (413) before any of it is read."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = int(settings.MAX_UPLOAD_BYTES) + 64 * 1024  # the form fields and multipart boundaries
+        if length > limit:
+            message = _("The upload is too large (at most %(mb)s MB).") % {
+                "mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)
+            }
+            if request.path.startswith("/api/"):
+                return JsonResponse({"error": message}, status=413)
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """Use the language a signed-in user chose (else the browser's, by Django's LocaleMiddleware)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        chosen = request.session.get("language") if hasattr(request, "session") else None
+        if chosen and translation.check_for_language(chosen):
+            request.COOKIES[settings.LANGUAGE_COOKIE_NAME] = chosen
+        return self.get_response(request)

@@ -1,0 +1,505 @@
+"""The web pages: thin views that parse the request, call the services, and render.
+
+Every object comes through ``for_user`` (:mod:`registry.scoping`): what a user
+may not see is a 404 page that says nothing more.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, Sum
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from models import DataError
+
+from . import matching, services
+from .auth import LoginRefused, check_login
+from .forms import UNIT_SUGGESTIONS, LoginForm, MatchForm, StreamForm, UploadForm
+from .models import AuditEvent, MatchRun, Member, Stream, Submission
+from .scoping import Role, account_of, may, network_for, require
+from .tables import catalog_of
+
+#: Planners see a group of streams only when at least this many members share it.
+MIN_GROUP_MEMBERS = 3
+
+
+def context(request: HttpRequest) -> dict[str, Any]:
+    """The signed-in user's account and network for every page."""
+    account = account_of(getattr(request, "user", None))
+    return {
+        "account": account,
+        "network": account.network if account else None,
+        "languages": settings.LANGUAGES,
+        "can": {
+            a: may(request.user, a)
+            for a in ("read_rows", "submit", "run_match", "read_audit", "import_export", "read_aggregates")
+        }
+        if account
+        else {},
+    }
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The one 404 page: it never says what was asked for."""
+    return render(request, "registry/error.html", {"status": 404, "message": _("Not found.")}, status=404)
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 403 page."""
+    return render(
+        request, "registry/error.html", {"status": 403, "message": _("Your role may not open this page.")}, status=403
+    )
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The user's network, or the login page."""
+    account = account_of(request.user)
+    if account is None:
+        return redirect("registry:login")
+    return redirect("registry:dashboard", slug=account.network.slug)
+
+
+def login_page(request: HttpRequest) -> HttpResponse:
+    """Sign in (rate-limited; every attempt is audited)."""
+    form = LoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = check_login(request, form.cleaned_data["email"], form.cleaned_data["password"])
+        except LoginRefused as exc:
+            status = exc.status
+            form.add_error(
+                None,
+                _("Too many failed logins; try again later.") if exc.status == 429 else _("Wrong e-mail or password."),
+            )
+        else:
+            login(request, user)
+            account = account_of(user)
+            if account and account.language:
+                request.session["language"] = account.language
+            target = request.POST.get("next") or request.GET.get("next") or ""
+            if not url_has_allowed_host_and_scheme(
+                target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
+                target = reverse("registry:home")
+            return HttpResponseRedirect(target)
+    elif request.method == "POST":
+        status = 400
+    return render(request, "registry/login.html", {"form": form, "next": request.GET.get("next", "")}, status=status)
+
+
+@require_POST
+def logout_page(request: HttpRequest) -> HttpResponse:
+    """Sign out (POST with the CSRF token)."""
+    logout(request)
+    return redirect("registry:login")
+
+
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """Choose the page language (kept for the session and, when signed in, for the user)."""
+    code = request.POST.get("language", "")
+    if code not in dict(settings.LANGUAGES):
+        return redirect("registry:home")
+    request.session["language"] = code
+    account = account_of(request.user)
+    if account is not None:
+        type(account).objects.filter(pk=account.pk).update(language=code)
+    response = redirect(
+        request.POST.get("next")
+        if url_has_allowed_host_and_scheme(request.POST.get("next", ""), {request.get_host()})
+        else "registry:home"
+    )
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, code, httponly=True, samesite="Lax", secure=settings.SECURE_COOKIES
+    )
+    translation.activate(code)
+    return response
+
+
+def _page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A signed-in page of one network (404 for any other)."""
+
+    @login_required
+    def wrapped(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        network = network_for(request.user, slug)
+        return view(request, network, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@_page
+def dashboard(request: HttpRequest, network: Any) -> HttpResponse:
+    """What the user's role can do here."""
+    account = account_of(request.user)
+    assert account is not None
+    latest = MatchRun.objects.for_user(request.user, network).defer("inputs", "result", "report_html").first()
+    own = None
+    if account.role == Role.MEMBER:
+        own = Submission.objects.for_user(request.user, network).filter(current=True).first()
+    counts = {
+        "members": Member.objects.for_user(request.user, network, aggregate=True).filter(active=True).count(),
+        "streams": Stream.objects.for_user(request.user, network, aggregate=True)
+        .filter(current=True, member__active=True)
+        .count(),
+    }
+    return render(request, "registry/dashboard.html", {"latest": latest, "own": own, "counts": counts})
+
+
+@_page
+def stream_list(request: HttpRequest, network: Any) -> HttpResponse:
+    """The current streams the user may see (a company user: its own)."""
+    require(request.user, "read_rows")
+    rows = (
+        Stream.objects.for_user(request.user, network)
+        .filter(current=True, member__active=True)
+        .select_related("member")
+    )
+    return render(request, "registry/streams.html", {"streams": rows})
+
+
+@_page
+def stream_detail(request: HttpRequest, network: Any, stream_id: str) -> HttpResponse:
+    """One stream (404 unless the user may see it) and its earlier versions."""
+    found = (
+        Stream.objects.for_user(request.user, network)
+        .filter(current=True, stream_id=stream_id)
+        .select_related("member", "submission")
+        .first()
+    )
+    if found is None:
+        raise Http404
+    earlier = (
+        Stream.objects.for_user(request.user, network)
+        .filter(member=found.member, stream_id=stream_id, current=False)
+        .select_related("submission")
+        .order_by("-submission__version")[:20]
+    )
+    return render(
+        request, "registry/stream.html", {"stream": found, "earlier": earlier, "fields": sorted(found.data.items())}
+    )
+
+
+def _resources(network: Any) -> list[tuple[str, str]]:
+    catalog = catalog_of(network)
+    return [(k, f"{r.name or k} ({r.unit})") for k, r in sorted(catalog.resources.items())]
+
+
+def _add_issues(form: Any, exc: DataError) -> None:
+    for issue in exc.issues:
+        field = issue.column if issue.row is None and issue.column in form.fields else None
+        text = issue.message if field else str(issue)
+        form.add_error(field, text)
+
+
+@_page
+def stream_form(request: HttpRequest, network: Any, stream_id: str | None = None) -> HttpResponse:
+    """Add or edit one stream; saving makes the member's next version (mistakes beside the fields)."""
+    require(request.user, "submit")
+    existing = None
+    if stream_id is not None:
+        existing = (
+            Stream.objects.for_user(request.user, network)
+            .filter(current=True, stream_id=stream_id)
+            .select_related("member")
+            .first()
+        )
+        if existing is None:
+            raise Http404
+    initial = {k: str(v) for k, v in existing.data.items()} if existing else {}
+    form = StreamForm(request.POST or None, initial=initial, resources=_resources(network))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            member_id = existing.member.member_id if existing else request.POST.get("member_id")
+            try:
+                sub = services.save_stream(
+                    request.user, network, form.row(), replaces=stream_id, member_id=member_id, request=request
+                )
+            except DataError as exc:
+                _add_issues(form, exc)
+            else:
+                messages.success(request, _("Saved as version %(version)s.") % {"version": sub.version})
+                return redirect("registry:stream", slug=network.slug, stream_id=form.cleaned_data["stream_id"])
+        status = 422
+    return render(
+        request,
+        "registry/stream_form.html",
+        {
+            "form": form,
+            "existing": existing,
+            "units": UNIT_SUGGESTIONS,
+            "is_facilitator": may(request.user, "submit_for_any_member"),
+        },
+        status=status,
+    )
+
+
+@_page
+@require_POST
+def stream_delete(request: HttpRequest, network: Any, stream_id: str) -> HttpResponse:
+    """Remove one stream (the member's next version)."""
+    require(request.user, "submit")
+    found = (
+        Stream.objects.for_user(request.user, network)
+        .filter(current=True, stream_id=stream_id)
+        .select_related("member")
+        .first()
+    )
+    if found is None:
+        raise Http404
+    try:
+        sub = services.delete_stream(
+            request.user, network, stream_id, member_id=found.member.member_id, request=request
+        )
+    except DataError as exc:
+        messages.error(request, "; ".join(i.message for i in exc.issues))
+        return redirect("registry:stream", slug=network.slug, stream_id=stream_id)
+    messages.success(request, _("Saved as version %(version)s.") % {"version": sub.version})
+    return redirect("registry:streams", slug=network.slug)
+
+
+@_page
+def upload(request: HttpRequest, network: Any) -> HttpResponse:
+    """Upload a filled-in template: every mistake listed with row and column, nothing stored until all is valid."""
+    require(request.user, "submit")
+    form = UploadForm(request.POST or None, request.FILES or None)
+    issues = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        f = form.cleaned_data["file"]
+        try:
+            sub = services.submit(
+                request.user,
+                network,
+                f.name,
+                f.read(),
+                member_id=form.cleaned_data.get("member_id") or None,
+                draft="draft" in request.POST,
+                request=request,
+            )
+        except DataError as exc:
+            issues = exc.issues
+            status = 422
+        else:
+            if sub.state == Submission.State.DRAFT:
+                messages.success(request, _("Kept as a draft; nothing changed yet."))
+            else:
+                messages.success(
+                    request,
+                    _("Accepted as version %(version)s with %(count)s streams.")
+                    % {"version": sub.version, "count": sub.streams_count},
+                )
+            return redirect("registry:history", slug=network.slug)
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "registry/upload.html",
+        {"form": form, "issues": issues, "is_facilitator": may(request.user, "submit_for_any_member")},
+        status=status,
+    )
+
+
+@_page
+def history(request: HttpRequest, network: Any) -> HttpResponse:
+    """The versions and drafts of the member's streams (a facilitator: everyone's)."""
+    require(request.user, "read_rows")
+    rows = (
+        Submission.objects.for_user(request.user, network)
+        .select_related("member", "created_by")
+        .order_by("-created_at", "-id")[:500]
+    )
+    return render(request, "registry/history.html", {"submissions": rows})
+
+
+@_page
+@require_POST
+def submit_draft(request: HttpRequest, network: Any, draft_id: int) -> HttpResponse:
+    """Validate a draft and accept it."""
+    try:
+        sub = services.submit_draft(request.user, network, draft_id, request=request)
+    except DataError as exc:
+        rows = (
+            Submission.objects.for_user(request.user, network)
+            .select_related("member", "created_by")
+            .order_by("-created_at", "-id")[:500]
+        )
+        return render(request, "registry/history.html", {"submissions": rows, "issues": exc.issues}, status=422)
+    messages.success(
+        request,
+        _("Accepted as version %(version)s with %(count)s streams.")
+        % {"version": sub.version, "count": sub.streams_count},
+    )
+    return redirect("registry:history", slug=network.slug)
+
+
+@_page
+def member_list(request: HttpRequest, network: Any) -> HttpResponse:
+    """The network's members with their current version (facilitator; a company user sees its own)."""
+    require(request.user, "read_rows")
+    rows = (
+        Member.objects.for_user(request.user, network)
+        .filter(active=True)
+        .annotate(streams_now=Count("streams", filter=Q(streams__current=True)))
+    )
+    return render(request, "registry/members.html", {"members": rows})
+
+
+@_page
+def audit_log(request: HttpRequest, network: Any) -> HttpResponse:
+    """Who did what and when (facilitator)."""
+    require(request.user, "read_audit")
+    events = AuditEvent.objects.for_user(request.user, network).select_related("user")[:1000]
+    return render(request, "registry/audit.html", {"events": events})
+
+
+@_page
+def export(request: HttpRequest, network: Any) -> HttpResponse:
+    """The network as a scenario folder in a zip file (facilitator; audited)."""
+    require(request.user, "import_export")
+    from django.db import transaction
+
+    from . import audit
+
+    version, files = services.snapshot(network)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in files.items():
+            archive.writestr(f"{network.slug}/{name}", text)
+    with transaction.atomic():
+        audit.record("export", request.user, request, format="zip", data_version=version)
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{network.slug}-v{version}.zip"'
+    return response
+
+
+@_page
+def match_list(request: HttpRequest, network: Any) -> HttpResponse:
+    """The stored runs; a facilitator runs a new one here."""
+    require(request.user, "read_matches")
+    form = MatchForm(request.POST if request.method == "POST" else None)
+    errors = None
+    status = 200
+    if request.method == "POST":
+        require(request.user, "run_match")
+        if form.is_valid():
+            try:
+                run = matching.run_match(request.user, network, form.parameters(), request=request)
+            except DataError as exc:
+                errors = exc.issues
+                status = 422
+            else:
+                return redirect("registry:match", slug=network.slug, run_id=run.pk)
+        else:
+            status = 422
+    runs = MatchRun.objects.for_user(request.user, network).defer("inputs", "report_html")[:200]
+    return render(request, "registry/matches.html", {"runs": runs, "form": form, "errors": errors}, status=status)
+
+
+def _run(request: HttpRequest, network: Any, run_id: int) -> MatchRun:
+    require(request.user, "read_matches")
+    run = MatchRun.objects.for_user(request.user, network).filter(pk=run_id).first()
+    if run is None:
+        raise Http404
+    return run
+
+
+@_page
+def match_detail(request: HttpRequest, network: Any, run_id: int) -> HttpResponse:
+    """One run as the role may see it."""
+    run = _run(request, network, run_id)
+    return render(request, "registry/match.html", {"run": run, "view": matching.view_of(request.user, run)})
+
+
+@_page
+def match_report(request: HttpRequest, network: Any, run_id: int) -> HttpResponse:
+    """The HTML report of a run (matcher.report): whole for a facilitator, anonymised for a planner."""
+    run = _run(request, network, run_id)
+    account = account_of(request.user)
+    assert account is not None
+    if account.role == Role.MEMBER:
+        raise PermissionDenied
+    html = matching.report_html(run, anonymise=account.role == Role.PLANNER)
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    # the report is self-contained (plotly inline); it may run its own scripts but load nothing
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
+        "img-src data: blob:; font-src data:"
+    )
+    return response
+
+
+def aggregates(user: Any, network: Any) -> list[dict[str, Any]]:
+    """Streams summed by category, direction and base unit; groups of fewer than MIN_GROUP_MEMBERS members withheld."""
+    rows = (
+        Stream.objects.for_user(user, network, aggregate=True)
+        .filter(current=True, member__active=True)
+        .values("category", "direction", "base_unit")
+        .annotate(streams=Count("id"), members=Count("member", distinct=True), total=Sum("quantity_base"))
+        .order_by("category", "direction", "base_unit")
+    )
+    return [{**r, "withheld": r["members"] < MIN_GROUP_MEMBERS} for r in rows]
+
+
+@_page
+def overview(request: HttpRequest, network: Any) -> HttpResponse:
+    """Aggregated, anonymised figures of the network and its runs (planner, facilitator)."""
+    require(request.user, "read_aggregates")
+    runs = MatchRun.objects.for_user(request.user, network).defer("inputs", "report_html")[:50]
+    return render(
+        request,
+        "registry/overview.html",
+        {
+            "groups": aggregates(request.user, network),
+            "members": Member.objects.for_user(request.user, network, aggregate=True).filter(active=True).count(),
+            "runs": [(r, matching.anonymised(r.result)) for r in runs],
+            "min_group": MIN_GROUP_MEMBERS,
+        },
+    )
+
+
+@_page
+def compare(request: HttpRequest, network: Any) -> HttpResponse:
+    """Anonymised KPIs of chosen runs side by side, with differences from the first."""
+    require(request.user, "read_aggregates")
+    ids = [int(i) for i in request.GET.getlist("run") if i.isdigit()][:6]
+    runs = list(MatchRun.objects.for_user(request.user, network).filter(pk__in=ids).defer("inputs", "report_html"))
+    if len(runs) != len(set(ids)):
+        raise Http404
+    runs.sort(key=lambda r: ids.index(r.pk))
+    views = [matching.anonymised(r.result) for r in runs]
+    keys = list(views[0]["kpis"]) if views else []
+    table = [
+        {
+            "kpi": k,
+            "values": [v["kpis"].get(k) for v in views],
+            "deltas": [_delta(v["kpis"].get(k), views[0]["kpis"].get(k)) for v in views[1:]],
+        }
+        for k in ["savings", *[k for k in keys if k != "savings"]]
+        if views
+    ]
+    return render(request, "registry/compare.html", {"runs": runs, "table": table})
+
+
+def _delta(value: Any, base: Any) -> float | None:
+    if isinstance(value, int | float) and isinstance(base, int | float):
+        return float(value) - float(base)
+    return None
