@@ -205,7 +205,7 @@ def _match_options(func: F) -> F:
         click.option(
             "--out",
             type=click.Path(path_type=Path),
-            help="Write exchanges.csv, members.csv, streams.csv and kpis.json here.",
+            help="Write exchanges.csv, members.csv, streams.csv, factors.csv and kpis.json here.",
         ),
         click.option("--xlsx", type=click.Path(path_type=Path), help="Write the result as one workbook."),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON document to stdout, nothing else."),
@@ -537,7 +537,7 @@ def _run(
     else:
         click.echo(match_text(result))
         if out is not None and result.status.has_solution:
-            click.echo(f"\nWrote exchanges.csv, members.csv, streams.csv and kpis.json to {out}")
+            click.echo(f"\nWrote exchanges.csv, members.csv, streams.csv, factors.csv and kpis.json to {out}")
     if not result.status.has_solution:
         sys.exit(3)
 

@@ -4,7 +4,11 @@ The built-in catalog (``models/data/resources.yaml``) lists common symbiosis
 resources. Every number in it is a :class:`Factor` with its unit, source and
 year; its value is a :data:`~models.numbers.Number` (finite, below 1e15, not a
 yes/no). A scenario may add resources or override fields of existing ones.
-Catalog files are read with the bounded YAML reader of :mod:`models.readers`.
+A factor given with the ``estimate`` source (or ``estimate: true``) is an
+estimate; results say how much of their figures rests on estimates. A cost
+may name one of the catalog's ``taxes`` instead of giving a factor
+(``disposal_cost: se_landfill_tax``). Catalog files are read with the bounded
+YAML reader of :mod:`models.readers`.
 The European List of Waste (``models/data/ewc_codes.csv``) backs EWC codes.
 """
 
@@ -53,6 +57,8 @@ class Factor(_Frozen):
     --------
     >>> Factor(value=475, unit="DKK/t", source="Danish landfill tax", year=2024).currency
     'DKK'
+    >>> Factor(value=40, unit="EUR/MWh", source="a rough guess", year=2026, estimate=True).estimate
+    True
     >>> Factor(value=1, unit="EUR/t", source="", year=2024)
     Traceback (most recent call last):
     ...
@@ -67,6 +73,8 @@ class Factor(_Frozen):
     source: str = Field(min_length=1)
     year: int = Field(ge=1900, le=2100)
     note: str | None = None
+    estimate: bool = False
+    """Whether the figure is an estimate rather than a published one (the ``estimate`` source sets it)."""
 
     @property
     def currency(self) -> str | None:
@@ -149,6 +157,8 @@ class Catalog:
     currencies : mapping of str to Factor
         Units of each currency per EUR.
     transport : mapping of mode to mapping of factor name to Factor
+    taxes : mapping of str to Factor, optional
+        Named taxes (per tonne) that a cost may name instead of giving a factor.
     """
 
     def __init__(
@@ -156,10 +166,12 @@ class Catalog:
         resources: Mapping[str, Resource],
         currencies: Mapping[str, Factor],
         transport: Mapping[str, Mapping[str, Factor]],
+        taxes: Mapping[str, Factor] | None = None,
     ) -> None:
         self.resources = dict(resources)
         self.currencies = dict(currencies)
         self.transport = {m: dict(v) for m, v in transport.items()}
+        self.taxes = dict(taxes or {})
 
     def __contains__(self, key: object) -> bool:
         return key in self.resources
@@ -247,6 +259,7 @@ class Catalog:
         """A plain, YAML-ready form of the whole catalog."""
         return {
             "currencies": {k: v.model_dump(exclude_none=True) for k, v in self.currencies.items()},
+            "taxes": {k: v.model_dump(exclude_none=True) for k, v in self.taxes.items()},
             "transport": {
                 m: {k: f.model_dump(exclude_none=True) for k, f in v.items()} for m, v in self.transport.items()
             },
@@ -283,11 +296,17 @@ def read_yaml(path: Path) -> Any:
     return load_yaml(path)
 
 
+#: The source key that marks a factor as an estimate.
+ESTIMATE = "estimate"
+
+
 def _resolve_sources(node: Any, sources: Mapping[str, str]) -> Any:
-    """Replace a factor's ``source`` key by the full citation it names."""
+    """Replace a factor's ``source`` key by the full citation it names (the ``estimate`` key marks an estimate)."""
     if isinstance(node, dict):
         out = {k: _resolve_sources(v, sources) for k, v in node.items()}
         if "source" in out and "value" in out and isinstance(out["source"], str):
+            if out["source"].strip() == ESTIMATE:
+                out.setdefault("estimate", True)
             out["source"] = sources.get(out["source"], out["source"])
         return out
     if isinstance(node, list):
@@ -295,7 +314,8 @@ def _resolve_sources(node: Any, sources: Mapping[str, str]) -> Any:
     return node
 
 
-_CATALOG_KEYS = ("resources", "currencies", "transport", "sources")
+_CATALOG_KEYS = ("resources", "currencies", "transport", "sources", "taxes")
+_COSTS = ("disposal_cost", "virgin_cost")
 
 
 def _mapping(doc: Mapping[str, Any], key: str, file: str, issues: list[Issue], what: str) -> dict[Any, Any]:
@@ -329,6 +349,12 @@ def _parse(document: Any, file: str, base: Catalog | None) -> Catalog:
             continue
         if not currencies[code].value > 0:
             issues.append(Issue(file, None, f"currencies.{code}.value", "a rate must be greater than 0"))
+    taxes = dict(base.taxes) if base else {}
+    for name, raw in _mapping(doc, "taxes", file, issues, "tax names to factors").items():
+        try:
+            taxes[name] = Factor.model_validate(raw)
+        except ValidationError as exc:
+            issues += _issues(exc, file, f"taxes.{name}")
     transport = {m: dict(v) for m, v in base.transport.items()} if base else {}
     for mode, raw in _mapping(doc, "transport", file, issues, "modes to factors").items():
         if not isinstance(raw, dict):
@@ -354,6 +380,7 @@ def _parse(document: Any, file: str, base: Catalog | None) -> Catalog:
                 Issue(file, None, f"{where}.key", f"expected a text key such as heat_low, got {shown(raw['key'])}")
             )
             continue
+        raw = _named_taxes(raw, taxes, file, where, issues)
         merged = {**_dump(resources[raw["key"]]), **raw} if raw["key"] in resources else raw
         try:
             resources[raw["key"]] = Resource.model_validate(merged)
@@ -370,7 +397,25 @@ def _parse(document: Any, file: str, base: Catalog | None) -> Catalog:
         issues.append(Issue(file, None, "currencies", "needs EUR (the reference currency)"))
     if issues:
         raise DataError(issues)
-    return Catalog(resources, currencies, transport)
+    return Catalog(resources, currencies, transport, taxes)
+
+
+def _named_taxes(
+    raw: dict[str, Any], taxes: Mapping[str, Factor], file: str, where: str, issues: list[Issue]
+) -> dict[str, Any]:
+    """A resource entry with each cost that names a tax (``disposal_cost: dk_landfill_tax``) replaced by that tax."""
+    out = dict(raw)
+    for name in _COSTS:
+        value = out.get(name)
+        if not isinstance(value, str):
+            continue
+        if value in taxes:
+            out[name] = taxes[value].model_dump(exclude_none=True)
+        else:
+            known = ", ".join(sorted(taxes)) or "none"
+            issues.append(Issue(file, None, f"{where}.{name}", f"unknown tax {shown(value)} (known: {known})"))
+            out.pop(name)
+    return out
 
 
 def _builtin_sources() -> dict[str, str]:

@@ -33,7 +33,7 @@ finally:
     if _HIDE_DASK and sys.modules.get("dask", 0) is None:
         del sys.modules["dask"]
 
-__all__ = ["BASE_UNITS", "EARTH_RADIUS_KM", "UnitProblem", "factor_to_base", "ureg"]
+__all__ = ["BASE_UNITS", "EARTH_RADIUS_KM", "UnitProblem", "factor_to_base", "unit_dimension", "ureg"]
 
 #: Mean Earth radius (IUGG), km, for great-circle distances.
 EARTH_RADIUS_KM = 6371.0088
@@ -93,6 +93,20 @@ def _dimension_of(unit: pint.Unit) -> tuple[str, bool] | None:
         if per_year == ref:
             return name, True
     return None
+
+
+@lru_cache(maxsize=4096)
+def unit_dimension(unit: str) -> str | None:
+    """``mass``, ``volume`` or ``energy`` (an amount or a yearly rate of it), or None for anything else.
+
+    >>> unit_dimension("t/month"), unit_dimension("m³/d"), unit_dimension("kWh"), unit_dimension("km")
+    ('mass', 'volume', 'energy', None)
+    """
+    try:
+        found = _dimension_of(ureg.parse_units(_normalise(str(unit))))
+    except Exception:  # pint's parser raises assorted errors on junk
+        return None
+    return None if found is None else found[0]
 
 
 @lru_cache(maxsize=4096)

@@ -170,12 +170,14 @@ def test_match_out_writes_files_and_cbc_agrees(runner: CliRunner, hillerod: Path
         main, ["match", str(hillerod), "--out", str(out), "--xlsx", str(tmp_path / "r.xlsx"), "--solver", "cbc"]
     )
     assert r.exit_code == 0, r.output
-    assert {p.name for p in out.iterdir()} == {"exchanges.csv", "members.csv", "streams.csv", "kpis.json"}
+    files = {"exchanges.csv", "members.csv", "streams.csv", "factors.csv", "kpis.json"}
+    assert {p.name for p in out.iterdir()} == files
     kpis = json.loads((out / "kpis.json").read_text())
     highs = json.loads(runner.invoke(main, ["match", str(hillerod), "--json"]).stdout)
     assert kpis["objective"] == pytest.approx(highs["objective"], rel=1e-7)
     assert len(pd.read_csv(out / "exchanges.csv")) == len(highs["exchanges"])
-    assert set(pd.read_excel(tmp_path / "r.xlsx", sheet_name=None)) == {"kpis", "exchanges", "members", "streams"}
+    sheets = {"kpis", "exchanges", "members", "streams", "factors"}
+    assert set(pd.read_excel(tmp_path / "r.xlsx", sheet_name=None)) == sheets
 
 
 def test_write_mps_gives_the_same_optimum_in_another_solver(runner: CliRunner, hillerod: Path, tmp_path: Path) -> None:

@@ -28,11 +28,13 @@ _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def safe_cell(value: Any) -> Any:
-    """Text that a spreadsheet shows as text (apostrophe before a formula start); anything else as is.
+    """Text that a spreadsheet shows as text (apostrophe before a formula start); a list as ``"a; b"``; else as is.
 
     >>> safe_cell("=HYPERLINK(\\"http://x\\")"), safe_cell("M01"), safe_cell(-3.5)
     ('\\'=HYPERLINK("http://x")', 'M01', -3.5)
     """
+    if isinstance(value, list | tuple):
+        value = "; ".join(str(v) for v in value)
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value

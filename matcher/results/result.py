@@ -22,6 +22,7 @@ from ..engine.formulation import LinearProgram
 from ..solve.base import Solution, Status
 from ..solve.basis import Basis
 from .export import csv_text, write_workbook
+from .factors import FACTOR_COLUMNS, empty_factors, provenance
 from .kpis import KPIS, kpi_values, total
 from .numbers import json_number, json_text, records
 from .reasons import TOL, reasons
@@ -29,7 +30,7 @@ from .reasons import TOL, reasons
 __all__ = ["RESULT_FILES", "MatchResult", "read_result"]
 
 #: The files :meth:`MatchResult.to_csv` writes into its folder.
-RESULT_FILES = ("exchanges.csv", "members.csv", "streams.csv", "kpis.json")
+RESULT_FILES = ("exchanges.csv", "members.csv", "streams.csv", "factors.csv", "kpis.json")
 
 
 @dataclass
@@ -55,6 +56,8 @@ class MatchResult:
         ``dual`` (change in total cost per extra base unit),
         ``marginal_saving`` and, where anything is left, ``reason``.
     kpis : dict
+    factors : DataFrame
+        Every factor the figures rest on, with its source and year, and whether it is an estimate.
     """
 
     scenario: Scenario
@@ -75,6 +78,10 @@ class MatchResult:
     """The value of the objective the solver minimised (equal to ``objective`` for the cost objective)."""
     basis: Basis | None = field(default=None, repr=False, compare=False)
     """The optimal simplex basis (LPs solved by HiGHS), to start a related match from (``match(start=...)``)."""
+    factors: pd.DataFrame = field(default_factory=empty_factors, repr=False)
+    """Every factor a figure of this result used (:mod:`matcher.results.factors`): ``id, what, value, unit,
+    source, year, estimate`` and the columns that name what it belongs to; each exchange's
+    ``saving_factors`` and ``co2e_factors`` list the ids its figures rest on."""
 
     @property
     def savings(self) -> float:
@@ -140,6 +147,7 @@ class MatchResult:
             "savings": json_number(self.savings),
             "kpis": {k: json_number(v) for k, v in self.kpis.items()},
             "exchanges": records(ex),
+            "factors": records(self.factors.loc[:, list(FACTOR_COLUMNS)]),
             "unmatched": records(
                 un[["stream_id", "unmatched_quantity", "unit", "reason", "member_id", "direction", "resource"]]
             ),
@@ -167,7 +175,7 @@ class MatchResult:
         return text
 
     def to_csv(self, folder: str | Path) -> list[Path]:
-        """Write exchanges.csv, members.csv, streams.csv and kpis.json into ``folder``, all or none.
+        """Write exchanges.csv, members.csv, streams.csv, factors.csv and kpis.json into ``folder``, all or none.
 
         The files are written into a temporary folder beside ``folder`` that then
         replaces it in one rename: a kill or a full disk leaves the previous
@@ -195,9 +203,15 @@ class MatchResult:
 
         def write(tmp: Path) -> list[Path]:
             out = []
-            for name, frame in (("exchanges", self.exchanges), ("members", self.members), ("streams", self.streams)):
+            tables = (
+                ("exchanges", self.exchanges, False),
+                ("members", self.members, True),
+                ("streams", self.streams, True),
+                ("factors", self.factors, False),
+            )
+            for name, frame, index in tables:
                 out.append(tmp / f"{name}.csv")
-                out[-1].write_text(csv_text(frame, index=name != "exchanges"), encoding="utf-8")
+                out[-1].write_text(csv_text(frame, index=index), encoding="utf-8")
             out.append(tmp / "kpis.json")
             out[-1].write_text(json_text(kpis), encoding="utf-8")
             return out
@@ -205,7 +219,7 @@ class MatchResult:
         return atomic_folder(folder, write, owns=RESULT_FILES.__contains__)
 
     def to_xlsx(self, path: str | Path) -> Path:
-        """One workbook with sheets kpis, exchanges, members, streams (text stored as text, never formulas)."""
+        """One workbook with sheets kpis, exchanges, members, streams, factors (text stored as text, never formulas)."""
         return write_workbook(
             path,
             [
@@ -213,6 +227,7 @@ class MatchResult:
                 ("exchanges", self.exchanges, False),
                 ("members", self.members, True),
                 ("streams", self.streams, True),
+                ("factors", self.factors, False),
             ],
         )
 
@@ -244,13 +259,14 @@ def read_result(
             members=empty,
             streams=_stream_table(cand, None, None, None, None),
             kpis={},
+            factors=provenance(inp, cand.edges.iloc[:0], np.zeros(0), np.zeros(0)).factors,
             **base,
         )
     x = np.clip(sol.x[lp.blocks["x"]], 0.0, None)
     y = np.clip(sol.x[lp.blocks["y"]], 0.0, None)
     z = np.clip(sol.x[lp.blocks["z"]], 0.0, None)
     opened = sol.x[lp.blocks["open"]]
-    exchanges = _exchanges(cand, x, lp, opened)
+    exchanges, factors = _exchanges(cand, x, lp, opened)
     duals = sol.row_duals
     streams = _stream_table(cand, x, y, z, duals)
     objective = float(lp.components["cost"] @ sol.x) if lp.components else float(sol.objective)
@@ -264,11 +280,15 @@ def read_result(
         kpis=kpis,
         solver_objective=float(sol.objective),
         basis=None if sol.basis is None else Basis.of(cand, lp, sol.basis),
+        factors=factors,
         **base,
     )
 
 
-def _exchanges(cand: Candidates, x: np.ndarray, lp: LinearProgram, opened: np.ndarray) -> pd.DataFrame:
+def _exchanges(
+    cand: Candidates, x: np.ndarray, lp: LinearProgram, opened: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The exchange table (its provenance columns included) and the factor table."""
     inp = cand.inputs
     sup, dem, e = inp.supplies, inp.demands, cand.edges
     q = sup["q"].to_numpy()
@@ -309,7 +329,10 @@ def _exchanges(cand: Candidates, x: np.ndarray, lp: LinearProgram, opened: np.nd
             "saving": ed["unit_saving"].to_numpy() * xe - fixed_share,
         }
     )
-    return out.sort_values("saving", ascending=False, kind="stable").reset_index(drop=True)
+    prov = provenance(inp, ed, xe, fixed_share)
+    for name, values in prov.exchange_columns.items():
+        out[name] = values
+    return out.sort_values("saving", ascending=False, kind="stable").reset_index(drop=True), prov.factors
 
 
 def _members(inp: Any, exchanges: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,423 @@
+r"""Provenance: every factor a result's figures rest on, and which of them make each exchange's figures.
+
+The factor table has one row per factor used: ``id, what, value, unit, source,
+year, estimate`` (the keys of ``match --json``'s ``"factors"``), plus the
+columns an anonymised report needs to rename them (``kind, scope, resource,
+stream_id, from_member, to_member``). Ids are ``<kind>:<subject>``:
+
+==========================  ==========================================================
+``currency:DKK``            units of the currency per EUR (a catalog factor converts
+                            at ``rate[to] / rate[from]``)
+``disposal_cost:<key>``     the catalog's (or the scenario's) factor of resource ``key``;
+                            likewise ``virgin_cost``, ``disposal_co2e``, ``virgin_co2e``
+``disposal_cost:stream/<id>``  the figure a stream states itself (scenario currency)
+``transport_cost:<key>``    a resource's own transport factor; ``transport_cost:mode/truck``
+                            the mode's (catalog default, or the scenario's parameter);
+                            likewise ``transport_co2e``
+``transport_cost:link/<from>/<to>``  a link's cost per unit; ``fixed_cost:link/...`` its fixed cost
+``carbon_price``            the scenario's carbon price (currency per t CO2e)
+``substitute_ratio:<a>/<b>``  units of ``b`` one unit of ``a`` meets (catalog)
+``density:<key>``, ``energy_content:<key>``  conversions of stream quantities
+==========================  ==========================================================
+
+An exchange with flow :math:`x` (supply units), ratio :math:`a` and distance
+:math:`\ell` is made of these terms, each resting on the factors named
+beside it (monetary factors also on the currency rates they convert with):
+
+.. math::
+
+    \text{saving} = \underbrace{w x}_{\text{disposal}} + \underbrace{a v x}_{\text{virgin}}
+    - \underbrace{c \ell x}_{\text{transport}} - F
+    + p\,(\underbrace{h x + a u x - g \ell x}_{\text{CO2e avoided}})
+
+(a link's cost per unit replaces :math:`c \ell`; :math:`F` is its share of a
+link's fixed cost). A term rests on estimates when any of its factors is
+marked as one; ``saving_on_estimates`` and ``co2e_avoided_on_estimates_t``
+add up those terms, so the part on published figures is the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from models.catalog import Catalog, Factor
+from models.units import unit_dimension
+
+if TYPE_CHECKING:
+    from ..engine.inputs import MatchInputs
+
+__all__ = ["FACTOR_COLUMNS", "EXCHANGE_FACTOR_COLUMNS", "ExchangeProvenance", "empty_factors", "provenance"]
+
+#: The columns (and ``match --json`` keys) of a factor, in order.
+FACTOR_COLUMNS = ("id", "what", "value", "unit", "source", "year", "estimate")
+_EXTRA = ("kind", "scope", "resource", "stream_id", "from_member", "to_member")
+
+#: Columns provenance adds to the exchange table.
+EXCHANGE_FACTOR_COLUMNS = ("saving_factors", "co2e_factors", "saving_on_estimates", "co2e_avoided_on_estimates_t")
+
+_WHAT = {
+    "disposal_cost": "disposal cost of {}",
+    "virgin_cost": "virgin purchase cost of {}",
+    "disposal_co2e": "emissions of disposing of {}",
+    "virgin_co2e": "emissions of buying {} virgin",
+    "transport_cost": "transport cost of {} per unit and km",
+    "transport_co2e": "transport emissions of {} per unit and km",
+    "density": "density of {} (converts stream quantities)",
+    "energy_content": "energy content of {} (converts stream quantities)",
+}
+_CATALOG_FIELD = {
+    "disposal_cost": "disposal_cost",
+    "virgin_cost": "virgin_cost",
+    "disposal_co2e": "disposal_co2e",
+    "virgin_co2e": "virgin_co2e",
+    "transport_cost": "transport_cost_per_unit_km",
+    "transport_co2e": "transport_co2e_kg_per_unit_km",
+    "density": "density_t_per_m3",
+    "energy_content": "energy_mwh_per_t",
+}
+_MODE_FIELD = {"transport_cost": "cost_per_unit_km", "transport_co2e": "co2e_kg_per_unit_km"}
+_STREAM_SOURCE = "stream {} of member {}: the member's own figure (streams table)"
+_LINK_SOURCE = "link {} -> {}: the figure the links table gives"
+_NO_SOURCE = "scenario parameter {} (no source given: counted as an estimate)"
+
+
+def empty_factors() -> pd.DataFrame:
+    """A factor table without rows."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in (*FACTOR_COLUMNS, *_EXTRA)})
+
+
+@dataclass(frozen=True)
+class ExchangeProvenance:
+    """The factor table of a result and, per exchange, the columns of :data:`EXCHANGE_FACTOR_COLUMNS`."""
+
+    factors: pd.DataFrame
+    exchange_columns: dict[str, object]
+
+
+class _Book:
+    """The factors a result uses, each once, by id."""
+
+    def __init__(self, inputs: MatchInputs) -> None:
+        self.inputs = inputs
+        self.catalog = inputs.network.catalog
+        self.builtin = Catalog.builtin()
+        self.rows: dict[str, dict[str, object]] = {}
+
+    def add(self, fid: str, what: str, f: Factor, kind: str, scope: str, **refs: object) -> None:
+        if fid in self.rows:
+            return
+        self.rows[fid] = {
+            "id": fid,
+            "what": what,
+            "value": float(f.value),
+            "unit": f.unit,
+            "source": f.source,
+            "year": int(f.year),
+            "estimate": bool(f.estimate),
+            "kind": kind,
+            "scope": scope,
+            **refs,
+        }
+
+    def plain(self, fid: str, what: str, value: float, unit: str, source: str, year: object, estimate: bool,
+              kind: str, scope: str, **refs: object) -> None:  # fmt: skip
+        if fid not in self.rows:
+            self.rows[fid] = {
+                "id": fid, "what": what, "value": float(value), "unit": unit, "source": source,
+                "year": year, "estimate": estimate, "kind": kind, "scope": scope, **refs,
+            }  # fmt: skip
+
+    def currency(self, code: str) -> str:
+        fid = f"currency:{code}"
+        f = self.catalog.currencies[code]
+        scope = "catalog" if self.builtin.currencies.get(code) == f else "scenario"
+        self.add(fid, f"units of {code} per EUR", f, "currency", scope)
+        return fid
+
+    def fx(self, f: Factor | None) -> tuple[str | None, str | None]:
+        """The two currency rates a monetary factor converts with into the scenario's currency (None if the same)."""
+        code = None if f is None else f.currency
+        target = self.inputs.currency
+        if code is None or code == target:
+            return None, None
+        return self.currency(code), self.currency(target)
+
+    def resource(self, kind: str, key: str) -> tuple[str | None, tuple[str | None, str | None]]:
+        """The id of a resource's catalog factor of ``kind`` (None if it has none) and its currency rates."""
+        r = self.catalog.resources.get(key)
+        f = None if r is None else getattr(r, _CATALOG_FIELD[kind])
+        if f is None:
+            return None, (None, None)
+        fid = f"{kind}:{key}"
+        base = self.builtin.resources.get(key)
+        scope = "catalog" if base is not None and getattr(base, _CATALOG_FIELD[kind]) == f else "scenario"
+        self.add(fid, _WHAT[kind].format(key), f, kind, scope, resource=key)
+        return fid, self.fx(f) if kind.endswith("_cost") else (None, None)
+
+    def mode(self, kind: str, mode: str) -> tuple[str, tuple[str | None, str | None]]:
+        """The id of a mode's transport factor: the scenario's parameter where it sets one, else the catalog's."""
+        fid = f"{kind}:mode/{mode}"
+        field = _MODE_FIELD[kind]
+        tp = self.inputs.parameters.transport.get(mode)  # type: ignore[call-overload]
+        set_here = None if tp is None else getattr(tp, field)
+        what = _WHAT[kind].format(f"the {mode} mode")
+        if set_here is not None:
+            unit = f"{self.inputs.currency}/unit/km" if kind == "transport_cost" else "kgCO2e/unit/km"
+            where = f"parameters.transport.{mode}.{field}"
+            self.plain(fid, what, set_here, unit, _NO_SOURCE.format(where), None, True, kind, "parameter")
+            return fid, (None, None)
+        f = self.catalog.transport[mode][field]
+        base = self.builtin.transport.get(mode, {}).get(field)
+        self.add(fid, what, f, kind, "catalog" if base == f else "scenario")
+        return fid, self.fx(f) if kind == "transport_cost" else (None, None)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.rows:
+            return empty_factors()
+        out = pd.DataFrame(list(self.rows.values())).reindex(columns=[*FACTOR_COLUMNS, *_EXTRA])
+        out["year"] = out["year"].astype("Int64")  # a year, or none where the figure states none
+        out["estimate"] = out["estimate"].astype(bool)
+        return out.sort_values("id", kind="stable").reset_index(drop=True)
+
+
+def _flat(cells: tuple[object, ...]) -> list[str]:
+    out: list[str] = []
+    for c in cells:
+        if isinstance(c, str):
+            out.append(c)
+        elif isinstance(c, list):
+            out.extend(c)
+    return out
+
+
+def _join(*parts: np.ndarray) -> np.ndarray:
+    """Per exchange, the ids in ``parts`` (arrays of ids, None, or lists of ids) in order, each once."""
+    n = len(parts[0]) if parts else 0
+    out = np.empty(n, dtype=object)
+    out[:] = [list(dict.fromkeys(_flat(cells))) for cells in zip(*parts)]
+    return out
+
+
+def _prefixed(prefix: str, values: np.ndarray) -> np.ndarray:
+    return (prefix + pd.Series(values, dtype=object).astype(str)).to_numpy(dtype=object)
+
+
+def provenance(inputs: MatchInputs, edges: pd.DataFrame, x: np.ndarray, fixed_share: np.ndarray) -> ExchangeProvenance:
+    """The factors of a result and each exchange's share of them.
+
+    Parameters
+    ----------
+    inputs : MatchInputs
+    edges : DataFrame
+        The candidate pairs that exchange (rows of ``Candidates.edges``), in the exchange table's order.
+    x : ndarray
+        Their flows (supply units).
+    fixed_share : ndarray
+        Each exchange's share of its link's fixed cost.
+    """
+    book = _Book(inputs)
+    sup, dem = inputs.supplies, inputs.demands
+    p = float(inputs.parameters.carbon_price)
+    if p != 0:
+        book.plain(
+            "carbon_price", "carbon price on every t CO2e", p, f"{inputs.currency}/tCO2e",
+            f"scenario parameter parameters.carbon_price of {inputs.scenario.name!r}", None, False,
+            "carbon_price", "parameter",
+        )  # fmt: skip
+    money, co2e = {}, {}
+    for kind, frame, own in (("disposal", sup, "disposal_cost"), ("virgin", dem, "virgin_cost")):
+        money[kind], co2e[kind] = _stream_factors(book, frame, kind, own)
+    _conversions(book, pd.concat([sup, dem]))
+
+    s, d = edges["s"].to_numpy(), edges["d"].to_numpy()
+    n = len(edges)
+    ratio = edges["ratio"].to_numpy(dtype=float)
+    subst = _substitutes(book, sup["resource"].to_numpy()[s], dem["resource"].to_numpy()[d], ratio)
+    tc, tco2 = _transport(book, inputs, edges, sup["resource"].to_numpy()[s])
+    fixed = np.full(n, None, dtype=object)
+    link = edges["link"].to_numpy()
+    has_fixed = (link >= 0) & (edges["fixed_cost"].to_numpy(dtype=float) > 0)
+    if has_fixed.any():
+        fixed[has_fixed] = [_link_factor(book, inputs, int(li), "fixed_cost") for li in link[has_fixed]]
+    carbon = ["carbon_price"] if p != 0 else []
+
+    disp_m, disp_fx = money["disposal"]
+    virg_m, virg_fx = money["virgin"]
+    terms_money = {
+        "disposal": (sup["money_cost"].to_numpy()[s] * x, _join(disp_m[s], disp_fx[0][s], disp_fx[1][s])),
+        "virgin": (dem["money_cost"].to_numpy()[d] * ratio * x, _join(virg_m[d], virg_fx[0][d], virg_fx[1][d], subst)),
+        "transport": (-edges["transport_cost"].to_numpy(dtype=float) * x, _join(tc[0], *tc[1])),
+        "fixed": (-fixed_share, _join(fixed)),
+    }
+    terms_co2e = {
+        "disposal": (sup["unit_co2e_t"].to_numpy()[s] * x, _join(co2e["disposal"][s])),
+        "virgin": (ratio * dem["unit_co2e_t"].to_numpy()[d] * x, _join(co2e["virgin"][d], subst)),
+        "transport": (-edges["transport_co2e_t"].to_numpy(dtype=float) * x, _join(tco2)),
+    }
+    estimate = {r["id"]: bool(r["estimate"]) for r in book.rows.values()}
+
+    def on_estimates(ids: np.ndarray) -> np.ndarray:
+        return np.fromiter((any(estimate[i] for i in row) for row in ids), dtype=bool, count=len(ids))
+
+    saving_est = np.zeros(n)
+    for amount, ids in terms_money.values():
+        saving_est += np.where(on_estimates(ids), amount, 0.0)
+    co2e_est = np.zeros(n)
+    carbon_ids = np.empty(n, dtype=object)
+    carbon_ids[:] = [carbon] * n
+    for amount, ids in terms_co2e.values():
+        hit = on_estimates(ids)
+        co2e_est += np.where(hit, amount, 0.0)
+        if p != 0:
+            saving_est += np.where(hit | on_estimates(carbon_ids), p * amount, 0.0)
+    co2e_ids = _join(*(ids for _, ids in terms_co2e.values()))
+    money_ids = _join(*(ids for _, ids in terms_money.values()))
+    saving_ids = money_ids if p == 0 else _join(money_ids, carbon_ids, co2e_ids)
+    return ExchangeProvenance(
+        factors=book.frame(),
+        exchange_columns={
+            "saving_factors": saving_ids,
+            "co2e_factors": co2e_ids,
+            "saving_on_estimates": saving_est,
+            "co2e_avoided_on_estimates_t": co2e_est,
+        },
+    )
+
+
+def _stream_factors(
+    book: _Book, frame: pd.DataFrame, kind: str, own: str
+) -> tuple[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """Per stream: the id of its cost factor (its own figure, or its resource's), currency rates, CO2e factor."""
+    cost_kind, co2_kind = f"{kind}_cost", f"{kind}_co2e"
+    res = frame["resource"].to_numpy()
+    cost = np.full(len(frame), None, dtype=object)
+    rates = (np.full(len(frame), None, dtype=object), np.full(len(frame), None, dtype=object))
+    co2 = np.full(len(frame), None, dtype=object)
+    for key in pd.unique(res):  # one pass per resource of the network, not per stream
+        at = res == key
+        fid, fx = book.resource(cost_kind, str(key))
+        cost[at] = fid
+        rates[0][at], rates[1][at] = fx
+        co2[at] = book.resource(co2_kind, str(key))[0]
+    stated = frame[own].notna().to_numpy()
+    if stated.any():
+        sid = frame.index.to_numpy()[stated].astype(str)
+        ids = _prefixed(f"{cost_kind}:stream/", sid)
+        cost[stated] = ids
+        rates[0][stated] = rates[1][stated] = None
+        unit = book.inputs.currency + "/" + frame["base_unit"].to_numpy()[stated].astype(str)
+        rows = pd.DataFrame(
+            {
+                "id": ids,
+                "what": [f"{kind} cost that stream {i} states" for i in sid],
+                "value": frame[own].to_numpy(dtype=float)[stated],
+                "unit": unit,
+                "source": [_STREAM_SOURCE.format(i, m) for i, m in zip(sid, frame["member_id"].to_numpy()[stated])],
+                "year": None,
+                "estimate": False,
+                "kind": cost_kind,
+                "scope": "stream",
+                "resource": res[stated],
+                "stream_id": sid,
+                "from_member": frame["member_id"].to_numpy()[stated],
+            }
+        )
+        for row in rows.to_dict("records"):
+            book.rows.setdefault(str(row["id"]), row)
+    return (cost, rates), co2
+
+
+def _conversions(book: _Book, streams: pd.DataFrame) -> None:
+    """Densities and energy contents that converted a stream's quantity into its base unit."""
+    pairs = streams[["resource", "unit", "base_unit"]].drop_duplicates()
+    for key, unit, base in pairs.itertuples(index=False):  # one per (resource, unit) pair
+        dim, base_dim = unit_dimension(str(unit)), unit_dimension(str(base))
+        if dim is None or dim == base_dim:
+            continue
+        if "volume" in (dim, base_dim):
+            book.resource("density", str(key))
+        if "energy" in (dim, base_dim):
+            book.resource("energy_content", str(key))
+
+
+def _substitutes(book: _Book, a: np.ndarray, b: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """Per exchange, the id of the substitution ratio it uses (None where supply and demand are one resource)."""
+    out = np.full(len(a), None, dtype=object)
+    other = a != b
+    if not other.any():
+        return out
+    pairs = pd.DataFrame({"a": a[other], "b": b[other], "ratio": ratio[other]}).drop_duplicates(["a", "b"])
+    for ra, rb, r in pairs.itertuples(index=False):
+        fid = f"substitute_ratio:{ra}/{rb}"
+        book.plain(
+            fid, f"units of {rb} that one unit of {ra} meets", float(r),
+            f"{book.catalog[rb].unit}/{book.catalog[ra].unit}",
+            f"resource catalog: {ra} substitutes {rb}" + ("" if r == 1 else " (an assumption; no published source)"),
+            None, bool(r != 1), "substitute_ratio", "catalog", resource=ra,
+        )  # fmt: skip
+    out[other] = _prefixed(
+        "substitute_ratio:", (pd.Series(a[other]).astype(str) + "/" + pd.Series(b[other]).astype(str)).to_numpy()
+    )
+    return out
+
+
+def _link_factor(book: _Book, inputs: MatchInputs, li: int, column: str) -> str:
+    links = inputs.network.links
+    frm, to = str(links["from_member"].iat[li]), str(links["to_member"].iat[li])
+    same = (links["from_member"].astype(str) == frm) & (links["to_member"].astype(str) == to)
+    suffix = f"#{li + 1}" if int(same.sum()) > 1 else ""
+    kind = "transport_cost" if column == "cost_per_unit" else "fixed_cost"
+    fid = f"{kind}:link/{frm}/{to}{suffix}"
+    what = (
+        "transport cost per unit on the link {} -> {}"
+        if kind == "transport_cost"
+        else "fixed cost of the link {} -> {}"
+    )
+    unit = inputs.currency + ("/unit" if kind == "transport_cost" else "/year")
+    book.plain(
+        fid, what.format(frm, to), float(links[column].iat[li]), unit, _LINK_SOURCE.format(frm, to), None, False,
+        kind, "link", from_member=frm, to_member=to,
+    )  # fmt: skip
+    return fid
+
+
+def _transport(
+    book: _Book, inputs: MatchInputs, edges: pd.DataFrame, resource: np.ndarray
+) -> tuple[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """Per exchange: the ids of its transport cost factor and currency rates, and of its transport CO2e factor.
+
+    The same rules as the candidate search: a link's cost per unit wins; a link of
+    another mode than its resource's uses that mode's rates; else the resource's own
+    transport factor, else its mode's.
+    """
+    n = len(edges)
+    cost = np.full(n, None, dtype=object)
+    rates = (np.full(n, None, dtype=object), np.full(n, None, dtype=object))
+    co2 = np.full(n, None, dtype=object)
+    mode = edges["mode"].astype(str).to_numpy()
+    res_mode = inputs.rates["mode"].reindex(resource).astype(str).to_numpy()
+    link = edges["link"].to_numpy()
+    links = inputs.network.links
+    link_cost = np.full(n, np.nan)
+    if (link >= 0).any():
+        link_cost[link >= 0] = links["cost_per_unit"].to_numpy(dtype=float)[link[link >= 0]]
+    for key, m, rm in (
+        pd.DataFrame({"r": resource, "m": mode, "rm": res_mode}).drop_duplicates().itertuples(index=False)
+    ):
+        at = (resource == key) & (mode == m)
+        for kind, ids in (("transport_cost", cost), ("transport_co2e", co2)):
+            fid, fx = book.resource(kind, str(key)) if m == rm else (None, (None, None))
+            if fid is None:
+                fid, fx = book.mode(kind, str(m))
+            ids[at] = fid
+            if kind == "transport_cost":
+                rates[0][at], rates[1][at] = fx
+    own = ~np.isnan(link_cost)
+    if own.any():
+        cost[own] = [_link_factor(book, inputs, int(li), "cost_per_unit") for li in link[own]]
+        rates[0][own] = rates[1][own] = None
+    return (cost, rates), co2
