@@ -11,15 +11,22 @@ import html
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 import yaml
 
+from ..errors import NoSolution, Unsupported
+from ..results.factors import FACTOR_COLUMNS
 from ..results.kpis import KPIS
 from ..results.numbers import format_number
+from ..results.prices import exchange_prices
 from ..results.result import MatchResult
 from .anonymise import ROUNDED_COLUMNS, Pseudonyms, nace_section, pseudonymise_exchanges, round_one, round_sig
 
-__all__ = ["ReportData", "anonymised_yaml", "markup_free", "report_data"]
+__all__ = ["ReportData", "anonymised_yaml", "factor_view", "markup_free", "report_data"]
+
+#: Where an anonymised report withholds a source that a member or the scenario wrote.
+WITHHELD = "withheld in anonymised reports (the scenario's own figure)"
 
 
 @dataclass
@@ -39,6 +46,12 @@ class ReportData:
     labels: dict[str, str]
     scenario_yaml: str
     versions: dict[str, str]
+    factors: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Every factor the figures rest on (``id, what, value, unit, source, year, estimate``), renamed if anonymised."""
+    prices: pd.DataFrame | None = None
+    """Per exchange: transfer price at the midpoint of the optimal dual face, its range and both shares."""
+    prices_note: str = ""
+    """Why there are no prices (no duals, no solution), if there are none."""
     anonymised: bool = False
     generated: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
@@ -63,6 +76,75 @@ def anonymised_yaml(result: MatchResult) -> str:
         "parameters": result.scenario.parameters.model_dump(mode="json", exclude_none=True),
     }
     return str(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+
+
+def factor_view(result: MatchResult, names: Pseudonyms | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The factor table as a report shows it, and each factor id as it is shown.
+
+    With pseudonyms, ids and descriptions name streams, members and scenario-defined
+    resources by their pseudonyms, values are rounded to two significant figures, and a
+    source that a member or the scenario wrote (anything but the built-in catalog's) is
+    withheld: the built-in catalog's citations are kept.
+    """
+    f = result.factors
+    if names is None or not len(f):
+        return f.loc[:, list(FACTOR_COLUMNS)].copy(), {str(i): str(i) for i in f["id"]}
+    out = f.copy()
+    res = out["resource"].map(lambda r: names.resource(r) if isinstance(r, str) else None)
+    stream = out["stream_id"].map(lambda i: names.streams.get(i) if isinstance(i, str) else None)
+    frm = out["from_member"].map(lambda i: names.members.get(i) if isinstance(i, str) else None)
+    to = out["to_member"].map(lambda i: names.members.get(i) if isinstance(i, str) else None)
+    ids, whats = [], []
+    for kind, scope, r, sid, a, b, fid, what in zip(
+        out["kind"], out["scope"], res, stream, frm, to, out["id"], out["what"], strict=True
+    ):  # one row per factor used
+        if scope == "stream":
+            ids.append(f"{kind}:stream/{sid}")
+            whats.append(f"{kind.replace('_', ' ')} that {sid} states")
+        elif scope == "link":
+            ids.append(f"{kind}:link/{a}/{b}")
+            whats.append(f"{kind.replace('_', ' ')} of the link {a} -> {b}")
+        elif kind == "substitute_ratio":
+            a_key, _, b_key = str(fid).split(":", 1)[1].partition("/")
+            ids.append(f"{kind}:{names.resource(a_key)}/{names.resource(b_key)}")
+            whats.append(f"units of {names.resource(b_key)} that one unit of {names.resource(a_key)} meets")
+        elif isinstance(r, str):
+            original = str(fid).split(":", 1)[1]
+            ids.append(f"{kind}:{r}")
+            whats.append(str(what).replace(original, r))
+        else:
+            ids.append(str(fid))
+            whats.append(str(what))
+    keep = out["scope"].eq("catalog") & ~out["resource"].isin(list(names.resources))
+    view = pd.DataFrame(
+        {
+            "id": ids,
+            "what": whats,
+            "value": np.where(out["scope"].isin(["catalog"]), out["value"], round_sig(out["value"])),
+            "unit": out["unit"],
+            "source": np.where(keep, out["source"], WITHHELD),
+            "year": out["year"].where(keep, pd.NA),
+            "estimate": out["estimate"],
+        }
+    )
+    return view, dict(zip(f["id"].astype(str), ids, strict=True))
+
+
+def _prices(result: MatchResult, names: Pseudonyms | None) -> tuple[pd.DataFrame | None, str]:
+    """Transfer prices per exchange at the midpoint of the optimal dual face, or why there are none."""
+    if not len(result.exchanges):
+        return None, "no exchange, so no transfer price"
+    try:
+        tp = exchange_prices(result)
+    except (Unsupported, NoSolution) as exc:
+        return None, str(exc)
+    if names is not None:
+        tp = pseudonymise_exchanges(tp, names)
+        for col in tp.columns:
+            if col not in ("quantity", "unit") and pd.api.types.is_float_dtype(tp[col]):
+                tp[col] = round_sig(tp[col])
+        tp["quantity"] = round_sig(tp["quantity"])
+    return tp, ""
 
 
 def report_data(result: MatchResult, anonymise: bool = False, names: Pseudonyms | None = None) -> ReportData:
@@ -105,6 +187,14 @@ def report_data(result: MatchResult, anonymise: bool = False, names: Pseudonyms 
         st["resource"] = st["resource"].map(names.resource)
         st["quantity"], st["left"] = round_sig(st["quantity"]), round_sig(st["left"])
         headline = [round_one(v) for v in headline]
+        for col in ("saving_on_estimates", "co2e_avoided_on_estimates_t"):
+            if col in ex:
+                ex[col] = round_sig(ex[col])
+    factors, shown_id = factor_view(result, names if anonymise else None)
+    for col in ("saving_factors", "co2e_factors"):
+        if col in ex and len(ex):
+            ex[col] = ex[col].map(lambda ids: [shown_id.get(i, i) for i in ids])
+    prices, prices_note = _prices(result, names if anonymise else None)
     categories = net.catalog.table("EUR")["category"]
     if names is not None:
         categories = categories.rename(index=names.resource)
@@ -179,5 +269,8 @@ def report_data(result: MatchResult, anonymise: bool = False, names: Pseudonyms 
         labels={str(k): str(v) for k, v in members["name"].items()},
         scenario_yaml=anonymised_yaml(result) if anonymise else result.scenario.to_yaml(),
         versions=result.versions,
+        factors=factors,
+        prices=prices,
+        prices_note=prices_note,
         anonymised=anonymise,
     )

@@ -1,8 +1,9 @@
 """Plotly figures: the map and Sankey diagrams of a match, comparisons, sweeps, Pareto fronts, resilience.
 
-The map needs no tiles: members sit at their coordinates on a plain
-background (longitude scaled by the cosine of the mean latitude), so it
-shows the same offline as online. Quantities of different base units never
+The map needs no tiles: members sit at their coordinates over the coastlines
+and national borders of the Nordic countries that ship with the package
+(Natural Earth, :mod:`~matcher.report.coast`), longitude scaled by the cosine
+of the mean latitude, so it shows the same offline as online. Quantities of different base units never
 share one Sankey diagram: there is one per unit (t, m3, MWh).
 
 Plotly renders a subset of HTML (``<a href>`` links, ``<b>``, styled ``<span>``)
@@ -20,6 +21,7 @@ import pandas as pd
 
 from ..results.kpis import KPIS
 from .anonymise import round_sig
+from .coast import outlines_in
 from .data import ReportData, markup_free
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ __all__ = [
 
 CATEGORY_COLOURS = {"energy": "#d9480f", "water": "#1971c2", "waste": "#5c940d", "material": "#862e9c"}
 ROLE_COLOURS = {"supplies": "#e8590c", "receives": "#1c7ed6", "both": "#7048e8", "no exchange": "#adb5bd"}
+SEA, LAND, SHORE = "#e3eef8", "#fbfaf6", "#8a9199"
 _WIDTHS = (2.0, 5.0, 9.0)
 
 
@@ -52,6 +55,24 @@ def map_figure(data: ReportData) -> go.Figure:
 
     m, ex = data.members, data.exchanges
     fig = go.Figure()
+    view = _view(m["lon"].to_numpy(dtype=float), m["lat"].to_numpy(dtype=float))
+    if view is not None:
+        land = outlines_in(*_widened(*view))
+        if not land.empty:  # under everything else: the first trace
+            fig.add_trace(
+                go.Scatter(
+                    x=land.lon,
+                    y=land.lat,
+                    mode="lines",
+                    fill="toself",
+                    fillcolor=LAND,
+                    line={"color": SHORE, "width": 0.8},
+                    name="coast and borders",
+                    meta="coast",
+                    showlegend=False,
+                    hoverinfo="skip",
+                )
+            )
     if len(ex):
         width_class = ex.groupby("unit")["quantity"].transform(
             lambda q: pd.qcut(q.rank(method="first"), min(3, len(q)), labels=False) if len(q) > 1 else 1
@@ -108,14 +129,36 @@ def map_figure(data: ReportData) -> go.Figure:
     mean_lat = float(np.nanmean(m["lat"])) if len(m) else 0.0
     fig.update_yaxes(scaleanchor="x", scaleratio=1 / max(np.cos(np.radians(mean_lat)), 0.1), title="latitude")
     fig.update_xaxes(title="longitude")
+    if view is not None:
+        fig.update_xaxes(range=list(view[0]), showgrid=False, zeroline=False)
+        fig.update_yaxes(range=list(view[1]), showgrid=False, zeroline=False)
     fig.update_layout(
         height=520,
         margin={"l": 50, "r": 20, "t": 30, "b": 40},
-        plot_bgcolor="#f1f3f5",
+        plot_bgcolor=SEA,
         legend={"title": "exchanges by category"},
         hovermode="closest",
     )
     return fig
+
+
+def _view(lon: np.ndarray, lat: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The members' box with a margin (a tenth of its size, at least 0.02 degree), or None without members."""
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if not ok.any():
+        return None
+    box = []
+    for v in (lon[ok], lat[ok]):
+        pad = max(0.1 * float(v.max() - v.min()), 0.02)
+        box.append((float(v.min()) - pad, float(v.max()) + pad))
+    return box[0], box[1]
+
+
+def _widened(lon: tuple[float, float], lat: tuple[float, float]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A box three times as large: the plot widens one axis to keep the aspect, and the land must reach its edge."""
+    w, h = lon[1] - lon[0], lat[1] - lat[0]
+    side = max(w, h)
+    return (lon[0] - side, lon[1] + side), (lat[0] - side, lat[1] + side)
 
 
 def sankey_figures(data: ReportData) -> dict[str, go.Figure]:

@@ -2,9 +2,12 @@
 
 A report is one HTML file with every script and style inline (plotly.js
 included), so it opens offline and makes no request to any other host:
-KPI cards, the map of members and exchanges, Sankey diagrams of flows,
-tables of exchanges, member savings and unmatched streams, and at the
-bottom the resolved scenario and the versions that produced it.
+KPI cards, the map of members and exchanges over the coastlines and borders
+of the Nordic countries, Sankey diagrams of flows, tables of exchanges (with
+the factors each one's saving and CO2e rest on), transfer prices with their
+negotiation range, member savings, unmatched streams and every factor with its
+source and year, and at the bottom the resolved scenario and the versions
+that produced it.
 
 With ``anonymise=True`` member names and ids become pseudonyms, stream ids
 likewise, and quantities, money and coordinates are rounded, for reports
@@ -90,10 +93,46 @@ def _tables(data: ReportData) -> dict[str, str]:
                 "unit": ex["unit"],
                 "km": ex["distance_km"].round(1),
                 f"saving {data.currency}": ex["saving"],
+                f"of it on estimates {data.currency}": ex["saving_on_estimates"],
                 "CO2e avoided t": ex["co2e_avoided_t"],
+                "of it on estimates t": ex["co2e_avoided_on_estimates_t"],
+                "saving rests on": ex["saving_factors"].map(", ".join),
+                "CO2e rests on": ex["co2e_factors"].map(", ".join),
             }
         )
         if len(ex)
+        else pd.DataFrame()
+    )
+    f = data.factors
+    factors = pd.DataFrame(
+        {
+            "factor": f["id"],
+            "what": f["what"],
+            "value": f["value"].map(lambda v: f"{v:.6g}"),
+            "unit": f["unit"],
+            "source": f["source"],
+            "year": f["year"].astype("Int64").astype(str).replace("<NA>", "–"),
+            "estimate": f["estimate"].map({True: "yes", False: "no"}),
+        }
+    )
+    tp = data.prices
+    prices = (
+        pd.DataFrame(
+            {
+                "from": tp["from_member"].map(data.labels),
+                "to": tp["to_member"].map(data.labels),
+                "resource": tp["resource"],
+                f"price {data.currency}/unit": tp["transfer_price"],
+                "range (receiver-optimal to supplier-optimal)": [
+                    f"{format_number(lo)} – {format_number(hi)}"
+                    for lo, hi in zip(tp["price_receiver_optimal"], tp["price_supplier_optimal"], strict=True)
+                ],
+                f"payment {data.currency}": tp["transfer_payment"],
+                f"supplier's share {data.currency}": tp["supplier_share"],
+                f"receiver's share {data.currency}": tp["receiver_share"],
+            }
+        )
+        if tp is not None
         else pd.DataFrame()
     )
     m = data.members.sort_values("saving", ascending=False)
@@ -113,7 +152,13 @@ def _tables(data: ReportData) -> dict[str, str]:
     )
     return {
         name: _html(frame, na_rep="")
-        for name, frame in (("exchanges", exchanges), ("members", members), ("unmatched", unmatched))
+        for name, frame in (
+            ("exchanges", exchanges),
+            ("members", members),
+            ("unmatched", unmatched),
+            ("factors", factors),
+            ("prices", prices),
+        )
     }
 
 

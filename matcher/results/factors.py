@@ -95,7 +95,7 @@ class ExchangeProvenance:
     """The factor table of a result and, per exchange, the columns of :data:`EXCHANGE_FACTOR_COLUMNS`."""
 
     factors: pd.DataFrame
-    exchange_columns: dict[str, object]
+    exchange_columns: dict[str, np.ndarray]
 
 
 class _Book:
@@ -327,7 +327,7 @@ def _stream_factors(
             }
         )
         for row in rows.to_dict("records"):
-            book.rows.setdefault(str(row["id"]), row)
+            book.rows.setdefault(str(row["id"]), {str(k): v for k, v in row.items()})
     return (cost, rates), co2
 
 
@@ -356,7 +356,8 @@ def _substitutes(book: _Book, a: np.ndarray, b: np.ndarray, ratio: np.ndarray) -
         book.plain(
             fid, f"units of {rb} that one unit of {ra} meets", float(r),
             f"{book.catalog[rb].unit}/{book.catalog[ra].unit}",
-            f"resource catalog: {ra} substitutes {rb}" + ("" if r == 1 else " (an assumption; no published source)"),
+            f"resource catalog: {ra} substitutes {rb}"
+            + (" one for one" if r == 1 else " (an assumption; no published source)"),
             None, bool(r != 1), "substitute_ratio", "catalog", resource=ra,
         )  # fmt: skip
     out[other] = _prefixed(
@@ -378,8 +379,9 @@ def _link_factor(book: _Book, inputs: MatchInputs, li: int, column: str) -> str:
         else "fixed cost of the link {} -> {}"
     )
     unit = inputs.currency + ("/unit" if kind == "transport_cost" else "/year")
+    value = float(links[column].to_numpy(dtype=float)[li])
     book.plain(
-        fid, what.format(frm, to), float(links[column].iat[li]), unit, _LINK_SOURCE.format(frm, to), None, False,
+        fid, what.format(frm, to), value, unit, _LINK_SOURCE.format(frm, to), None, False,
         kind, "link", from_member=frm, to_member=to,
     )  # fmt: skip
     return fid

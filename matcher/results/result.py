@@ -330,8 +330,7 @@ def _exchanges(
         }
     )
     prov = provenance(inp, ed, xe, fixed_share)
-    for name, values in prov.exchange_columns.items():
-        out[name] = values
+    out = out.assign(**prov.exchange_columns)
     return out.sort_values("saving", ascending=False, kind="stable").reset_index(drop=True), prov.factors
 
 

@@ -268,9 +268,15 @@ def test_an_anonymised_report_and_comparison_hold_no_planted_secret(planted: tup
         r = runner.invoke(main, args)
         assert r.exit_code == 0, r.output
     plain = write_report(matcher.run(variant), tmp_path / "plain.html").read_text(encoding="utf-8")
-    assert {f"{MARK}name0", f"{MARK}addname", f"{MARK}sid3", f"{MARK}resource", f"{MARK}vardescription"} <= set(
-        re.findall(MARK + r"\w*", plain)
-    )  # the plain report shows them, so the checks below can fail
+    assert {
+        f"{MARK}name0",
+        f"{MARK}addname",
+        f"{MARK}sid3",
+        f"{MARK}resource",
+        f"{MARK}vardescription",
+        f"{MARK}sourcetext",  # a scenario's own source, in the table of factors
+        f"{MARK}src3",
+    } <= set(re.findall(MARK + r"\w*", plain))  # the plain report shows them, so the checks below can fail
     for name in ("r.html", "c.html"):
         text = (tmp_path / name).read_text(encoding="utf-8")
         _assert_leaks_nothing(text)
@@ -329,6 +335,13 @@ def test_an_anonymised_report_rounds_money_quantities_and_places(planted: tuple[
         assert _two_significant([value]), card
     cmp = compare([matcher.run(base), result])
     html_text = matcher.report.render_comparison(cmp, anonymise=True)
+    # the table of factors shows the built-in catalog's published figures and years as they are (they are
+    # public); every figure a member or the scenario gave is rounded there too
+    html_text, n_tables = re.subn(r'<div class="wide factors">.*?</div>', "", html_text, flags=re.DOTALL)
+    assert n_tables == 2
+    own = data.factors[data.factors["source"].str.startswith("withheld")]
+    assert len(own) and _two_significant(own["value"])
+    assert not data.factors["id"].str.contains(MARK).any() and not data.factors["what"].str.contains(MARK).any()
     figures = re.findall(r"<td[^>]*>([-+\d,.]+)(?: \([-+\d.]+ %\))?</td>", html_text)
     numbers = [float(f.replace(",", "")) for f in figures if re.search(r"\d", f)]
     assert numbers and _two_significant(numbers)

@@ -8,6 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -59,6 +60,15 @@ def _open(path: Path, screenshot: Path | None = None) -> dict:
                 exchangePoints: [...s.querySelectorAll('.map .plotly-graph-div')].map(
                     el => el._fullData.filter(t => t.meta === 'exchanges').map(t => t.x.length)).flat(),
                 drawnMembers: s.querySelectorAll('.map .scatterlayer .trace:last-child .points path').length,
+                coastTraces: [...s.querySelectorAll('.map .plotly-graph-div')].map(
+                    el => el._fullData.findIndex(t => t.meta === 'coast')),
+                coastRings: [...s.querySelectorAll('.map .plotly-graph-div')].map(el => el._fullData
+                    .filter(t => t.meta === 'coast')
+                    .map(t => t.x.filter(v => v === null || Number.isNaN(v)).length + 1)).flat(),
+                coastPaths: s.querySelectorAll('.map .scatterlayer .trace:first-child path.js-line').length,
+                coastFills: s.querySelectorAll('.map .scatterlayer .trace:first-child path.js-fill').length,
+                factorRows: s.querySelectorAll('.factors table.data tbody tr').length,
+                priceRows: s.querySelectorAll('.prices table.data tbody tr').length,
                 sankeyNodes: s.querySelectorAll('.sankey .sankey-node').length,
                 sankeyLinks: s.querySelectorAll('.sankey .sankey-link').length,
             })),
@@ -80,7 +90,7 @@ def test_report_renders_offline_with_every_part(tmp_path: Path, name: str) -> No
     page = write_report(result, tmp_path / "report.html")
     seen = _open(page, ARTEFACTS / f"report-{name}.png")
     assert seen["external"] == [] and seen["errors"] == []
-    assert seen["cards"] == len(result.kpis) == 9
+    assert seen["cards"] == len(result.kpis) == 11
     (section,) = seen["sections"]
     assert section["members"] == len(net.members) and section["exchanges"] == len(result.exchanges)
     assert section["maps"] >= 1
@@ -89,6 +99,25 @@ def test_report_renders_offline_with_every_part(tmp_path: Path, name: str) -> No
     assert section["exchangePoints"] == [len(result.exchanges)]
     assert section["sankeyNodes"] > 0 and section["sankeyLinks"] >= len(result.exchanges)
     assert (ARTEFACTS / f"report-{name}.png").stat().st_size > 10_000
+    assert section["factorRows"] == len(result.factors) > 50
+    assert section["priceRows"] == len(result.exchanges)
+
+
+@needs_browser
+@pytest.mark.parametrize(("name", "least"), [("hillerod", 3), ("kalundborg", 10)])
+def test_the_map_draws_the_coastline_under_the_members_and_fetches_nothing(
+    tmp_path: Path, name: str, least: int
+) -> None:
+    """The shipped Natural Earth outlines: one drawn path per ring in view, the first trace (under the rest)."""
+    scenario, net = load(Path(__file__).parents[2] / "scenarios" / name)
+    page = write_report(matcher.match(net, scenario), tmp_path / "report.html")
+    seen = _open(page, ARTEFACTS / f"map-{name}.png")
+    assert seen["external"] == [] and seen["errors"] == []
+    (section,) = seen["sections"]
+    assert section["coastTraces"] == [0]  # drawn first, so members and exchanges lie above it
+    (rings,) = section["coastRings"]
+    assert rings >= least and section["coastPaths"] == rings and section["coastFills"] >= 1
+    assert section["drawnMembers"] == len(net.members)  # the members stay the top trace
 
 
 @needs_browser
@@ -177,3 +206,22 @@ def test_compare_json_contract(tmp_path: Path) -> None:
 def test_compare_needs_two_scenarios() -> None:
     r = CliRunner().invoke(main, ["compare", str(Path(__file__).parents[2] / "scenarios" / "hillerod")])
     assert r.exit_code == 2 and "at least two" in r.output
+
+
+def test_the_shipped_outlines_are_natural_earths_nordic_countries_small_and_sourced() -> None:
+    from importlib import resources
+
+    from matcher.report.coast import outlines, outlines_in
+
+    folder = resources.files("matcher.report") / "basemap"
+    assert len((folder / "nordic.geojson").read_bytes()) < 300_000
+    source = (folder / "SOURCE.md").read_text(encoding="utf-8")
+    assert "Natural Earth" in source and "public domain" in source
+    countries = {name for name, _ in outlines()}
+    assert countries == {"Denmark", "Sweden", "Norway", "Finland", "Iceland", "Åland", "Faroe Islands"}
+    # Copenhagen's island (Zealand) is in view of a box around Hillerød; nothing is in the North Sea off Scotland
+    assert not outlines_in((12.2, 12.4), (55.85, 55.95)).empty
+    assert outlines_in((-4.0, -3.0), (57.0, 57.5)).empty
+    lon = np.concatenate([ring[:, 0] for _, ring in outlines()])
+    lat = np.concatenate([ring[:, 1] for _, ring in outlines()])
+    assert lon.min() >= -25 and lon.max() <= 32 and lat.min() >= 54 and lat.max() <= 71.5
