@@ -124,6 +124,10 @@ def view_of(user: Any, run: MatchRun) -> dict[str, Any]:
 def own_view(doc: Mapping[str, Any], member_id: str) -> dict[str, Any]:
     """The exchanges and streams of one member, the other side of each exchange withheld.
 
+    Each exchange's factor ids name no stream but the member's own and no link (a link names
+    both members): those become ``<kind>:stream/withheld`` and ``<kind>:link/withheld``; the
+    factors the member's exchanges rest on come with them, the withheld ones without their rows.
+
     >>> doc = {"status": "optimal", "currency": "DKK", "exchanges": [
     ...     {"supply_stream": "S1", "demand_stream": "D1", "from_member": "A", "to_member": "B", "saving": 5.0},
     ...     {"supply_stream": "S2", "demand_stream": "D2", "from_member": "C", "to_member": "D", "saving": 1.0}],
@@ -146,6 +150,11 @@ def own_view(doc: Mapping[str, Any], member_id: str) -> dict[str, Any]:
     mine = {s for ex in exchanges for s in (ex["supply_stream"], ex["demand_stream"]) if s}
     unmatched = [u for u in doc.get("unmatched", []) if u.get("member_id") == member_id]
     mine |= {u["stream_id"] for u in unmatched}
+    for ex in exchanges:
+        for key in ("saving_factors", "co2e_factors"):
+            if isinstance(ex.get(key), list):
+                ex[key] = [_own_factor(str(i), mine) for i in ex[key]]
+    used = {i for ex in exchanges for key in ("saving_factors", "co2e_factors") for i in ex.get(key) or []}
     return {
         "status": doc.get("status"),
         "currency": doc.get("currency"),
@@ -154,7 +163,24 @@ def own_view(doc: Mapping[str, Any], member_id: str) -> dict[str, Any]:
         "unmatched": unmatched,
         "disposals": [d for d in doc.get("disposals", []) if d.get("stream_id") in mine],
         "virgin_purchases": [d for d in doc.get("virgin_purchases", []) if d.get("stream_id") in mine],
+        "factors": [f for f in doc.get("factors", []) if f.get("id") in used],
     }
+
+
+def _own_factor(fid: str, mine: set[str]) -> str:
+    """A factor id as a member sees it: another member's stream, or any link, withheld.
+
+    >>> _own_factor("virgin_cost:stream/D7", {"S1"}), _own_factor("disposal_cost:stream/S1", {"S1"})
+    ('virgin_cost:stream/withheld', 'disposal_cost:stream/S1')
+    >>> _own_factor("fixed_cost:link/A/B", set()), _own_factor("virgin_cost:gypsum", set())
+    ('fixed_cost:link/withheld', 'virgin_cost:gypsum')
+    """
+    kind, _, subject = fid.partition(":")
+    if subject.startswith("stream/") and subject.removeprefix("stream/") not in mine:
+        return f"{kind}:stream/withheld"
+    if subject.startswith("link/"):
+        return f"{kind}:link/withheld"
+    return fid
 
 
 def anonymised(doc: Mapping[str, Any]) -> dict[str, Any]:

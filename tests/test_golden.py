@@ -4,6 +4,11 @@ The stored documents (``tests/data/golden/<name>.json``) were written by ``symbi
 scenarios/<name> --json`` before ``matcher/`` was split into layers. Numbers are compared at a
 relative 1e-9 (solver versions may move the last digits); keys, order of rows, texts and statuses
 exactly. Only ``versions`` and the solver's version may differ.
+
+Regenerated deliberately once since: the documents gained the ``factors`` table, each exchange's
+provenance columns and the two KPIs on estimates, and their CO2e and Kalundborg's savings moved with
+the primary figures that replaced two rounded catalog factors (road-freight CO2e 0.12 -> 0.12366 kg
+per t.km, Defra/DECC 2012; Danish landfill tax 63.7 EUR/t -> 475 DKK/t, the act's own figure).
 """
 
 from __future__ import annotations

@@ -258,6 +258,16 @@ def test_match_runs_by_role(client: Any, db: World) -> None:
     others = [m for m in get(client, db, f"{BASE}/members", "facilitator").json() if m["member_id"] != "M09"]
     assert not [m["member_id"] for m in others if f'"{m["member_id"]}"' in text]
     assert not [m["name"] for m in others if m["name"] in text]
+    # nor in the factors its exchanges rest on: another member's stream or a link is withheld there
+    ids = {i for e in mine["exchanges"] for i in [*e["saving_factors"], *e["co2e_factors"]]}
+    assert ids and {f["id"] for f in mine["factors"]} <= ids
+    assert not [i for i in ids for m in others if m["member_id"] in i.split(":", 1)[1].split("/")]
+    full = doc["result"]
+    own_streams = {x for e in mine["exchanges"] for x in (e["supply_stream"], e["demand_stream"]) if x}
+    other_streams = {
+        x for e in full["exchanges"] for x in (e["supply_stream"], e["demand_stream"]) if x not in own_streams
+    }
+    assert not [i for i in ids if i.split("/")[-1] in other_streams]
     # a planner: rounded KPIs and no rows
     planner = get(client, db, url, "planner").json()
     assert set(planner) == {"id", "version", "status", "currency", "objective", "baseline_cost", "savings", "kpis"}
