@@ -17,10 +17,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import matcher
 import scenarios
 from matcher.cli import main
 from models import Catalog, Factor
+from models.examples import random_network
 
 REL = 1e-9
 
@@ -261,3 +265,18 @@ def test_no_catalog_factor_cites_this_projects_own_documents() -> None:
     assert math.isclose(cat.taxes["no_incineration_tax"].value, 882 * 0.5498)
     assert cat["bottom_ash"].disposal_cost == cat.taxes["dk_landfill_tax"]
     assert cat.transport["truck"]["cost_per_unit_km"].estimate  # no primary figure found: stays an estimate
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 10_000), carbon=st.sampled_from([0.0, 85.0, 1200.0]))
+def test_random_networks_recompute_from_their_factors(seed: int, carbon: float) -> None:
+    """Any network (its members' own costs, links, substitutes) and carbon price: the JSON recomputes."""
+    scenario, net = random_network(seed)
+    scenario = scenario.model_copy(
+        update={"parameters": scenario.parameters.model_copy(update={"carbon_price": carbon})}
+    )
+    result = matcher.match(net, scenario)
+    if not len(result.exchanges):
+        assert result.kpis["savings_on_estimates"] == 0.0
+        return
+    _check(json.loads(result.to_json()))

@@ -194,12 +194,48 @@ def _flat(cells: tuple[object, ...]) -> list[str]:
     return out
 
 
-def _join(*parts: np.ndarray) -> np.ndarray:
-    """Per exchange, the ids in ``parts`` (arrays of ids, None, or lists of ids) in order, each once."""
-    n = len(parts[0]) if parts else 0
-    out = np.empty(n, dtype=object)
-    out[:] = [list(dict.fromkeys(_flat(cells))) for cells in zip(*parts)]
-    return out
+@dataclass(frozen=True)
+class _Ids:
+    """Per row, a list of ids, stored as a code per row into the few distinct lists."""
+
+    codes: np.ndarray
+    lists: np.ndarray
+
+    def rows(self) -> np.ndarray:
+        """One list per row (rows with the same combination share it)."""
+        return self.lists[self.codes]
+
+
+def _codes(part: np.ndarray | _Ids) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of a column of ids (str or None), and one value per code."""
+    if isinstance(part, _Ids):
+        return part.codes, part.lists
+    codes, uniques = pd.factorize(np.asarray(part, dtype=object), use_na_sentinel=False)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+
+
+def _join(*parts: np.ndarray | _Ids) -> _Ids:
+    """Per row, the ids in ``parts`` (arrays of ids or None, or :class:`_Ids`) in order, each once.
+
+    Rows share few combinations (resources x modes x sources), so each distinct combination's
+    list is built once.
+    """
+    coded = [_codes(p) for p in parts]
+    n = len(coded[0][0]) if coded else 0
+    code = np.zeros(n, dtype=np.int64)
+    for codes, values in coded:  # pairs of codes, numbered again at each step so they stay below n
+        code = pd.factorize(code * max(len(values), 1) + codes)[0].astype(np.int64)
+    first = np.unique(code, return_index=True)[1]
+    lists = np.empty(len(first), dtype=object)
+    for k, row in enumerate(first):  # one per distinct combination
+        lists[k] = list(dict.fromkeys(_flat(tuple(values[codes[row]] for codes, values in coded))))
+    return _Ids(code.astype(np.int64), lists)
+
+
+def _any_estimate(ids: _Ids, estimate: dict[str, bool]) -> np.ndarray:
+    """Per row, whether any of its ids is an estimate."""
+    flags = np.array([any(estimate[i] for i in v) for v in ids.lists], dtype=bool)
+    return flags[ids.codes] if len(ids.codes) else np.zeros(0, dtype=bool)
 
 
 def _prefixed(prefix: str, values: np.ndarray) -> np.ndarray:
@@ -258,17 +294,18 @@ def provenance(inputs: MatchInputs, edges: pd.DataFrame, x: np.ndarray, fixed_sh
         "virgin": (ratio * dem["unit_co2e_t"].to_numpy()[d] * x, _join(co2e["virgin"][d], subst)),
         "transport": (-edges["transport_co2e_t"].to_numpy(dtype=float) * x, _join(tco2)),
     }
-    estimate = {r["id"]: bool(r["estimate"]) for r in book.rows.values()}
+    estimate = {str(r["id"]): bool(r["estimate"]) for r in book.rows.values()}
 
-    def on_estimates(ids: np.ndarray) -> np.ndarray:
-        return np.fromiter((any(estimate[i] for i in row) for row in ids), dtype=bool, count=len(ids))
+    def on_estimates(ids: _Ids) -> np.ndarray:
+        return _any_estimate(ids, estimate)
 
     saving_est = np.zeros(n)
     for amount, ids in terms_money.values():
         saving_est += np.where(on_estimates(ids), amount, 0.0)
     co2e_est = np.zeros(n)
-    carbon_ids = np.empty(n, dtype=object)
-    carbon_ids[:] = [carbon] * n
+    one = np.empty(1, dtype=object)
+    one[0] = carbon
+    carbon_ids = _Ids(np.zeros(n, dtype=np.int64), one)
     for amount, ids in terms_co2e.values():
         hit = on_estimates(ids)
         co2e_est += np.where(hit, amount, 0.0)
@@ -280,8 +317,8 @@ def provenance(inputs: MatchInputs, edges: pd.DataFrame, x: np.ndarray, fixed_sh
     return ExchangeProvenance(
         factors=book.frame(),
         exchange_columns={
-            "saving_factors": saving_ids,
-            "co2e_factors": co2e_ids,
+            "saving_factors": saving_ids.rows(),
+            "co2e_factors": co2e_ids.rows(),
             "saving_on_estimates": saving_est,
             "co2e_avoided_on_estimates_t": co2e_est,
         },
