@@ -280,3 +280,13 @@ def test_random_networks_recompute_from_their_factors(seed: int, carbon: float) 
         assert result.kpis["savings_on_estimates"] == 0.0
         return
     _check(json.loads(result.to_json()))
+
+
+def test_the_terminal_says_how_much_rests_on_estimates() -> None:
+    r = CliRunner().invoke(main, ["match", str(scenarios.path("kalundborg"))])
+    assert r.exit_code == 0, r.output
+    doc = _match_json(scenarios.path("kalundborg"))
+    est = doc["kpis"]["savings_on_estimates"]
+    share = round(100 * est / doc["savings"])
+    assert f"of which {est:,.0f} DKK ({share} %) rest on factors marked as estimates" in r.stdout
+    assert "savings_on_estimates" in r.stdout and "co2e_avoided_on_estimates_t" in r.stdout

@@ -57,6 +57,18 @@ def table(frame: pd.DataFrame, right: tuple[str, ...] = ()) -> str:
     return "\n".join(line.rstrip() for line in [header, *body])
 
 
+def _estimates_line(result: MatchResult) -> list[str]:
+    """How much of the saving rests on estimates, and where the factors are."""
+    if "savings_on_estimates" not in result.kpis:
+        return []
+    est = float(result.kpis["savings_on_estimates"])
+    share = f" ({100 * est / result.savings:.0f} %)" if result.savings else ""
+    return [
+        f"of which {format_number(est)} {result.currency}{share} rest on factors marked as estimates; "
+        f"every factor with its source and year: --json (factors) or --xlsx"
+    ]
+
+
 def match_text(result: MatchResult) -> str:
     """A readable terminal report of a match."""
     cur = result.currency
@@ -69,6 +81,7 @@ def match_text(result: MatchResult) -> str:
         f"Total cost {format_number(result.objective)} {cur}; "
         f"without exchanges {format_number(result.baseline_cost)} {cur}; "
         f"saving {format_number(result.savings)} {cur} ({pct:.1f} %)",
+        *_estimates_line(result),
         "",
         f"Exchanges ({len(result.exchanges)})",
     ]
