@@ -185,7 +185,7 @@ def _search_match(
     elif not able or write_mps_to is not None:
         return None
     finder = PairSearch.of(inputs)
-    if method == "auto" and finder.estimate() <= SEARCH_ABOVE:
+    if method == "auto" and finder.estimate(enough=SEARCH_ABOVE) <= SEARCH_ABOVE:
         return None
     say("searching candidate pairs at the duals (a census of every pair, then pricing)")
     cand, lp, sol, stats = solve_by_search(inputs, time_limit=time_limit, backend=backend, search=finder)

@@ -50,7 +50,7 @@ from .results.export import write_csv
 from .results.numbers import json_text
 from .results.prices import transfer_prices
 from .results.result import MatchResult
-from .solve import available_solvers
+from .solve import solver_names
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -197,7 +197,9 @@ def template(folder: Path, force: bool) -> None:
 
 
 def _solver_choice() -> click.Choice:
-    return click.Choice(sorted(available_solvers()), case_sensitive=False)
+    # the names only: whether a backend runs here (CBC: its program starts) is asked when it is used,
+    # not by every command at start-up
+    return click.Choice(solver_names(), case_sensitive=False)
 
 
 def _match_options(func: F) -> F:

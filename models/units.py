@@ -1,4 +1,4 @@
-"""Unit handling: every quantity is converted with pint to its resource's base unit.
+"""Unit handling: every quantity is converted to its resource's base unit (pint for any unit not in a table).
 
 Quantities are amounts over the scenario horizon of one year. A rate
 (``t/month``, ``MW``, ``m3/d``) is multiplied by one year; an amount (``t``,
@@ -15,52 +15,22 @@ from __future__ import annotations
 import re
 import sys
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from .errors import SymbioseError
+from .unit_table import KNOWN
 
-# pint imports ``dask.base`` whenever dask is installed (``pint.compat`` looks it up with
-# ``importlib.util.find_spec``), which costs about as much as pint itself, only to support dask
-# arrays of quantities; intake converts plain numbers. While pint is imported, a ``None`` entry in
-# ``sys.modules`` makes dask look absent (Python's documented way to block an import); the entry
-# is removed at once, so dask imports as usual afterwards. If dask is already imported, pint is
-# imported as it is.
-_HIDE_DASK = "pint" not in sys.modules and "dask" not in sys.modules
-if _HIDE_DASK:
-    sys.modules["dask"] = None  # type: ignore[assignment]
-try:
-    import pint  # noqa: E402
-finally:
-    if _HIDE_DASK and sys.modules.get("dask", 0) is None:
-        del sys.modules["dask"]
+if TYPE_CHECKING:
+    import pint
 
-__all__ = ["BASE_UNITS", "EARTH_RADIUS_KM", "UnitProblem", "factor_to_base", "unit_dimension", "ureg"]
+__all__ = ["BASE_UNITS", "EARTH_RADIUS_KM", "UnitProblem", "factor_to_base", "unit_dimension"]
 
 #: Mean Earth radius (IUGG), km, for great-circle distances.
 EARTH_RADIUS_KM = 6371.0088
 
-
-def _registry() -> pint.UnitRegistry:
-    """A unit registry, with pint's parsed-definitions cache where the user cache is writable."""
-    try:
-        return pint.UnitRegistry(cache_folder=":auto:")
-    except OSError:
-        return pint.UnitRegistry(cache_folder=None)
-
-
-ureg = _registry()
-# In Scandinavian usage a "ton" is a metric tonne, never a short ton.
-ureg.define("ton = tonne")
-ureg.define("m3 = meter ** 3")
-ureg.define("Nm3 = meter ** 3")
-
 #: Base units a resource may declare, with the dimension each stands for.
 BASE_UNITS: dict[str, str] = {"t": "mass", "m3": "volume", "MWh": "energy"}
 
-_DIMENSIONS = {
-    "mass": ureg.parse_units("t").dimensionality,
-    "volume": ureg.parse_units("m3").dimensionality,
-    "energy": ureg.parse_units("MWh").dimensionality,
-}
 _CANONICAL = {"mass": "t", "volume": "m3", "energy": "MWh"}
 _ALIASES = [
     (re.compile(r"m³"), "m3"),
@@ -69,7 +39,43 @@ _ALIASES = [
     (re.compile(r"\b(tonn|tons|tonnes)\b", re.IGNORECASE), "tonne"),
     (re.compile(r"\bper\b", re.IGNORECASE), "/"),
 ]
-_YEAR = ureg.Quantity(1, "year")
+
+
+@lru_cache(maxsize=1)
+def _pint() -> Any:
+    """pint's unit registry, imported and built on first use (the units of :data:`KNOWN` need neither).
+
+    pint imports ``dask.base`` whenever dask is installed (``pint.compat`` looks it up with
+    ``importlib.util.find_spec``), which costs about as much as pint itself, only to support dask
+    arrays of quantities; intake converts plain numbers. While pint is imported, a ``None`` entry in
+    ``sys.modules`` makes dask look absent (Python's documented way to block an import); the entry
+    is removed at once, so dask imports as usual afterwards. If dask is already imported, pint is
+    imported as it is.
+    """
+    hide = "pint" not in sys.modules and "dask" not in sys.modules
+    if hide:
+        sys.modules["dask"] = None  # type: ignore[assignment]
+    try:
+        import pint
+    finally:
+        if hide and sys.modules.get("dask", 0) is None:
+            del sys.modules["dask"]
+    try:  # pint's parsed-definitions cache where the user cache is writable
+        registry = pint.UnitRegistry(cache_folder=":auto:")
+    except OSError:
+        registry = pint.UnitRegistry(cache_folder=None)
+    # In Scandinavian usage a "ton" is a metric tonne, never a short ton.
+    registry.define("ton = tonne")
+    registry.define("m3 = meter ** 3")
+    registry.define("Nm3 = meter ** 3")
+    return registry
+
+
+def __getattr__(name: str) -> Any:
+    """``ureg``: pint's registry as configured here (built on first access)."""
+    if name == "ureg":
+        return _pint()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class UnitProblem(SymbioseError, ValueError):
@@ -85,14 +91,39 @@ def _normalise(text: str) -> str:
 
 def _dimension_of(unit: pint.Unit) -> tuple[str, bool] | None:
     """Return (dimension name, is_rate) of a unit, or None when it is neither."""
+    ureg = _pint()
     dims = unit.dimensionality
-    per_year = (ureg.Quantity(1, unit) * _YEAR).dimensionality
-    for name, ref in _DIMENSIONS.items():
+    per_year = (ureg.Quantity(1, unit) * ureg.Quantity(1, "year")).dimensionality
+    for name, canonical in _CANONICAL.items():
+        ref = ureg.parse_units(canonical).dimensionality
         if dims == ref:
             return name, False
         if per_year == ref:
             return name, True
     return None
+
+
+def _read(text: str, unit: str) -> tuple[str, bool, float] | None:
+    """(dimension, is_rate, factor to the canonical unit over a year) of a normalised unit, by pint.
+
+    None when the unit is neither an amount nor a rate of mass, volume or energy.
+    """
+    ureg = _pint()
+    try:
+        parsed = ureg.parse_units(text)
+    except Exception:  # pint's parser raises assorted errors (even AssertionError) on junk
+        raise UnitProblem(
+            f"unit {unit!r} is not known; expected e.g. t, kg, m3, L, MWh, kWh, GJ, "
+            "optionally per year or per month (t/year, MWh/month)"
+        ) from None
+    found = _dimension_of(parsed)
+    if found is None:
+        return None
+    dim, is_rate = found
+    magnitude = ureg.Quantity(1.0, parsed)
+    if is_rate:
+        magnitude = magnitude * ureg.Quantity(1, "year")
+    return dim, is_rate, float(magnitude.to(_CANONICAL[dim]).magnitude)
 
 
 @lru_cache(maxsize=4096)
@@ -102,9 +133,10 @@ def unit_dimension(unit: str) -> str | None:
     >>> unit_dimension("t/month"), unit_dimension("m³/d"), unit_dimension("kWh"), unit_dimension("km")
     ('mass', 'volume', 'energy', None)
     """
+    text = _normalise(str(unit))
     try:
-        found = _dimension_of(ureg.parse_units(_normalise(str(unit))))
-    except Exception:  # pint's parser raises assorted errors on junk
+        found = KNOWN.get(text) or _read(text, unit)
+    except UnitProblem:  # not a unit pint can read
         return None
     return None if found is None else found[0]
 
@@ -152,27 +184,16 @@ def factor_to_base(
     text = _normalise(str(unit))
     if not text:
         raise UnitProblem("unit is empty; expected e.g. t, kg, m3, MWh, t/year")
-    try:
-        parsed = ureg.parse_units(text)
-    except Exception:  # pint's parser raises assorted errors (even AssertionError) on junk
-        raise UnitProblem(
-            f"unit {unit!r} is not known; expected e.g. t, kg, m3, L, MWh, kWh, GJ, "
-            "optionally per year or per month (t/year, MWh/month)"
-        ) from None
-    found = _dimension_of(parsed)
+    found = KNOWN.get(text) or _read(text, unit)
     base_dim = BASE_UNITS[base_unit]
     if found is None:
         raise UnitProblem(
             f"unit {unit!r} is not an amount or a rate of mass, volume or energy; "
             f"this resource is measured in {base_unit}"
         )
-    dim, is_rate = found
-    magnitude = ureg.Quantity(1.0, parsed)
-    if is_rate:
-        magnitude = magnitude * _YEAR
-    factor = float(magnitude.to(_CANONICAL[dim]).magnitude)
-    if dim == base_dim:
-        return _clean(factor * float(ureg.Quantity(1.0, _CANONICAL[dim]).to(base_unit).magnitude))
+    dim, _, factor = found
+    if dim == base_dim:  # the canonical unit of a dimension is the base unit that stands for it
+        return _clean(factor)
     bridge = _bridge(dim, base_dim, density_t_per_m3, energy_mwh_per_t)
     if bridge is None:
         need = {"volume": "density", "energy": "energy content"}

@@ -43,12 +43,13 @@ def parse_numbers(text: pd.Series) -> pd.Series:
     """
     t = text.astype(str).str.replace(r"[\s\u00a0\u202f']", "", regex=True)
     has_comma = t.str.contains(",", regex=False)
-    has_point = t.str.contains(".", regex=False)
-    comma_last = t.str.rfind(",") > t.str.rfind(".")
-    both = has_comma & has_point
-    t = t.mask(both & comma_last, t.str.replace(".", "", regex=False))
-    t = t.mask(both & ~comma_last, t.str.replace(",", "", regex=False))
-    t = t.str.replace(",", ".", regex=False)
+    if has_comma.any():  # (a column without any comma is read as it stands)
+        has_point = t.str.contains(".", regex=False)
+        comma_last = t.str.rfind(",") > t.str.rfind(".")
+        both = has_comma & has_point
+        t = t.mask(both & comma_last, t.str.replace(".", "", regex=False))
+        t = t.mask(both & ~comma_last, t.str.replace(",", "", regex=False))
+        t = t.str.replace(",", ".", regex=False)
     out = pd.to_numeric(t.where(t.ne("")), errors="coerce").astype(float)
     return out.where(np.isfinite(out))
 
@@ -119,6 +120,8 @@ def parse_table(raw: RawTable, model: type[BaseModel]) -> tuple[pd.DataFrame, li
     def numbers(cell: pd.Series, name: str, given: pd.Series) -> pd.Series:
         """A column parsed as numbers; unreadable, non-finite and too large values flagged and left NaN."""
         typed = is_number_column(cell)
+        if not typed and not given.any():  # an empty column (most optional ones): nothing to read or flag
+            return pd.Series(np.nan, index=cell.index, dtype=float)
         values = cell.astype(float).where(lambda v: np.isfinite(v)) if typed else parse_numbers(cell)
         flag(values.isna() & given, name, "expected a number, got ", _text(cell))
         big = too_large(values)

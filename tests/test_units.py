@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.units import UnitProblem, factor_to_base
+from models.unit_table import KNOWN
+from models.units import UnitProblem, _read, factor_to_base
 
 
 @pytest.mark.parametrize(
@@ -65,3 +69,20 @@ def test_rescaling_is_exact_to_rounding(q: float, unit: str) -> None:
         assert in_kg == pytest.approx(in_t, rel=1e-12)
     else:
         assert in_t == pytest.approx(q * factor_to_base(unit, "t"))
+
+
+@pytest.mark.parametrize("text", sorted(KNOWN))
+def test_every_unit_known_without_pint_is_what_pint_says(text: str) -> None:
+    # the table that spares a small match pint's import must agree with pint, bit for bit
+    assert KNOWN[text] == _read(text, text)
+
+
+def test_known_units_convert_without_importing_pint() -> None:
+    code = (
+        "import sys, models; from models.units import factor_to_base as f; "
+        "print(f('t/måned', 't'), f('MW', 'MWh'), f('m3', 't', 0.5), 'pint' in sys.modules); "
+        "f('furlong/fortnight', 't')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.split() == ["12.0", "8766.0", "0.5", "False"]
+    assert "is not an amount or a rate of mass, volume or energy" in done.stderr  # pint read the unknown one

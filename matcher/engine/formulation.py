@@ -37,6 +37,7 @@ import pandas as pd
 from .candidates import Candidates
 from .compatibility import blend_mask, limit_columns
 from .objective import flow_components, slack_components, weighted
+from .sparse import Triplets
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -73,7 +74,7 @@ class LinearProgram:
     """
 
     c: np.ndarray
-    A: sp.csr_matrix
+    A: sp.csr_matrix | Triplets
     row_lower: np.ndarray
     row_upper: np.ndarray
     col_lower: np.ndarray
@@ -405,8 +406,6 @@ def build_lp(cand: Candidates, layout: RowLayout | None = None) -> LinearProgram
     ``cand``); with the layout of a larger candidate set, the model over these pairs has
     every row of the larger one (pricing).
     """
-    import scipy.sparse as sp  # imported when a model is built, not with the engine
-
     layout = row_layout(cand) if layout is None else layout
     cols = _layout(cand)
     components = _objective(cand, cols)
@@ -427,7 +426,7 @@ def build_lp(cand: Candidates, layout: RowLayout | None = None) -> LinearProgram
     return LinearProgram(
         components=components,
         c=weighted(components, cand.inputs.parameters.objective_weights),
-        A=sp.csr_matrix((all_vals, (all_rows, all_cols)), shape=(rows.n, cols.n)),
+        A=Triplets(all_rows, all_cols, all_vals, (rows.n, cols.n)),
         row_lower=np.concatenate(rows.lower),
         row_upper=np.concatenate(rows.upper),
         col_lower=col_lower,

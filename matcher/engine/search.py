@@ -106,12 +106,23 @@ class PairSearch:
         return cls(inputs, _Search.of(inputs), groups, linked, keys, block_pairs)
 
     # ------------------------------------------------------------------ every pair once
-    def estimate(self) -> int:
-        """Pairs of each resource group within the scenario's reach (before any stream's own reach or rule)."""
+    def estimate(self, enough: int | None = None) -> int:
+        """Pairs of each resource group within the scenario's reach (before any stream's own reach or rule).
+
+        With ``enough``, a network whose groups hold no more than ``enough`` pairs in all answers
+        with that bound at once (no spatial count: a small network's question is only whether it is large).
+        """
         inp = self.inputs
         p = inp.parameters
         if p.candidates == "links":
             return int(self.linked.s.size)
+        if enough is not None:
+            s_n, d_n = inp.supplies["resource"].value_counts(), inp.demands["resource"].value_counts()
+            g = self.groups
+            sizes = s_n.reindex(g["supply_resource"]).to_numpy() * d_n.reindex(g["demand_resource"]).to_numpy()
+            bound = int(np.nansum(sizes)) + int(self.linked.s.size)
+            if bound <= enough:
+                return bound
         xs, xd = _xyz(inp.supplies), _xyz(inp.demands)
         s_pos, d_pos = _by_resource(inp.supplies), _by_resource(inp.demands)
         chord = float(chord_of_km(p.max_distance_km, p.circuity))

@@ -23,9 +23,14 @@ from .base import Feature, Solution, Solver, Status
 from .highs import HighsSolver
 from .pulp import PulpSolver
 
-__all__ = ["Feature", "Solution", "Solver", "Status", "available_solvers", "get_solver"]
+__all__ = ["Feature", "Solution", "Solver", "Status", "available_solvers", "get_solver", "solver_names"]
 
 _REGISTRY: dict[str, type[Solver]] = {"highs": HighsSolver, "cbc": PulpSolver}
+
+
+def solver_names() -> list[str]:
+    """The backends symbiose knows, by name, whether or not they can run here (nothing is probed)."""
+    return sorted(_REGISTRY)
 
 
 def available_solvers() -> dict[str, type[Solver]]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..engine.sparse import csc_arrays
 from .base import Feature, Solution, Solver, Status
 
 if TYPE_CHECKING:
@@ -79,19 +80,18 @@ def new_highs(threads: int | None = None) -> highspy.Highs:
 def to_highs_lp(lp: LinearProgram, names: bool = False) -> highspy.HighsLp:
     """The project's arrays as a :class:`highspy.HighsLp` (column-wise matrix)."""
     hs = _highspy()
-    A = lp.A.tocsc()
-    A.sort_indices()
+    start, index, value = csc_arrays(lp.A)
     h = hs.HighsLp()
-    h.num_row_, h.num_col_ = A.shape
+    h.num_row_, h.num_col_ = lp.A.shape
     h.col_cost_ = lp.c
     h.col_lower_ = lp.col_lower
     h.col_upper_ = lp.col_upper
     h.row_lower_ = lp.row_lower
     h.row_upper_ = lp.row_upper
     h.a_matrix_.format_ = hs.MatrixFormat.kColwise
-    h.a_matrix_.start_ = A.indptr.astype(np.int32)
-    h.a_matrix_.index_ = A.indices.astype(np.int32)
-    h.a_matrix_.value_ = A.data
+    h.a_matrix_.start_ = start.astype(np.int32)
+    h.a_matrix_.index_ = index.astype(np.int32)
+    h.a_matrix_.value_ = value
     if lp.is_mip:
         kinds = (hs.HighsVarType.kContinuous, hs.HighsVarType.kInteger)
         h.integrality_ = [kinds[i] for i in lp.integrality.astype(int)]

@@ -16,6 +16,8 @@ from invariants import check_result
 from solve.test_general_pricing import general_network, reduced_costs
 
 import matcher
+import models
+import scenarios
 from matcher import Status, Unsupported, match
 from matcher.engine import candidates as candidates_module
 from matcher.engine import search as search_module
@@ -186,3 +188,21 @@ def test_search_refuses_what_it_cannot_do(tmp_path) -> None:  # type: ignore[no-
     milp = Network.from_frames(frames["members"], streams, frames["links"], net.catalog)
     with pytest.raises(Unsupported, match="search"):
         match(milp, scenario_for(max_distance_km=60.0), method="search")
+
+
+def test_a_small_network_is_known_small_without_counting() -> None:
+    scenario, network = models.load(scenarios.path("kalundborg"))
+    finder = PairSearch.of(prepare(network, scenario), block_pairs=1)  # every group counted in space
+    exact = finder.estimate()
+    bound = finder.estimate(enough=10**9)
+    st_ = network.streams
+    n_sup = st_[st_["direction"] == "supply"]["resource"].value_counts()
+    n_dem = st_[st_["direction"] == "demand"]["resource"].value_counts()
+    every = sum(  # every supply times every demand of each compatible group, and the linked pairs
+        n_sup.get(sr, 0) * n_dem.get(dr, 0)
+        for sr, dr in finder.groups[["supply_resource", "demand_resource"]].itertuples(index=False)
+    )
+    assert bound == every + finder.linked.s.size
+    assert exact <= bound
+    assert finder.estimate(enough=bound) == bound
+    assert finder.estimate(enough=bound - 1) == exact  # not enough: counted
