@@ -29,6 +29,8 @@ from .numbers import Number
 from .readers import load_yaml, parse_yaml, shown
 
 __all__ = [
+    "CAPACITY_KINDS",
+    "CAPACITY_UNITS",
     "Catalog",
     "Category",
     "Factor",
@@ -41,8 +43,24 @@ __all__ = [
     "read_yaml",
 ]
 
-Category = Literal["energy", "water", "waste", "material"]
-Mode = Literal["truck", "pipe", "grid"]
+Category = Literal["energy", "water", "waste", "material", "capacity"]
+#: How a resource travels: materials by truck, pipe or grid; capacities along a ``route`` (backhaul), where the
+#: supplier is (``onsite``: storage, equipment, training places, within the reach of the entry) or anywhere
+#: (``remote``: expertise).
+Mode = Literal["truck", "pipe", "grid", "route", "onsite", "remote"]
+#: Modes of material resources and of capacities.
+MATERIAL_MODES = ("truck", "pipe", "grid")
+CAPACITY_MODES = ("route", "onsite", "remote")
+#: The kinds of shared capacity, with the base unit each is counted in.
+CAPACITY_KINDS: dict[str, str] = {
+    "backhaul": "t*km",
+    "storage_space": "m2",
+    "equipment_time": "h",
+    "training_places": "seat",
+    "expertise": "h",
+}
+#: Base units of capacities (materials are counted in t, m3 or MWh).
+CAPACITY_UNITS = ("t*km", "m2", "h", "seat")
 _DATA = importlib_resources.files("models") / "data"
 
 
@@ -97,13 +115,23 @@ class Resource(_Frozen):
     per base unit. ``quality`` lists the quality attributes streams may carry;
     limits on the attributes in ``blend`` apply to the flow-weighted mix a
     demand receives, virgin input counted at ``virgin_quality``.
+
+    A ``capacity`` (category) is a share of something a member owns rather than a
+    thing it gives away: its ``kind`` (one of :data:`CAPACITY_KINDS`) fixes its base
+    unit; ``reach_km`` is how far its users may be (storage is local, training places
+    within commuting reach); a ``route`` capacity (backhaul) carries shipments whose
+    detour stays within ``max_detour_km`` (the supply's own limit wins), and its
+    transport factors are per tonne of cargo and km of detour.
     """
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str = ""
     category: Category
-    unit: Literal["t", "m3", "MWh"]
+    unit: Literal["t", "m3", "MWh", "t*km", "m2", "h", "seat"]
     transport: Mode
+    kind: Literal["backhaul", "storage_space", "equipment_time", "training_places", "expertise"] | None = None
+    reach_km: Factor | None = None
+    max_detour_km: Factor | None = None
     disposal_cost: Factor | None = None
     disposal_co2e: Factor | None = None
     virgin_cost: Factor | None = None
@@ -145,7 +173,36 @@ class Resource(_Frozen):
         missing = set(self.virgin_quality) - set(self.quality) - set(self.blend)
         if missing or set(self.blend) - set(self.quality):
             raise ValueError("blend and virgin_quality attributes must be listed in quality")
+        self._capacity_rules()
         return self
+
+    def _capacity_rules(self) -> None:
+        """A capacity has a kind, its kind's unit and a capacity mode; a material none of these."""
+        if self.category != "capacity":
+            if self.unit in CAPACITY_UNITS or self.transport in CAPACITY_MODES or self.kind is not None:
+                raise ValueError(
+                    f"unit {self.unit}, transport {self.transport} and kind belong to capacities; "
+                    "a material resource is measured in t, m3 or MWh and travels by truck, pipe or grid"
+                )
+            if self.reach_km is not None or self.max_detour_km is not None:
+                raise ValueError("reach_km and max_detour_km belong to capacities (category: capacity)")
+            return
+        if self.kind is None:
+            raise ValueError(f"a capacity needs its kind, one of {', '.join(CAPACITY_KINDS)}")
+        if self.unit != CAPACITY_KINDS[self.kind]:
+            raise ValueError(f"a {self.kind} capacity is measured in {CAPACITY_KINDS[self.kind]}, got {self.unit!r}")
+        if self.transport not in CAPACITY_MODES:
+            raise ValueError(f"a capacity travels by {', '.join(CAPACITY_MODES)}, got {self.transport!r}")
+        if (self.transport == "route") != (self.kind == "backhaul"):
+            raise ValueError("transport: route belongs to backhaul capacities, and backhaul travels by route")
+        for name in ("reach_km", "max_detour_km"):
+            f = getattr(self, name)
+            if f is not None and (f.unit != "km" or not f.value >= 0):
+                raise ValueError(f"{name} is a distance in km, at least 0, got {f.value:g} {f.unit}")
+        if self.max_detour_km is not None and self.kind != "backhaul":
+            raise ValueError("max_detour_km belongs to backhaul capacities")
+        if self.ewc or self.quality or self.density_t_per_m3 or self.energy_mwh_per_t:
+            raise ValueError("a capacity has no EWC code, quality, density or energy content")
 
 
 class Catalog:
@@ -217,7 +274,7 @@ class Catalog:
 
         Columns: ``category, unit, transport, disposal_cost, disposal_co2e_kg,
         virgin_cost, virgin_co2e_kg, transport_cost, transport_co2e_kg,
-        density, energy``; missing factors are NaN (transport ones fall back
+        density, energy, kind, reach_km, max_detour_km``; missing factors are NaN (transport ones fall back
         to the mode's defaults in the matcher).
         """
         rows = []
@@ -236,6 +293,9 @@ class Catalog:
                     "transport_co2e_kg": _val(r.transport_co2e_kg_per_unit_km),
                     "density": _val(r.density_t_per_m3),
                     "energy": _val(r.energy_mwh_per_t),
+                    "kind": r.kind,
+                    "reach_km": _val(r.reach_km),
+                    "max_detour_km": _val(r.max_detour_km),
                 }
             )
         return pd.DataFrame(rows).set_index("key")
@@ -390,6 +450,14 @@ def _parse(document: Any, file: str, base: Catalog | None) -> Catalog:
         for s in r.substitutes:
             if s.key not in resources:
                 issues.append(Issue(file, None, f"resources ({r.key})", f"substitute {s.key!r} is not a resource"))
+            elif (r.category == "capacity" or resources[s.key].category == "capacity") and (
+                r.kind != resources[s.key].kind
+            ):
+                issues.append(
+                    Issue(
+                        file, None, f"resources ({r.key})", f"substitute {s.key!r}: a capacity replaces only its kind"
+                    )
+                )
     for mode in ("truck", "pipe", "grid"):
         if {"cost_per_unit_km", "co2e_kg_per_unit_km"} - set(transport.get(mode, {})):
             issues.append(Issue(file, None, f"transport.{mode}", "needs cost_per_unit_km and co2e_kg_per_unit_km"))

@@ -28,7 +28,7 @@ from .validate import parse_table
 
 __all__ = ["Network"]
 
-_DERIVED = ["base_unit", "category", "quantity_base", "min_quantity_base"]
+_DERIVED = ["base_unit", "category", "quantity_base", "min_quantity_base", "route_lat", "route_lon"]
 
 
 class Network:
@@ -42,7 +42,8 @@ class Network:
         Indexed by ``stream_id``; columns of :class:`~models.records.Stream`,
         extras (``q_*`` quality columns as floats), and the derived
         ``base_unit``, ``category``, ``quantity_base`` and ``min_quantity_base``
-        (yearly amounts in the resource's base unit).
+        (yearly amounts in the resource's base unit), ``route_lat`` and ``route_lon``
+        (where a backhaul route or shipment ends: ``dest_lat/lon`` or ``dest_member``'s site).
     links : DataFrame
         One row per known connection (:class:`~models.records.Link`).
     catalog : Catalog
@@ -150,7 +151,7 @@ class Network:
         counts = self.streams.groupby(["category", "direction"]).size()
         parts = [
             f"{cat} {counts.get((cat, 'supply'), 0)}/{counts.get((cat, 'demand'), 0)}"
-            for cat in ("energy", "water", "waste", "material")
+            for cat in ("energy", "water", "waste", "material", "capacity")
             if cat in counts.index.get_level_values(0)
         ]
         return (
@@ -333,7 +334,69 @@ def _check_streams(
             )
         )
     streams["accepts_ewc"] = norm.groupby(level=0).agg(" ".join).reindex(streams.index).astype(object)
+    issues += _check_routes(streams, members, res.map(table["transport"]).eq("route"), files)
     return streams, issues
+
+
+def _check_routes(
+    streams: pd.DataFrame, members: pd.DataFrame, route: pd.Series, files: Mapping[str, str]
+) -> list[Issue]:
+    """Where each backhaul route or shipment ends (``route_lat``, ``route_lon`` set in place), all at once.
+
+    A stream on a route needs ``dest_lat`` and ``dest_lon`` or ``dest_member`` (not both); other
+    streams none of them; ``max_detour_km`` belongs to a backhaul supply; a shipment that ends where
+    it starts carries nothing anywhere.
+    """
+    file = files["streams"]
+    issues: list[Issue] = []
+
+    def flag(mask: pd.Series, column: str, message: str) -> None:
+        issues.extend(Issue(file, int(r), column, message) for r in streams.loc[mask, "_row"])
+
+    lat, lon, member = streams["dest_lat"], streams["dest_lon"], streams["dest_member"]
+    has_point = lat.notna() | lon.notna()
+    has_member = member.notna()
+    known_member = has_member & member.isin(members["member_id"])
+    issues += _unknown_refs(
+        streams[route & has_member], "dest_member", pd.Index(members["member_id"].dropna()), file, "member_id"
+    )
+    what = "a stream of a resource that travels by route (backhaul)"
+    for col in ("dest_lat", "dest_lon", "dest_member"):
+        flag(~route & streams[col].notna(), col, f"{col} belongs to {what}; this resource does not travel by route")
+    flag(~route & streams["max_detour_km"].notna(), "max_detour_km", f"max_detour_km belongs to {what} (a supply)")
+    flag(
+        route & streams["direction"].eq("demand") & streams["max_detour_km"].notna(),
+        "max_detour_km",
+        "max_detour_km limits a route's detour: it belongs to the supply; a demand is a shipment",
+    )
+    flag(
+        route & ~has_point & ~has_member,
+        "dest_lat",
+        "a backhaul stream needs where it goes: dest_lat and dest_lon, or dest_member",
+    )
+    flag(route & has_point & has_member, "dest_member", "give dest_member or dest_lat and dest_lon, not both")
+    flag(route & lat.notna() & lon.isna() & ~has_member, "dest_lon", "dest_lat is given; dest_lon is missing")
+    flag(route & lon.notna() & lat.isna() & ~has_member, "dest_lat", "dest_lon is given; dest_lat is missing")
+    site = members.drop_duplicates("member_id").set_index("member_id")[["lat", "lon"]]
+    at_member = known_member & ~has_point
+    streams["route_lat"] = lat.where(route & ~has_member).astype(float)
+    streams["route_lon"] = lon.where(route & ~has_member).astype(float)
+    streams.loc[at_member, "route_lat"] = member[at_member].map(site["lat"]).to_numpy(dtype=float)
+    streams.loc[at_member, "route_lon"] = member[at_member].map(site["lon"]).to_numpy(dtype=float)
+    own_lat = streams["member_id"].map(site["lat"]).astype(float)
+    own_lon = streams["member_id"].map(site["lon"]).astype(float)
+    nowhere = (
+        route
+        & streams["direction"].eq("demand")
+        & (streams["route_lat"] - own_lat).abs().lt(1e-5)
+        & (streams["route_lon"] - own_lon).abs().lt(1e-5)
+    )
+    column = np.where(streams.loc[nowhere, "dest_member"].notna(), "dest_member", "dest_lat")
+    issues.extend(
+        Issue(file, int(r), c, "the shipment ends at its member's own site; a shipment goes somewhere else")
+        for r, c in zip(streams.loc[nowhere, "_row"], column)
+    )
+    return issues
 
 
 def _check_links(links: pd.DataFrame, members: pd.DataFrame, files: Mapping[str, str]) -> list[Issue]:

@@ -53,7 +53,10 @@ class Stream(BaseModel):
     """A surplus (supply) or a need (demand) of one resource (one row of streams.csv).
 
     Quality columns are extra: ``q_<attribute>`` on a supply gives its value,
-    ``q_<attribute>_min`` / ``q_<attribute>_max`` on a demand its limits.
+    ``q_<attribute>_min`` / ``q_<attribute>_max`` on a demand its limits. A stream of a
+    resource that travels by ``route`` (backhaul) names where it goes: a supply's route
+    runs from its member's site to ``dest_lat``/``dest_lon`` (or ``dest_member``'s site),
+    a demand's shipment likewise; the supply may limit its detour (``max_detour_km``).
     """
 
     model_config = ConfigDict(extra="allow")
@@ -77,6 +80,18 @@ class Stream(BaseModel):
     ewc_code: str | None = Field(None, description="European List of Waste code, e.g. 17 05 04")
     accepts_ewc: str | None = Field(
         None, description="demand: EWC codes it is permitted to receive, separated by spaces or |"
+    )
+    dest_lat: Number | None = Field(
+        None, ge=-90, le=90, description="backhaul: latitude where the route (supply) or shipment (demand) ends"
+    )
+    dest_lon: Number | None = Field(
+        None, ge=-180, le=180, description="backhaul: longitude where the route (supply) or shipment (demand) ends"
+    )
+    dest_member: str | None = Field(
+        None, description="backhaul: member_id whose site the route or shipment goes to (instead of dest_lat/lon)"
+    )
+    max_detour_km: Number | None = Field(
+        None, ge=0, description="backhaul supply: the longest detour its route takes to carry a shipment"
     )
     notes: str | None = None
 

@@ -28,15 +28,47 @@ __all__ = ["BASE_UNITS", "EARTH_RADIUS_KM", "UnitProblem", "factor_to_base", "un
 #: Mean Earth radius (IUGG), km, for great-circle distances.
 EARTH_RADIUS_KM = 6371.0088
 
-#: Base units a resource may declare, with the dimension each stands for.
-BASE_UNITS: dict[str, str] = {"t": "mass", "m3": "volume", "MWh": "energy"}
+#: Base units a resource may declare, with the dimension each stands for (materials, then capacities).
+BASE_UNITS: dict[str, str] = {
+    "t": "mass",
+    "m3": "volume",
+    "MWh": "energy",
+    "t*km": "freight",
+    "m2": "area",
+    "h": "time",
+    "seat": "seat",
+}
 
-_CANONICAL = {"mass": "t", "volume": "m3", "energy": "MWh"}
+_CANONICAL = {
+    "mass": "t",
+    "volume": "m3",
+    "energy": "MWh",
+    "freight": "t*km",
+    "area": "m2",
+    "time": "hour",
+    "seat": "seat",
+}
+#: Dimensions of a stock available all year (floor area): only an amount or a rate per year reads as one.
+_STOCKS = {"area"}
+#: How messages name the dimensions of capacities.
+_WHAT = {
+    "freight": "freight work (t*km)",
+    "area": "floor area (m2 or pallet)",
+    "time": "time (h)",
+    "seat": "training seats (seat)",
+}
 _ALIASES = [
     (re.compile(r"m³"), "m3"),
+    (re.compile(r"m²"), "m2"),
+    (re.compile(r"\s*[·×]\s*"), "*"),
+    (re.compile(r"\b(timer|hours|hrs|timar|tim)\b", re.IGNORECASE), "hour"),
+    (re.compile(r"\b(seats|places|place|pladser|plads|elevpladser|elevplads|platser|plass)\b", re.IGNORECASE), "seat"),
+    (re.compile(r"\b(pallets|pallepladser|palleplads|paller|palle|pallplatser)\b", re.IGNORECASE), "pallet"),
     (re.compile(r"\b(år|aar|ar|yr|y)\b", re.IGNORECASE), "year"),
     (re.compile(r"\b(måned|maaned|mnd|md|mån|month|mo)\b", re.IGNORECASE), "month"),
     (re.compile(r"\b(tonn|tons|tonnes)\b", re.IGNORECASE), "tonne"),
+    (re.compile(r"\b(uge|uger|vecka|veckor|uke|uker|wk)\b", re.IGNORECASE), "week"),
+    (re.compile(r"\b(dag|dage|døgn|dygn)\b", re.IGNORECASE), "day"),
     (re.compile(r"\bper\b", re.IGNORECASE), "/"),
 ]
 
@@ -68,6 +100,12 @@ def _pint() -> Any:
     registry.define("ton = tonne")
     registry.define("m3 = meter ** 3")
     registry.define("Nm3 = meter ** 3")
+    # Capacities: freight work (t*km), floor area (m2; a pallet place is the floor footprint of one EUR pallet,
+    # 1200 x 800 mm as EN 13698-1 sets it, stored one high), hours, and training or apprenticeship seats.
+    registry.define("m2 = meter ** 2")
+    registry.define("tkm = tonne * kilometer")
+    registry.define("pallet = 0.96 * meter ** 2")
+    registry.define("seat = [seat]")
     return registry
 
 
@@ -89,8 +127,12 @@ def _normalise(text: str) -> str:
     return out
 
 
-def _dimension_of(unit: pint.Unit) -> tuple[str, bool] | None:
-    """Return (dimension name, is_rate) of a unit, or None when it is neither."""
+def _dimension_of(unit: pint.Unit, text: str) -> tuple[str, bool] | None:
+    """Return (dimension name, is_rate) of a unit, or None when it is neither.
+
+    A time rate (``h/week``) is a plain number to pint: it counts as one only when its
+    numerator is a time (so ``%`` or ``1`` is never read as hours a year).
+    """
     ureg = _pint()
     dims = unit.dimensionality
     per_year = (ureg.Quantity(1, unit) * ureg.Quantity(1, "year")).dimensionality
@@ -99,8 +141,21 @@ def _dimension_of(unit: pint.Unit) -> tuple[str, bool] | None:
         if dims == ref:
             return name, False
         if per_year == ref:
+            if name == "time" and not _numerator_is_time(text):
+                return None
             return name, True
     return None
+
+
+def _numerator_is_time(text: str) -> bool:
+    head = text.split("/", 1)[0].strip()
+    if not head or "/" not in text:
+        return False
+    ureg = _pint()
+    try:
+        return bool(ureg.parse_units(head).dimensionality == ureg.parse_units("hour").dimensionality)
+    except Exception:  # pint's parser raises assorted errors on junk
+        return False
 
 
 def _read(text: str, unit: str) -> tuple[str, bool, float] | None:
@@ -116,7 +171,7 @@ def _read(text: str, unit: str) -> tuple[str, bool, float] | None:
             f"unit {unit!r} is not known; expected e.g. t, kg, m3, L, MWh, kWh, GJ, "
             "optionally per year or per month (t/year, MWh/month)"
         ) from None
-    found = _dimension_of(parsed)
+    found = _dimension_of(parsed, text)
     if found is None:
         return None
     dim, is_rate = found
@@ -128,10 +183,13 @@ def _read(text: str, unit: str) -> tuple[str, bool, float] | None:
 
 @lru_cache(maxsize=4096)
 def unit_dimension(unit: str) -> str | None:
-    """``mass``, ``volume`` or ``energy`` (an amount or a yearly rate of it), or None for anything else.
+    """``mass``, ``volume`` or ``energy`` (an amount or a yearly rate of it; for capacities ``freight``,
+    ``area``, ``time`` or ``seat``), or None for anything else.
 
     >>> unit_dimension("t/month"), unit_dimension("m³/d"), unit_dimension("kWh"), unit_dimension("km")
     ('mass', 'volume', 'energy', None)
+    >>> unit_dimension("t*km/uge"), unit_dimension("pallet"), unit_dimension("h/week"), unit_dimension("%")
+    ('freight', 'area', 'time', None)
     """
     text = _normalise(str(unit))
     try:
@@ -187,11 +245,20 @@ def factor_to_base(
     found = KNOWN.get(text) or _read(text, unit)
     base_dim = BASE_UNITS[base_unit]
     if found is None:
+        what = _WHAT.get(base_dim, "mass, volume or energy")
         raise UnitProblem(
-            f"unit {unit!r} is not an amount or a rate of mass, volume or energy; "
-            f"this resource is measured in {base_unit}"
+            f"unit {unit!r} is not an amount or a rate of {what}; this resource is measured in {base_unit}"
         )
-    dim, _, factor = found
+    dim, is_rate, factor = found
+    if dim != base_dim and (dim in _WHAT or base_dim in _WHAT):
+        raise UnitProblem(
+            f"unit {unit!r} measures {_WHAT.get(dim, dim)}; this resource is measured in {base_unit} "
+            f"({_WHAT.get(base_dim, _article(base_dim) + ' ' + base_dim)})"
+        )
+    if is_rate and dim in _STOCKS and not re.search(r"/\s*year\s*$", text):
+        raise UnitProblem(
+            f"unit {unit!r} is a rate; floor space is an area available over the year: give m2 or pallet (or per year)"
+        )
     if dim == base_dim:  # the canonical unit of a dimension is the base unit that stands for it
         return _clean(factor)
     bridge = _bridge(dim, base_dim, density_t_per_m3, energy_mwh_per_t)

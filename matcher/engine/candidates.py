@@ -16,6 +16,15 @@ never pay:
 How many partners each stream kept after each stage is recorded, so that an
 unmatched stream can be explained.
 
+Backhaul pairs (resources that travel by ``route``) are not searched around the
+members' sites: every supply of the group meets every demand in blocks of pairs,
+and the detour test of :class:`~matcher.engine.compatibility.Routes` takes the
+place of the reach (numpy over the block's pairs). A pair's ``distance_km`` is its
+detour :math:`\\delta_{sd}`, and its transport cost and CO2e per unit (t*km of the
+shipment, of length :math:`\\ell_d`) are those of the shipment's tonnes driven
+over the detour: :math:`c_e = r\\,\\delta_{sd} / \\ell_d`, with :math:`r` the
+resource's rate per tonne and km. Links never make backhaul pairs.
+
 The search runs one chunk of pairs at a time (the linked pairs, then each
 resource group's pairs within reach) on plain index arrays: every rule is
 resolved once into arrays of numbers and integer codes
@@ -38,7 +47,7 @@ import pandas as pd
 from models import Network, Scenario
 from models.units import EARTH_RADIUS_KM
 
-from .compatibility import Rules, blend_limited, resource_pairs
+from .compatibility import Routes, Rules, blend_limited, resource_pairs
 from .inputs import MatchInputs, prepare
 from .objective import GAIN_COLUMNS, weighted
 
@@ -53,6 +62,7 @@ __all__ = [
     "find_candidates",
     "kd_tree",
     "km_of_chord",
+    "route_chunks",
     "stream_candidates",
     "with_stream",
     "without_stream",
@@ -244,8 +254,13 @@ def _near_chunks(
     reach_d = dem["max_distance_km"].to_numpy(dtype=float)
     # where no stream has a reach of its own below the scenario's, one number bounds every pair
     uniform = bool((reach_s == p.max_distance_km).all() and (reach_d == p.max_distance_km).all())
+    route = _route_resources(inputs)
+    routes = Routes.of_frames(sup, dem, p.circuity) if route.size else None
     for sr, dr, ratio in groups.itertuples(index=False):  # one iteration per resource group
         si_all, di = s_pos[sr], d_pos[dr]
+        if routes is not None and sr in route:
+            yield from route_chunks(routes, sr, ratio, si_all, di, block_pairs)
+            continue
         parts, tree_d = blocks(xs[si_all], xd[di], max_chord, block_pairs)
         for part in parts:  # one block of the group's supplies at a time
             si = si_all[part]
@@ -262,6 +277,33 @@ def _near_chunks(
             yield chunk
 
 
+def _route_resources(inputs: MatchInputs) -> np.ndarray:
+    """Keys of the resources that travel by route (backhaul)."""
+    mode = inputs.rates["mode"]
+    return mode.index[mode.eq("route").to_numpy()].to_numpy()
+
+
+def route_chunks(
+    routes: Routes, sr: str, ratio: float, si: np.ndarray, di: np.ndarray, block_pairs: int | None = None
+) -> Iterator[_Chunk]:
+    """The backhaul pairs of supplies ``si`` and demands ``di`` whose detour is within the supply's limit.
+
+    Every combination is tested, a block of supplies at a time (at most about ``block_pairs``,
+    else :data:`BRUTE_FORCE_MAX`, pairs a block); a chunk's ``km`` is each pair's detour.
+    """
+    if not si.size or not di.size:
+        return
+    rows = max(1, (block_pairs or BRUTE_FORCE_MAX) // di.size)
+    for start in range(0, si.size, rows):  # one block of supplies at a time; numpy over its pairs
+        block = si[start : start + rows]
+        s = np.repeat(block, di.size).astype(np.int32)
+        d = np.tile(di, block.size).astype(np.int32)
+        ok, detour = routes.pairs(s, d)
+        chunk = _Chunk(s, d, np.full(s.size, ratio), detour, np.full(s.size, -1, dtype=np.int32), sr)
+        chunk.keep(ok)
+        yield chunk
+
+
 def _link_chunk(inputs: MatchInputs, groups: pd.DataFrame, only: tuple[bool, int] | None = None) -> _Chunk:
     """Compatible pairs between the members of each link, with the link's row.
 
@@ -270,7 +312,8 @@ def _link_chunk(inputs: MatchInputs, groups: pd.DataFrame, only: tuple[bool, int
     links = inputs.network.links
     none = np.zeros(0, dtype=np.int32)
     empty = _Chunk(none, none, np.zeros(0), np.zeros(0), none)
-    if links.empty:
+    groups = groups[~groups["supply_resource"].isin(_route_resources(inputs))]  # a route is no link's
+    if links.empty or groups.empty:
         return empty
     sup = inputs.supplies[["member_id", "resource"]].assign(s=np.arange(len(inputs.supplies)))
     dem = inputs.demands[["member_id", "resource"]].assign(d=np.arange(len(inputs.demands)))
@@ -309,6 +352,10 @@ class _Rates:
     """Per link, the code of its mode (-1 where none)."""
     mode_cost_km: np.ndarray
     mode_co2_km: np.ndarray
+    supply_route: np.ndarray
+    """Per supply, whether it travels by route (backhaul)."""
+    shipment_km: np.ndarray
+    """Per demand, the road length of its shipment (NaN off a route)."""
 
     @classmethod
     def of(cls, inputs: MatchInputs) -> _Rates:
@@ -337,6 +384,8 @@ class _Rates:
             link_mode=codes(links["mode"]),
             mode_cost_km=mode_rates["cost_per_unit_km"].to_numpy(dtype=float),
             mode_co2_km=mode_rates["co2e_t_per_unit_km"].to_numpy(dtype=float),
+            supply_route=sup["route"].to_numpy(dtype=bool),
+            shipment_km=Routes.of_frames(sup.iloc[:0], inputs.demands, inputs.parameters.circuity).shipment_km,
         )
 
 
@@ -387,6 +436,13 @@ def _costs(inputs: MatchInputs, rates: _Rates, c: _Chunk) -> dict[str, np.ndarra
     else:
         transport_cost = per_km_cost * dist
     co2 = per_km_co2 * dist
+    on_route = rates.supply_route[s]
+    if on_route.any():  # backhaul: the shipment's tonnes (t*km over its length) driven over the detour
+        per_unit = 1.0 / rates.shipment_km[d[on_route]]
+        transport_cost = np.array(transport_cost, dtype=float)
+        co2 = np.array(co2, dtype=float)
+        transport_cost[on_route] *= per_unit
+        co2[on_route] *= per_unit
     ratio = c.ratio
     return {
         "s": s,
@@ -600,9 +656,18 @@ def stream_candidates(
         reach_own = float(own["max_distance_km"].to_numpy(dtype=float)[position])
         reach = other["max_distance_km"].to_numpy(dtype=float)
         partner_resource = other["resource"].to_numpy()
+        routes = Routes.of_frames(sup, dem, p.circuity) if own["route"].iat[position] else None
         for sr, dr, ratio in mine.itertuples(index=False):
             partners = np.flatnonzero(partner_resource == (dr if supply else sr))
             if not partners.size:
+                continue
+            if routes is not None:  # backhaul: the detour test against every partner
+                me = np.full(partners.size, position, dtype=np.int32)
+                si, di = (me, partners.astype(np.int32)) if supply else (partners.astype(np.int32), me)
+                ok, detour = routes.pairs(si, di)
+                c = _Chunk(si, di, np.full(si.size, ratio), detour, np.full(si.size, -1, dtype=np.int32))
+                c.keep(ok)
+                chunks.append(c)
                 continue
             chord = np.sqrt(((_xyz(other.iloc[partners]) - x) ** 2).sum(axis=1))
             near = chord <= max_chord

@@ -27,7 +27,10 @@ class MatchInputs:
         Indexed by ``stream_id`` in network order; columns include ``member_id,
         resource, q`` (base units), ``unit_cost`` (currency per base unit of
         disposal or virgin purchase, carbon price included), ``unit_co2e_t``,
-        ``lat, lon, max_distance_km, period``, and integer codes of the labels the
+        ``lat, lon, max_distance_km`` (the stream's own, else its resource's
+        ``reach_km``, within the scenario's), ``period``, ``kind`` (of a capacity), ``route`` (the resource
+        travels by route: backhaul) with ``route_lat, route_lon, max_detour_km``
+        (NaN off a route), and integer codes of the labels the
         candidate search compares (``member_code, period_code, resource_code``: int32,
         one factorization over supplies and demands, so equal labels have equal codes).
     rates : DataFrame
@@ -67,22 +70,35 @@ def prepare(network: Network, scenario: Scenario) -> MatchInputs:
             mode_rates.loc[mode, "cost_per_unit_km"] = tp.cost_per_unit_km
         if tp.co2e_kg_per_unit_km is not None:
             mode_rates.loc[mode, "co2e_t_per_unit_km"] = tp.co2e_kg_per_unit_km / 1000.0
+    # a capacity moves at its entry's own rates or not at all (onsite, remote: 0 per unit and km)
+    capacity = table["category"].eq("capacity")
     rates = pd.DataFrame(
         {
             "mode": table["transport"],
-            "cost_per_unit_km": table["transport_cost"].fillna(table["transport"].map(mode_rates["cost_per_unit_km"])),
-            "co2e_t_per_unit_km": (table["transport_co2e_kg"] / 1000.0).fillna(
-                table["transport"].map(mode_rates["co2e_t_per_unit_km"])
-            ),
+            "cost_per_unit_km": table["transport_cost"]
+            .fillna(table["transport"].map(mode_rates["cost_per_unit_km"]))
+            .mask(capacity & table["transport_cost"].isna(), 0.0),
+            "co2e_t_per_unit_km": (table["transport_co2e_kg"] / 1000.0)
+            .fillna(table["transport"].map(mode_rates["co2e_t_per_unit_km"]))
+            .mask(capacity & table["transport_co2e_kg"].isna(), 0.0),
         }
     )
 
     s = network.streams.join(network.members[["lat", "lon"]], on="member_id")
     s["q"] = s["quantity_base"].astype(float)
-    s["max_distance_km"] = s["max_distance_km"].fillna(np.inf).clip(upper=p.max_distance_km)
+    cat = table.reindex(s["resource"])
+    reach = pd.Series(cat["reach_km"].to_numpy(dtype=float), index=s.index)
+    s["max_distance_km"] = s["max_distance_km"].fillna(reach).fillna(np.inf).clip(upper=p.max_distance_km)
+    # backhaul: where each route or shipment ends, and how far a supply's truck may go out of its way
+    s["route"] = pd.Series(cat["transport"].to_numpy(), index=s.index).eq("route")
+    s["kind"] = pd.Series(cat["kind"].to_numpy(), index=s.index).astype(object)  # of a capacity, else None
+    for col in ("route_lat", "route_lon", "max_detour_km"):
+        if col not in s.columns:
+            s[col] = np.nan
+    detour = pd.Series(cat["max_detour_km"].to_numpy(dtype=float), index=s.index)
+    s["max_detour_km"] = s["max_detour_km"].astype(float).fillna(detour).fillna(0.0).where(s["route"])
     s["period"] = s["period"].fillna("").astype(str)
     is_supply = s["direction"].eq("supply")
-    cat = table.reindex(s["resource"])
     disposal = s["disposal_cost"].fillna(pd.Series(cat["disposal_cost"].to_numpy(), index=s.index)).fillna(0.0)
     virgin = s["virgin_cost"].fillna(pd.Series(cat["virgin_cost"].to_numpy(), index=s.index)).fillna(0.0)
     co2_disposal = pd.Series(cat["disposal_co2e_kg"].to_numpy(), index=s.index).fillna(0.0) / 1000.0

@@ -60,7 +60,9 @@ from .candidates import (
     collect,
     kd_tree,
     km_of_chord,
+    route_chunks,
 )
+from .compatibility import Routes
 from .formulation import RowLayout, row_layout
 from .inputs import MatchInputs
 from .objective import GAIN_COLUMNS, weighted
@@ -225,12 +227,24 @@ class PairSearch:
         reach_s = sup["max_distance_km"].to_numpy(dtype=float)
         reach_d = dem["max_distance_km"].to_numpy(dtype=float)
         alpha_of = self._alpha()
+        rates = self.search.rates
+        routes = Routes.of_frames(sup, dem, p.circuity) if rates.supply_route.any() else None
         for sr, dr, ratio in self.groups.itertuples(index=False):
             si, di = s_pos[sr], d_pos[dr]
             alpha = float(alpha_of[sr])
             P = pi[si]
             Q = ratio * pi[ns + di] + ratio * _blend_bound(layout, pi, si, di)
             if not si.size or not di.size or P.max() + Q.max() <= 0:
+                continue
+            if routes is not None and rates.supply_route[si[0]]:
+                # backhaul: cost alpha * detour / shipment length, every pair of the group's blocks tested
+                for chunk in route_chunks(routes, sr, ratio, si, di, self.block_pairs):
+                    s, d = chunk.s, chunk.d
+                    bound = alpha * chunk.km / rates.shipment_km[d] - pi[s] - ratio * pi[ns + d]
+                    keep = bound < 1e-9 * np.maximum(1.0, np.abs(pi[s]) + np.abs(ratio * pi[ns + d]))
+                    chunk.keep(keep)
+                    if chunk.s.size:
+                        yield chunk, bound[keep]
                 continue
             s_bands, d_bands = _band_pairs(si, P, di, Q)
             trees_d = [_tree(xd[db], si.size) for db, _ in d_bands]

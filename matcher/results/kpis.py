@@ -1,4 +1,10 @@
-"""The network's key figures, each with its unit and the SDG target it serves (one table for every output)."""
+"""The network's key figures, each with its unit and the SDG target it serves (one table for every output).
+
+Shared capacities (category ``capacity``) count in their own figures, by kind: backhaul
+t*km and the CO2e its receivers' own trips would have emitted (detours subtracted, also
+part of ``co2e_avoided_t``), storage m2, equipment and expertise hours, training seats.
+They never count as waste diverted, virgin materials avoided or transport work.
+"""
 
 from __future__ import annotations
 
@@ -43,6 +49,18 @@ KPIS: dict[str, Kpi] = {
         "part of the CO2e avoided made by terms with a factor marked as an estimate",
     ),
     "transport_tkm": Kpi("t*km", "9.4", "Transport work", "road and pipe transport work of mass exchanged"),
+    "backhaul_tkm": Kpi(
+        "t*km", "9.4", "Backhaul used", "shipments carried in trucks' spare load on their routes (capacity)"
+    ),
+    "backhaul_co2e_avoided_t": Kpi(
+        "t CO2e", "9.4", "CO2e avoided by backhaul", "the receivers' own trips avoided, detours subtracted"
+    ),
+    "storage_space_shared_m2": Kpi("m2", "9.4", "Storage space shared", "idle floor space used by another member"),
+    "equipment_time_shared_h": Kpi("h", "9.4", "Equipment time shared", "spare equipment hours used by another member"),
+    "training_places_shared": Kpi(
+        "seat", "8.5/4.4", "Training places shared", "training and apprenticeship seats filled across members"
+    ),
+    "expertise_shared_h": Kpi("h", "17.17", "Expertise shared", "specialists' hours given to another member"),
     "exchanges": Kpi("count", "17.17", "Exchanges", "supply-demand pairs that exchange"),
     "members_involved": Kpi("count", "17.17", "Members involved", "members in at least one exchange"),
 }
@@ -67,6 +85,13 @@ def kpi_values(
         y @ sup["unit_co2e_t"].to_numpy() + z @ dem["unit_co2e_t"].to_numpy() + x @ e["transport_co2e_t"].to_numpy()
     )
     members = set(ex["from_member"]) | set(ex["to_member"])
+    kind = sup["kind"].to_numpy()[s] if "kind" in sup.columns else np.full(len(e), None, dtype=object)
+    backhaul = kind == "backhaul"
+    gain_co2 = (
+        sup["unit_co2e_t"].to_numpy()[s]
+        + e["ratio"].to_numpy() * dem["unit_co2e_t"].to_numpy()[d]
+        - e["transport_co2e_t"].to_numpy()
+    )
     return {
         "savings": savings,
         "waste_diverted_t": float(x[(s_cat == "waste") & (s_unit == "t")].sum()),
@@ -77,6 +102,12 @@ def kpi_values(
         "savings_on_estimates": float(ex["saving_on_estimates"].sum()) if len(ex) else 0.0,
         "co2e_avoided_on_estimates_t": float(ex["co2e_avoided_on_estimates_t"].sum()) if len(ex) else 0.0,
         "transport_tkm": float((x * e["distance_km"].to_numpy())[s_unit == "t"].sum()),
+        "backhaul_tkm": float(x[backhaul].sum()),
+        "backhaul_co2e_avoided_t": float((gain_co2 * x)[backhaul].sum()),
+        "storage_space_shared_m2": float(delivered[kind == "storage_space"].sum()),
+        "equipment_time_shared_h": float(delivered[kind == "equipment_time"].sum()),
+        "training_places_shared": float(delivered[kind == "training_places"].sum()),
+        "expertise_shared_h": float(delivered[kind == "expertise"].sum()),
         "exchanges": int(len(ex)),
         "members_involved": int(len(members)),
     }

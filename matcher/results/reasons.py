@@ -96,11 +96,18 @@ def reasons(cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np
         r[k["quality"].eq(0)] = "quality: no partner in reach meets the limits on " + qf[k["quality"].eq(0)]
         r[k["context"].eq(0)] = "compatible partners in reach are the same member or in another period"
         no_reach = k["reach"].eq(0)
+        on_route = no_reach & (frame["route"].fillna(False).astype(bool) if "route" in frame else False)
         if p.candidates == "links":
             r[no_reach] = "no link in links.csv to a compatible partner"
+            r[on_route] = "backhaul pairs come from routes, and candidates: links admits only linked pairs"
         else:
             km = pd.Series(reach, index=frame.index)[no_reach].map("{:g}".format).astype(str)
             r[no_reach] = "no compatible partner within reach (" + km + " km)"
+            if is_supply:
+                detour = frame.loc[on_route, "max_detour_km"].map("{:g}".format).astype(str)
+                r[on_route] = "no shipment lies along the route within its detour limit (" + detour + " km)"
+            else:
+                r[on_route] = "no backhaul route passes this shipment within the route's detour limit"
         r[k["resource"].eq(0)] = f"no compatible partner: {nobody}"
         # in the LP but left over: were the partners' quantities taken by others?
         in_lp = r.eq("in_lp").to_numpy()
