@@ -8,10 +8,20 @@ from models import Catalog, DataError, Factor, ewc_table
 from models.catalog import normalise_ewc
 
 
-def test_at_least_30_resources_in_all_four_categories() -> None:
+def test_at_least_30_resources_in_all_five_categories() -> None:
     cat = Catalog.builtin()
     assert len(cat) >= 30
-    assert {r.category for r in cat.resources.values()} == {"energy", "water", "waste", "material"}
+    assert {r.category for r in cat.resources.values()} == {"energy", "water", "waste", "material", "capacity"}
+    capacities = {k: r for k, r in cat.resources.items() if r.category == "capacity"}
+    assert set(capacities) == {"backhaul", "storage_space", "equipment_time", "training_places", "expertise"}
+    assert {k: (r.unit, r.kind) for k, r in capacities.items()} == {
+        "backhaul": ("t*km", "backhaul"),
+        "storage_space": ("m2", "storage_space"),
+        "equipment_time": ("h", "equipment_time"),
+        "training_places": ("seat", "training_places"),
+        "expertise": ("h", "expertise"),
+    }
+    assert cat["backhaul"].transport == "route" and cat["expertise"].transport == "remote"
 
 
 def _factors(cat: Catalog) -> list[tuple[str, Factor]]:
@@ -102,6 +112,35 @@ def test_scenario_overrides_only_named_fields_and_adds_resources() -> None:
             },
             "not a resource",
         ),
+        ({"key": "x", "category": "capacity", "unit": "h", "transport": "onsite"}, "needs its kind"),
+        ({"key": "x", "category": "capacity", "kind": "storage_space", "unit": "h", "transport": "onsite"}, "in m2"),
+        ({"key": "x", "category": "capacity", "kind": "expertise", "unit": "h", "transport": "truck"}, "travels by"),
+        ({"key": "x", "category": "capacity", "kind": "expertise", "unit": "h", "transport": "route"}, "route"),
+        ({"key": "x", "category": "waste", "unit": "seat", "transport": "truck"}, "belong to capacities"),
+        ({"key": "x", "category": "waste", "unit": "t", "transport": "onsite"}, "belong to capacities"),
+        (
+            {
+                "key": "x",
+                "category": "capacity",
+                "kind": "storage_space",
+                "unit": "m2",
+                "transport": "onsite",
+                "reach_km": {"value": 5, "unit": "m", "source": "s", "year": 2020},
+            },
+            "distance in km",
+        ),
+        (
+            {
+                "key": "x",
+                "category": "capacity",
+                "kind": "expertise",
+                "unit": "h",
+                "transport": "remote",
+                "substitutes": [{"key": "equipment_time", "ratio": 1}],
+            },
+            "replaces only its kind",
+        ),
+        ({"key": "wood_waste", "substitutes": [{"key": "storage_space", "ratio": 1}]}, "replaces only its kind"),
     ],
 )
 def test_bad_catalog_entries_are_listed(entry: dict, words: str) -> None:

@@ -17,7 +17,7 @@ import yaml
 
 from ..errors import NoSolution, Unsupported
 from ..results.factors import FACTOR_COLUMNS
-from ..results.kpis import KPIS
+from ..results.kpis import CAPACITY_KPIS, KPIS
 from ..results.numbers import format_number
 from ..results.prices import exchange_prices
 from ..results.result import MatchResult
@@ -195,12 +195,16 @@ def report_data(result: MatchResult, anonymise: bool = False, names: Pseudonyms 
         if col in ex and len(ex):
             ex[col] = ex[col].map(lambda ids: [shown_id.get(i, i) for i in ids])
     prices, prices_note = _prices(result, names if anonymise else None)
-    categories = net.catalog.table("EUR")["category"]
+    catalog = net.catalog.table("EUR")
+    categories, kinds = catalog["category"], catalog["kind"]
     if names is not None:
         categories = categories.rename(index=names.resource)
+        kinds = kinds.rename(index=names.resource)
+    st["kind"] = st["resource"].map(kinds)
     currency = markup_free(result.currency)
     if len(ex):
         ex["category"] = ex["resource"].map(categories)
+        ex["kind"] = ex["resource"].map(kinds)
         ex["hover"] = (
             _safe(members.loc[ex["from_member"], "name"]).to_numpy()
             + " → "
@@ -219,7 +223,7 @@ def report_data(result: MatchResult, anonymise: bool = False, names: Pseudonyms 
             + currency
         )
     else:
-        ex = ex.assign(category=pd.Series(dtype=object), hover=pd.Series(dtype=object))
+        ex = ex.assign(category=pd.Series(dtype=object), kind=pd.Series(dtype=object), hover=pd.Series(dtype=object))
     gives = set(ex.get("from_member", [])) if len(ex) else set()
     takes = set(ex.get("to_member", [])) if len(ex) else set()
     members["role"] = [
@@ -243,6 +247,7 @@ def report_data(result: MatchResult, anonymise: bool = False, names: Pseudonyms 
         + " "
         + currency
     )
+    has_capacity = bool(net.streams["category"].eq("capacity").any())
     kpis = [
         {
             "key": k,
@@ -253,7 +258,7 @@ def report_data(result: MatchResult, anonymise: bool = False, names: Pseudonyms 
             "description": KPIS[k].description,
         }
         for k, v in result.kpis.items()
-        if k in KPIS
+        if k in KPIS and (k not in CAPACITY_KPIS or has_capacity)
     ]
     return ReportData(
         title=result.scenario.name,

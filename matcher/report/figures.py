@@ -14,10 +14,13 @@ exports: every text taken from members' or scenarios' data is escaped
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
+
+from models.catalog import CAPACITY_UNITS
 
 from ..results.kpis import KPIS
 from .anonymise import round_sig
@@ -37,9 +40,16 @@ __all__ = [
     "resilience_figure",
     "sankey_figures",
     "sweep_figure",
+    "unit_slug",
 ]
 
-CATEGORY_COLOURS = {"energy": "#d9480f", "water": "#1971c2", "waste": "#5c940d", "material": "#862e9c"}
+CATEGORY_COLOURS = {
+    "energy": "#d9480f",
+    "water": "#1971c2",
+    "waste": "#5c940d",
+    "material": "#862e9c",
+    "capacity": "#0c8599",
+}
 ROLE_COLOURS = {"supplies": "#e8590c", "receives": "#1c7ed6", "both": "#7048e8", "no exchange": "#adb5bd"}
 SEA, LAND, SHORE = "#e3eef8", "#fbfaf6", "#8a9199"
 _WIDTHS = (2.0, 5.0, 9.0)
@@ -161,11 +171,17 @@ def _widened(lon: tuple[float, float], lat: tuple[float, float]) -> tuple[tuple[
     return (lon[0] - side, lon[1] + side), (lat[0] - side, lat[1] + side)
 
 
+def unit_slug(unit: str) -> str:
+    """A unit as a name for element ids and files (``t*km`` -> ``tkm``)."""
+    return re.sub(r"[^A-Za-z0-9]", "", unit) or "unit"
+
+
 def sankey_figures(data: ReportData) -> dict[str, go.Figure]:
     """One Sankey per base unit: suppliers -> resources -> receivers, with disposal and virgin purchase.
 
-    Node labels are the members' names as the report shows them (pseudonyms when
-    anonymised), escaped so that no markup in them renders; when anonymised,
+    Shared capacities (t*km, m2, h, seat) get their own diagrams, whose ends are the capacity
+    left idle and what receivers still buy on the market. Node labels are the members' names
+    as the report shows them (pseudonyms when anonymised), escaped so that no markup in them renders; when anonymised,
     flows are rounded to two significant figures and shown so.
     """
     import plotly.graph_objects as go
@@ -189,6 +205,8 @@ def sankey_figures(data: ReportData) -> dict[str, go.Figure]:
             + [("receiver", m) for m in receivers]
             + [("end", "disposal"), ("end", "virgin purchase")]
         )
+        capacity = unit in CAPACITY_UNITS
+        ends = {"disposal": "left idle", "virgin purchase": "bought on the market"} if capacity else {}
         index = {node: i for i, node in enumerate(nodes)}
 
         def at(kind: str, keys: pd.Series, index: dict[tuple[str, str], int] = index) -> pd.Series:
@@ -227,7 +245,8 @@ def sankey_figures(data: ReportData) -> dict[str, go.Figure]:
         if data.anonymised:
             links["v"] = round_sig(links["v"])
         shown = [
-            markup_free(data.labels.get(key, key) if kind in ("supplier", "receiver") else key) for kind, key in nodes
+            markup_free(data.labels.get(key, key) if kind in ("supplier", "receiver") else ends.get(key, key))
+            for kind, key in nodes
         ]
         fig = go.Figure(
             go.Sankey(
@@ -258,7 +277,10 @@ def sankey_figures(data: ReportData) -> dict[str, go.Figure]:
         fig.update_layout(
             height=max(320, 26 * max(len(suppliers), len(receivers), 4)),
             margin={"l": 10, "r": 10, "t": 30, "b": 10},
-            title={"text": f"Flows in {markup_free(unit)} per year", "x": 0},
+            title={
+                "text": f"{'Shared capacity' if capacity else 'Flows'} in {markup_free(unit)} per year",
+                "x": 0,
+            },
         )
         out[unit] = fig
     return out

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from models import SymbioseError
+from models.catalog import CAPACITY_UNITS
 from models.files import atomic_folder, atomic_write, atomic_write_text
 
 from ..errors import RenderFailed
@@ -34,7 +35,7 @@ from ..results.numbers import format_number
 from ..results.result import MatchResult
 from .anonymise import Pseudonyms, pseudonymise_exchanges, round_sig
 from .data import ReportData, markup_free, report_data
-from .figures import comparison_figures, map_figure, sankey_figures
+from .figures import comparison_figures, map_figure, sankey_figures, unit_slug
 
 __all__ = [
     "IMAGE_FORMATS",
@@ -158,17 +159,70 @@ def _tables(data: ReportData) -> dict[str, str]:
             ("unmatched", unmatched),
             ("factors", factors),
             ("prices", prices),
+            *_capacity_tables(data),
         )
     }
 
 
+def _capacity_tables(data: ReportData) -> list[tuple[str, pd.DataFrame]]:
+    """Shared capacities by kind (offered, used, asked, still bought) and their exchanges; none without capacities."""
+    st = data.streams[data.streams["kind"].notna()]
+    if st.empty:
+        return []
+    used = st["quantity"] - st["left"]
+    by = st.assign(used=used).groupby(["kind", "unit", "direction"])[["quantity", "used", "left"]].sum()
+    kinds = sorted({(k, u) for k, u, _ in by.index})
+
+    def get(k: str, u: str, direction: str, col: str) -> float:
+        return float(by[col].get((k, u, direction), 0.0))
+
+    summary = pd.DataFrame(
+        [
+            {
+                "kind": k.replace("_", " "),
+                "unit": u,
+                "offered": get(k, u, "supply", "quantity"),
+                "shared": get(k, u, "supply", "used"),
+                "left idle": get(k, u, "supply", "left"),
+                "asked": get(k, u, "demand", "quantity"),
+                "still bought": get(k, u, "demand", "left"),
+            }
+            for k, u in kinds
+        ]
+    )
+    ex = data.exchanges
+    ex = ex[ex["kind"].notna()] if len(ex) else ex.iloc[:0]
+    exchanges = (
+        pd.DataFrame(
+            {
+                "kind": ex["kind"].astype(str).str.replace("_", " "),
+                "from": ex["from_member"].map(data.labels),
+                "to": ex["to_member"].map(data.labels),
+                "quantity": ex["quantity"],
+                "unit": ex["unit"],
+                "km (backhaul: detour)": ex["distance_km"].round(1),
+                f"saving {data.currency}": ex["saving"],
+                "CO2e avoided t": ex["co2e_avoided_t"],
+            }
+        )
+        if len(ex)
+        else pd.DataFrame()
+    )
+    return [("capacity_summary", summary), ("capacity_exchanges", exchanges)]
+
+
 def render_body(data: ReportData, prefix: str = "") -> dict[str, Any]:
     """The parts of one scenario's report, for the report and comparison templates."""
-    sankeys = {unit: _figure_html(fig, f"{prefix}sankey-{unit}") for unit, fig in sankey_figures(data).items()}
+    figures = sankey_figures(data)
+    sankeys = {
+        u: _figure_html(f, f"{prefix}sankey-{unit_slug(u)}") for u, f in figures.items() if u not in CAPACITY_UNITS
+    }
+    shared = {u: _figure_html(f, f"{prefix}sankey-{unit_slug(u)}") for u, f in figures.items() if u in CAPACITY_UNITS}
     return {
         "data": data,
         "map": _figure_html(map_figure(data), f"{prefix}map"),
         "sankeys": sankeys,
+        "capacity_sankeys": shared,
         "tables": _tables(data),
         "n_members": len(data.members),
         "n_exchanges": len(data.exchanges),
@@ -243,7 +297,7 @@ def write_images(
     rendering fails. Pass the ``names`` of the report they go with, so both show the same pseudonyms.
     """
     data = report_data(result, anonymise, names)
-    figures = {"map": map_figure(data), **{f"sankey-{u}": f for u, f in sankey_figures(data).items()}}
+    figures = {"map": map_figure(data), **{f"sankey-{unit_slug(u)}": f for u, f in sankey_figures(data).items()}}
     for name, fig in figures.items():
         fig.update_layout(title={"text": markup_free(f"{data.title}: {name}"), "x": 0}, width=1100)
 

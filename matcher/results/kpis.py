@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..engine.candidates import Candidates
 
-__all__ = ["KPIS", "Kpi", "kpi_values", "total"]
+__all__ = ["CAPACITY_KPIS", "KPIS", "Kpi", "kpi_values", "total"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,17 @@ KPIS: dict[str, Kpi] = {
     "exchanges": Kpi("count", "17.17", "Exchanges", "supply-demand pairs that exchange"),
     "members_involved": Kpi("count", "17.17", "Members involved", "members in at least one exchange"),
 }
+
+
+#: The KPIs of shared capacities (a report leaves their cards out where a network has no capacity stream).
+CAPACITY_KPIS = (
+    "backhaul_tkm",
+    "backhaul_co2e_avoided_t",
+    "storage_space_shared_m2",
+    "equipment_time_shared_h",
+    "training_places_shared",
+    "expertise_shared_h",
+)
 
 
 def total(frame: pd.DataFrame, a: str, b: str) -> float:
