@@ -18,7 +18,7 @@ from .network import Network
 from .scenario import Parameters, Scenario
 from .units import EARTH_RADIUS_KM
 
-__all__ = ["heat_pair", "pair", "pure_flow", "random_network", "scenario_for"]
+__all__ = ["backhaul_route", "capacity_network", "heat_pair", "pair", "pure_flow", "random_network", "scenario_for"]
 
 
 def scenario_for(name: str = "example", currency: str = "EUR", **parameters: Any) -> Scenario:
@@ -165,4 +165,110 @@ def random_network(
         }
     )
     scenario = scenario_for(f"random {seed}", max_distance_km=60.0)
+    return scenario, Network.from_frames(members, streams)
+
+
+#: Kilometres per degree of latitude on the sphere of :data:`~models.units.EARTH_RADIUS_KM`.
+KM_PER_DEGREE = np.radians(1.0) * EARTH_RADIUS_KM
+
+
+def backhaul_route(
+    offset_km: float = 0.0,
+    max_detour_km: float = 3.0,
+    route_km: float = 10.0,
+    pickup_km: float = 2.0,
+    drop_km: float = 7.0,
+    supply_tkm: float = 10_000.0,
+    demand_tkm: float | None = None,
+) -> tuple[Scenario, Network]:
+    """A truck's route and one shipment beside it, along a meridian, by hand (circuity 1).
+
+    Member ``A`` (the haulier) at 56 N 10 E has a backhaul supply ``s`` on a route ``route_km``
+    north; member ``C``, ``pickup_km`` north of ``A`` and ``offset_km`` east of the route, ships
+    ``d`` to a point ``drop_km`` north of ``A``, as far east. The detour is then
+    ``hypot(pickup_km, offset_km) + (drop_km - pickup_km) + hypot(route_km - drop_km, offset_km) - route_km``
+    (on the sphere: within metres for a few km). ``demand_tkm`` defaults to the shipment's length
+    times 100 t.
+    """
+    east = offset_km / (KM_PER_DEGREE * np.cos(np.radians(56.0)))
+    north = 1.0 / KM_PER_DEGREE
+    members = pd.DataFrame(
+        {
+            "member_id": ["A", "C"],
+            "name": ["Haulier", "Shipper"],
+            "lat": [56.0, 56.0 + pickup_km * north],
+            "lon": [10.0, 10.0 + east],
+        }
+    )
+    streams = pd.DataFrame(
+        [
+            {
+                "stream_id": "s",
+                "member_id": "A",
+                "direction": "supply",
+                "resource": "backhaul",
+                "quantity": supply_tkm,
+                "unit": "t*km",
+                "dest_lat": 56.0 + route_km * north,
+                "dest_lon": 10.0,
+                "max_detour_km": max_detour_km,
+            },
+            {
+                "stream_id": "d",
+                "member_id": "C",
+                "direction": "demand",
+                "resource": "backhaul",
+                "quantity": 100.0 * (drop_km - pickup_km) if demand_tkm is None else demand_tkm,
+                "unit": "t*km",
+                "dest_lat": 56.0 + drop_km * north,
+                "dest_lon": 10.0 + east,
+            },
+        ]
+    )
+    return scenario_for("backhaul route", circuity=1.0), Network.from_frames(members, streams)
+
+
+_CAPACITY_UNITS = {
+    "backhaul": ("t*km", "tkm/week"),
+    "storage_space": ("m2", "pallet"),
+    "equipment_time": ("h", "h/week"),
+    "training_places": ("seat", "seat"),
+    "expertise": ("h", "h"),
+}
+
+
+def capacity_network(
+    seed: int, n_members: int = 8, n_streams: int = 16, spread_deg: float = 0.3, materials: bool = True
+) -> tuple[Scenario, Network]:
+    """Random capacity streams of every kind (backhaul routes ending within the region), alone or beside the
+    materials of :func:`random_network` with the same seed and members."""
+    scenario, base = random_network(seed, n_members, 20, spread_deg)
+    rng = np.random.default_rng(seed + 7919)
+    members = base.to_frames()["members"]
+    kind = rng.choice(list(_CAPACITY_UNITS), n_streams)
+    direction = rng.choice(["supply", "demand"], n_streams)
+    route = kind == "backhaul"
+    units = np.array([_CAPACITY_UNITS[k][int(b)] for k, b in zip(kind, rng.random(n_streams) < 0.5)])
+    streams = pd.DataFrame(
+        {
+            "stream_id": [f"C{i}" for i in range(n_streams)],
+            "member_id": rng.choice(members["member_id"], n_streams),
+            "direction": direction,
+            "resource": kind,
+            "quantity": np.round(rng.uniform(1, 500, n_streams) * np.where(route, 40.0, 1.0), 1),
+            "unit": units,
+            "virgin_cost": np.where(
+                (direction == "demand") & (rng.random(n_streams) < 0.3),
+                np.round(rng.uniform(0.1, 900, n_streams), 2),
+                np.nan,
+            ),
+            "dest_lat": np.where(route, 55.5 + rng.uniform(0, spread_deg, n_streams), np.nan),
+            "dest_lon": np.where(route, 12.0 + rng.uniform(0, spread_deg, n_streams), np.nan),
+            "max_detour_km": np.where(
+                route & (direction == "supply"), np.round(rng.uniform(0, 80, n_streams), 1), np.nan
+            ),
+        }
+    )
+    if materials:
+        streams = pd.concat([base.to_frames()["streams"], streams], ignore_index=True)
     return scenario, Network.from_frames(members, streams)

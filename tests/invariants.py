@@ -75,11 +75,40 @@ def check_result(result: MatchResult) -> None:
                 ok = bool(np.all(vals <= limit) if side == "max" else np.all(vals >= limit))
             assert ok, (d, attr, side, limit, vals)
 
-    # distances within reach unless a link made the pair
+    # distances within reach unless a link made the pair; a backhaul pair's distance is its detour, within the
+    # supply's limit (recomputed here from the coordinates, by the haversine formula)
     p = result.scenario.parameters
     assert (ex["distance_km"] >= 0).all()
+    kinds = {k: r.kind for k, r in cat.resources.items()}
+    on_route = ex["resource"].map(lambda k: cat[k].transport == "route").to_numpy(dtype=bool)
     if p.candidates == "distance" and net.links.empty:
-        assert (ex["distance_km"] <= p.max_distance_km * (1 + REL)).all()
+        assert (ex["distance_km"][~on_route] <= p.max_distance_km * (1 + REL)).all()
+    for row in ex[on_route].itertuples():
+        detour = _detour(net, row.supply_stream, row.demand_stream, p.circuity)
+        assert abs(detour - row.distance_km) <= 1e-6 * max(1.0, detour), (row.supply_stream, row.demand_stream)
+        limit = streams.at[row.supply_stream, "max_detour_km"]
+        limit = cat[row.resource].max_detour_km.value if pd.isna(limit) else limit  # type: ignore[union-attr]
+        assert detour <= limit + 1e-6, (row.supply_stream, row.demand_stream, detour, limit)
+
+    # capacities are never waste, virgin material or transport work; each kind counts in its own KPI
+    k = result.kpis
+    s_cat = streams["category"].reindex(ex["supply_stream"]).to_numpy()
+    s_unit = streams["base_unit"].reindex(ex["supply_stream"]).to_numpy()
+    assert _close(
+        k["waste_diverted_t"], ex["quantity"][(s_cat == "waste") & (s_unit == "t")].sum(), 1.0 + k["waste_diverted_t"]
+    )
+    capacity = s_cat == "capacity"
+    assert not (capacity & (s_unit == "t")).any()
+    kind = ex["resource"].map(kinds).to_numpy()
+    for key, name in (
+        ("storage_space", "storage_space_shared_m2"),
+        ("equipment_time", "equipment_time_shared_h"),
+        ("training_places", "training_places_shared"),
+        ("expertise", "expertise_shared_h"),
+    ):
+        assert _close(k[name], ex["delivered"][kind == key].sum(), 1.0 + k[name]), name
+    assert _close(k["backhaul_tkm"], ex["quantity"][kind == "backhaul"].sum(), 1.0 + k["backhaul_tkm"])
+    assert _close(k["backhaul_co2e_avoided_t"], ex["co2e_avoided_t"][kind == "backhaul"].sum(), 1.0)
 
     # savings are counted once: exchanges add up to the network's saving, and so do members
     assert _close(ex["saving"].sum(), result.savings, result.baseline_cost)
@@ -88,3 +117,28 @@ def check_result(result: MatchResult) -> None:
     if result.scenario.parameters.objective_weights == {"cost": 1.0}:
         # minimising cost never costs more than the baseline (another objective may)
         assert result.savings >= -REL * max(1.0, result.baseline_cost)
+
+
+def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle km by the haversine formula (an implementation apart from the engine's chords)."""
+    from math import asin, cos, radians, sin, sqrt
+
+    from models.units import EARTH_RADIUS_KM
+
+    p1, p2, dl = radians(lat1), radians(lat2), radians(lon2 - lon1)
+    h = sin((p2 - p1) / 2) ** 2 + cos(p1) * cos(p2) * sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))
+
+
+def _detour(net: object, supply: str, demand: str, circuity: float) -> float:
+    """The extra road km of a supply's route A -> B to carry a demand's shipment C -> D (A -> C -> D -> B)."""
+    st, mb = net.streams, net.members  # type: ignore[attr-defined]
+    a = mb.loc[st.at[supply, "member_id"], ["lat", "lon"]].to_numpy(dtype=float)
+    c = mb.loc[st.at[demand, "member_id"], ["lat", "lon"]].to_numpy(dtype=float)
+    b = st.loc[supply, ["route_lat", "route_lon"]].to_numpy(dtype=float)
+    d = st.loc[demand, ["route_lat", "route_lon"]].to_numpy(dtype=float)
+
+    def km(x: object, y: object) -> float:
+        return _haversine_km(*x, *y) * circuity  # type: ignore[misc]
+
+    return max(0.0, km(a, c) + km(c, d) + km(d, b) - km(a, b))

@@ -114,5 +114,12 @@ def reasons(cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np
         if in_lp.any():
             r.loc[in_lp] = _lp_reasons(cand, x, y, z, is_supply)[in_lp]
         r[left <= TOL * np.maximum(1.0, frame["q"].to_numpy())] = ""
+        if "category" in frame:  # a capacity is left idle or bought on the market, never disposed of
+            capacity = frame["category"].eq("capacity")
+            r[capacity] = (
+                r[capacity]
+                .str.replace("cheaper to dispose", "cheaper to leave it idle", regex=False)
+                .str.replace("cheaper to buy virgin", "cheaper to buy it on the market", regex=False)
+            )
         reasons.append(r.to_numpy())
     return np.concatenate(reasons)
