@@ -110,7 +110,10 @@ def test_member_upload_page_lists_every_mistake_then_accepts(db: World) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     c = signed_in(db, "member")
-    bad = b"stream_id,member_id,direction,resource,quantity,unit\nS11,M09,supply,wood_waste,x,t\nS12,M09,supply,wood_waste,5,parsecs\n"
+    bad = (
+        b"stream_id,member_id,direction,resource,quantity,unit\n"
+        b"S11,M09,supply,wood_waste,x,t\nS12,M09,supply,wood_waste,5,parsecs\n"
+    )
     response = c.post(f"{N}/upload/", {"file": SimpleUploadedFile("mine.csv", bad)})
     assert response.status_code == 422
     rows = re.findall(
@@ -162,7 +165,6 @@ def test_exports_are_neutralised(db: World, tmp_path: Any) -> None:
 
 def test_audit_log_records_logins_submissions_runs_and_exports(db: World) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
-
     from django.test import Client
 
     m = Client()
