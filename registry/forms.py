@@ -7,10 +7,51 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["LoginForm", "MatchForm", "StreamForm", "UploadForm"]
+from models import Catalog
 
-#: Units the stream form suggests (any unit pint converts is accepted).
-UNIT_SUGGESTIONS = ("t", "kg", "t/month", "m3", "m3/d", "L", "MWh", "kWh", "GJ", "MW")
+__all__ = ["LoginForm", "MatchForm", "StreamForm", "UploadForm", "resource_choices"]
+
+#: Units the stream form suggests (any unit pint converts is accepted); the last ones are those of capacities.
+UNIT_SUGGESTIONS = (
+    "t",
+    "kg",
+    "t/month",
+    "m3",
+    "m3/d",
+    "L",
+    "MWh",
+    "kWh",
+    "GJ",
+    "MW",
+    "t*km",
+    "t*km/week",
+    "m2",
+    "pallet",
+    "h",
+    "h/week",
+    "seat",
+)
+
+#: How the form names each category of the catalog, in the order it lists them.
+CATEGORY_LABELS = {
+    "energy": _("Energy"),
+    "water": _("Water"),
+    "waste": _("Waste"),
+    "material": _("Materials"),
+    "capacity": _("Shared capacities (logistics, storage, equipment, training, expertise)"),
+}
+
+
+def resource_choices(catalog: Catalog) -> list[tuple[Any, list[tuple[str, str]]]]:
+    """The catalog's resources as the form's choices, grouped by category (shared capacities last).
+
+    Every resource of the network's catalog is offered the same way, materials and capacities alike,
+    each labelled with its name and base unit.
+    """
+    groups: dict[str, list[tuple[str, str]]] = {c: [] for c in CATEGORY_LABELS}
+    for key, r in sorted(catalog.resources.items()):
+        groups.setdefault(r.category, []).append((key, f"{r.name or key} ({r.unit})"))
+    return [(CATEGORY_LABELS.get(c, c), items) for c, items in groups.items() if items]
 
 
 class LoginForm(forms.Form):
@@ -37,9 +78,28 @@ class StreamForm(forms.Form):
     )
     max_distance_km = forms.CharField(label=_("Farthest partner (km)"), max_length=40, required=False)
     ewc_code = forms.CharField(label=_("EWC code"), max_length=20, required=False)
+    dest_lat = forms.CharField(
+        label=_("Destination latitude"),
+        max_length=40,
+        required=False,
+        help_text=_("backhaul: where the truck's route (supply) or the shipment (demand) ends"),
+    )
+    dest_lon = forms.CharField(label=_("Destination longitude"), max_length=40, required=False)
+    dest_member = forms.CharField(
+        label=_("Destination member"),
+        max_length=100,
+        required=False,
+        help_text=_("backhaul: a member's site as the destination, instead of latitude and longitude"),
+    )
+    max_detour_km = forms.CharField(
+        label=_("Longest detour (km)"),
+        max_length=40,
+        required=False,
+        help_text=_("backhaul supply: how far the truck may go out of its way"),
+    )
     notes = forms.CharField(label=_("Notes"), max_length=500, required=False)
 
-    def __init__(self, *args: Any, resources: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, resources: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["resource"].choices = resources
 

@@ -73,7 +73,8 @@ def check_streams(raw: RawTable, member: Any, catalog: Any) -> Network:
     raw
         The submitted table.
     member
-        The :class:`registry.models.Member` the streams belong to.
+        The :class:`registry.models.Member` the streams belong to (a backhaul row's ``dest_member`` may
+        name another active member of its network).
     catalog
         The network's catalog.
 
@@ -93,9 +94,16 @@ def check_streams(raw: RawTable, member: Any, catalog: Any) -> Network:
             issues.append(
                 Issue(raw.file, row, "member_id", f"{ids.iloc[i]!r} is not your member id; use {member.member_id!r}")
             )
-    own = read_frame(
-        frame_of([{"member_id": member.member_id, "name": member.name, **member.data}], "members"), "members"
-    )
+    rows = [{"member_id": member.member_id, "name": member.name, **member.data}]
+    if "dest_member" in raw.frame.columns and raw.frame["dest_member"].astype(str).str.strip().ne("").any():
+        # a backhaul route may end at another member's site: the network's active members are known by id
+        # (as the members page shows them to every member), their sites only to the engine
+        others = type(member).objects.filter(network_id=member.network_id, active=True).exclude(pk=member.pk)
+        rows += [
+            {"member_id": m.member_id, "name": m.name, "lat": m.data.get("lat"), "lon": m.data.get("lon")}
+            for m in others
+        ]
+    own = read_frame(frame_of(rows, "members"), "members")
     try:
         network = Network.from_tables({"members": own, "streams": raw}, catalog)
     except DataError as exc:

@@ -29,7 +29,7 @@ from models import DataError
 
 from . import matching, services
 from .auth import LoginRefused, check_login
-from .forms import UNIT_SUGGESTIONS, LoginForm, MatchForm, StreamForm, UploadForm
+from .forms import UNIT_SUGGESTIONS, LoginForm, MatchForm, StreamForm, UploadForm, resource_choices
 from .models import AuditEvent, MatchRun, Member, Stream, Submission
 from .scoping import Role, account_of, may, network_for, require
 from .tables import catalog_of
@@ -197,9 +197,8 @@ def stream_detail(request: HttpRequest, network: Any, stream_id: str) -> HttpRes
     )
 
 
-def _resources(network: Any) -> list[tuple[str, str]]:
-    catalog = catalog_of(network)
-    return [(k, f"{r.name or k} ({r.unit})") for k, r in sorted(catalog.resources.items())]
+def _resources(network: Any) -> list[Any]:
+    return resource_choices(catalog_of(network))
 
 
 def _add_issues(form: Any, exc: DataError) -> None:
