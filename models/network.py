@@ -360,10 +360,14 @@ def _check_routes(
     issues += _unknown_refs(
         streams[route & has_member], "dest_member", pd.Index(members["member_id"].dropna()), file, "member_id"
     )
-    what = "a stream of a resource that travels by route (backhaul)"
+    what = "backhaul streams (resources that travel by route, such as backhaul); this resource does not"
     for col in ("dest_lat", "dest_lon", "dest_member"):
-        flag(~route & streams[col].notna(), col, f"{col} belongs to {what}; this resource does not travel by route")
-    flag(~route & streams["max_detour_km"].notna(), "max_detour_km", f"max_detour_km belongs to {what} (a supply)")
+        flag(~route & streams[col].notna(), col, f"{col} belongs to {what}")
+    flag(
+        ~route & streams["max_detour_km"].notna(),
+        "max_detour_km",
+        "max_detour_km belongs to a backhaul supply; this resource does not travel by route",
+    )
     flag(
         route & streams["direction"].eq("demand") & streams["max_detour_km"].notna(),
         "max_detour_km",
