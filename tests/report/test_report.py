@@ -135,7 +135,7 @@ def test_comparison_page_shows_both_scenarios_side_by_side(tmp_path: Path) -> No
     assert [s["members"] for s in seen["sections"]] == [28, 14]
     assert all(s["maps"] >= 1 and s["sankeyNodes"] > 0 for s in seen["sections"])
     text = out.read_text(encoding="utf-8")
-    assert "compare-kpis" in text and "Exchanges added (15), removed (24), changed (0)" in text
+    assert "compare-kpis" in text and "Exchanges added (15), removed (31), changed (0)" in text
 
 
 def _forms(name: str) -> set[str]:
