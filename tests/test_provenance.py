@@ -123,6 +123,10 @@ class Recompute:
         """The exchange's money and CO2e terms, each with the factors it rests on."""
         s_ids, c_ids = e["saving_factors"], e["co2e_factors"]
         x, km = e["quantity"], e["distance_km"]
+        shipment = self.one(s_ids, "shipment_km")  # backhaul: the detour over the shipment's length, per t*km
+        if shipment is not None:
+            assert shipment["id"] in e["co2e_factors"]
+            km = km / float(shipment["value"])
         sub = self.one(s_ids, "substitute_ratio")
         ratio = 1.0 if sub is None else float(sub["value"])
         disp, virg = self.one(s_ids, "disposal_cost"), self.one(s_ids, "virgin_cost")

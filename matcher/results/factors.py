@@ -18,6 +18,7 @@ stream_id, from_member, to_member``). Ids are ``<kind>:<subject>``:
 ``carbon_price``            the scenario's carbon price (currency per t CO2e)
 ``substitute_ratio:<a>/<b>``  units of ``b`` one unit of ``a`` meets (catalog)
 ``density:<key>``, ``energy_content:<key>``  conversions of stream quantities
+``shipment_km:stream/<id>``  a backhaul shipment's road length (its t*km over it are tonnes)
 ==========================  ==========================================================
 
 An exchange with flow :math:`x` (supply units), ratio :math:`a` and distance
@@ -31,7 +32,8 @@ beside it (monetary factors also on the currency rates they convert with):
     + p\,(\underbrace{h x + a u x - g \ell x}_{\text{CO2e avoided}})
 
 (a link's cost per unit replaces :math:`c \ell`; :math:`F` is its share of a
-link's fixed cost). A term rests on estimates when any of its factors is
+link's fixed cost; for backhaul :math:`\ell` is the truck's detour and the transport
+terms are divided by the shipment's length, ``shipment_km``). A term rests on estimates when any of its factors is
 marked as one; ``saving_on_estimates`` and ``co2e_avoided_on_estimates_t``
 add up those terms, so the part on published figures is the rest.
 """
@@ -46,6 +48,8 @@ import pandas as pd
 
 from models.catalog import Catalog, Factor
 from models.units import unit_dimension
+
+from ..engine.compatibility import Routes
 
 if TYPE_CHECKING:
     from ..engine.inputs import MatchInputs
@@ -83,6 +87,11 @@ _MODE_FIELD = {"transport_cost": "cost_per_unit_km", "transport_co2e": "co2e_kg_
 _STREAM_SOURCE = "stream {} of member {}: the member's own figure (streams table)"
 _LINK_SOURCE = "link {} -> {}: the figure the links table gives"
 _NO_SOURCE = "scenario parameter {} (no source given: counted as an estimate)"
+_NOTHING_MOVES = "none needed: a capacity shared {} moves no goods, so it has no transport cost or emissions"
+_SHIPMENT_SOURCE = (
+    "road length of shipment {} from {}'s site to its destination: great-circle km times the circuity {:g}; "
+    "a backhaul exchange's transport is its tonnes (t*km over this length) over the detour"
+)
 
 
 def empty_factors() -> pd.DataFrame:
@@ -169,6 +178,10 @@ class _Book:
             unit = f"{self.inputs.currency}/unit/km" if kind == "transport_cost" else "kgCO2e/unit/km"
             where = f"parameters.transport.{mode}.{field}"
             self.plain(fid, what, set_here, unit, _NO_SOURCE.format(where), None, True, kind, "parameter")
+            return fid, (None, None)
+        if field not in self.catalog.transport.get(mode, {}):  # a capacity used on site or remotely moves nothing
+            unit = f"{self.inputs.currency}/unit/km" if kind == "transport_cost" else "kgCO2e/unit/km"
+            self.plain(fid, what, 0.0, unit, _NOTHING_MOVES.format(mode), None, False, kind, "catalog")
             return fid, (None, None)
         f = self.catalog.transport[mode][field]
         base = self.builtin.transport.get(mode, {}).get(field)
@@ -274,6 +287,13 @@ def provenance(inputs: MatchInputs, edges: pd.DataFrame, x: np.ndarray, fixed_sh
     ratio = edges["ratio"].to_numpy(dtype=float)
     subst = _substitutes(book, sup["resource"].to_numpy()[s], dem["resource"].to_numpy()[d], ratio)
     tc, tco2 = _transport(book, inputs, edges, sup["resource"].to_numpy()[s])
+    shipment = _shipments(book, inputs, d[sup["route"].to_numpy(dtype=bool)[s]] if "route" in sup else d[:0])
+    if shipment is not None:
+        on_route = sup["route"].to_numpy(dtype=bool)[s]
+        ship_ids = np.full(n, None, dtype=object)
+        ship_ids[on_route] = shipment
+        tc = ((_join(tc[0], ship_ids)), tc[1])
+        tco2 = _join(tco2, ship_ids)
     fixed = np.full(n, None, dtype=object)
     link = edges["link"].to_numpy()
     has_fixed = (link >= 0) & (edges["fixed_cost"].to_numpy(dtype=float) > 0)
@@ -460,3 +480,20 @@ def _transport(
         cost[own] = [_link_factor(book, inputs, int(li), "cost_per_unit") for li in link[own]]
         rates[0][own] = rates[1][own] = None
     return (cost, rates), co2
+
+
+def _shipments(book: _Book, inputs: MatchInputs, d: np.ndarray) -> np.ndarray | None:
+    """The ids of the shipment lengths of backhaul exchanges into demands ``d`` (None where there is none)."""
+    if not d.size:
+        return None
+    dem = inputs.demands
+    c = float(inputs.parameters.circuity)
+    km = Routes.of_frames(inputs.supplies.iloc[:0], dem, c).shipment_km
+    sid = dem.index.to_numpy()[d].astype(str)
+    for pos in np.unique(d):  # one row per shipment
+        i, m = str(dem.index[pos]), str(dem["member_id"].iat[pos])
+        book.plain(
+            f"shipment_km:stream/{i}", f"road length of backhaul shipment {i}", float(km[pos]), "km",
+            _SHIPMENT_SOURCE.format(i, m, c), None, False, "shipment_km", "stream", stream_id=i, from_member=m,
+        )  # fmt: skip
+    return _prefixed("shipment_km:stream/", sid)
