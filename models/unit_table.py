@@ -1,8 +1,9 @@
 """Units whose conversion is known without pint: read by :func:`models.units.factor_to_base` first.
 
 Each normalised unit text maps to ``(dimension, is_rate, factor)``: the dimension of its amount
-(``mass``, ``volume`` or ``energy``), whether it is a rate (multiplied by one year of 8,766 hours,
-pint's ``year``), and the factor to the dimension's canonical unit (t, m3, MWh) over one year, exactly
+(``mass``, ``volume`` or ``energy``; for capacities ``freight``, ``area``, ``time``, ``seat``),
+whether it is a rate (multiplied by one year of 8,766 hours, pint's ``year``), and the factor to the
+dimension's canonical unit (t, m3, MWh; t*km, m2, hour, seat) over one year, exactly
 as pint computes it. Looking these up instead of importing pint keeps ``symbiose match`` of a small
 network quick; ``tests/test_units.py`` checks every entry against pint, and any other unit goes to pint.
 """
@@ -127,4 +128,36 @@ KNOWN: dict[str, tuple[str, bool, float]] = {
     'MW': ('energy', True, 8766.0),
     'kW': ('energy', True, 8.766),
     'GW': ('energy', True, 8766000.0),
+    # capacities: freight work, floor area, hours, training seats
+    't*km': ('freight', False, 1.0),
+    't*km/year': ('freight', True, 1.0),
+    't*km/month': ('freight', True, 12.0),
+    't*km/week': ('freight', True, 52.17857142857142),
+    't*km/d': ('freight', True, 365.25),
+    't*km/day': ('freight', True, 365.25),
+    'tkm': ('freight', False, 1.0),
+    'tkm/year': ('freight', True, 1.0),
+    'tkm/month': ('freight', True, 12.0),
+    'tkm/week': ('freight', True, 52.17857142857142),
+    'tkm/d': ('freight', True, 365.25),
+    'tkm/day': ('freight', True, 365.25),
+    'm2': ('area', False, 1.0),
+    'm2/year': ('area', True, 1.0),
+    'pallet': ('area', False, 0.96),
+    'pallet/year': ('area', True, 0.96),
+    'h': ('time', False, 1.0),
+    'h/year': ('time', True, 1.0),
+    'h/month': ('time', True, 12.0),
+    'h/week': ('time', True, 52.17857142857142),
+    'h/d': ('time', True, 365.25),
+    'h/day': ('time', True, 365.25),
+    'hour': ('time', False, 1.0),
+    'hour/year': ('time', True, 1.0),
+    'hour/month': ('time', True, 12.0),
+    'hour/week': ('time', True, 52.17857142857142),
+    'hour/d': ('time', True, 365.25),
+    'hour/day': ('time', True, 365.25),
+    'seat': ('seat', False, 1.0),
+    'seat/year': ('seat', True, 1.0),
+    'seat/month': ('seat', True, 12.0),
 }
