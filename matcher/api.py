@@ -64,6 +64,8 @@ def match(
     progress: Callable[[str], None] | None = None,
     start: MatchResult | Basis | None = None,
     workers: int | None = None,
+    fixed_exchanges: pd.DataFrame | None = None,
+    excluded_pairs: pd.DataFrame | None = None,
 ) -> MatchResult:
     """Find the exchanges that minimise total cost.
 
@@ -98,6 +100,12 @@ def match(
         far fewer iterations. Ignored by MILPs and by backends without warm starts.
     workers : int, optional
         Threads that solve independent components at once when pricing (default: the machine's cores).
+    fixed_exchanges, excluded_pairs : DataFrame, optional
+        Exchanges running in reality (``supply_stream, demand_stream, quantity, unit``) and pairs
+        never to propose (``supply_stream, demand_stream``), instead of the network's own
+        (:mod:`models.commitments`; a scenario names them as files). Each fixed exchange is kept
+        at its quantity (``"implemented": true`` in ``exchanges``) and the rest is optimised
+        around it; an excluded pair is never a candidate.
 
     Returns
     -------
@@ -113,9 +121,17 @@ def match(
     Unsupported
         If ``pricing`` or ``search`` is asked where it does not apply (a MILP, or a backend that cannot
         keep a model), or ``search`` with ``write_mps_to`` (the whole model is never built).
+    DataError
+        If ``fixed_exchanges`` or ``excluded_pairs`` name unknown streams, wrong directions or units,
+        or take more than a stream has.
     """
     if method not in METHODS:
         raise InvalidOption(f"unknown method {method!r}; choose {', '.join(METHODS)}")
+    if fixed_exchanges is not None or excluded_pairs is not None:
+        network = network.with_commitments(
+            network.fixed_exchanges if fixed_exchanges is None else fixed_exchanges,
+            network.excluded_pairs if excluded_pairs is None else excluded_pairs,
+        )
     backend = get_solver(solver) if isinstance(solver, str) else solver
     basis = start.basis if isinstance(start, MatchResult) else start
     say = progress or (lambda _: None)
@@ -316,7 +332,14 @@ class WarmMatch:
             raise DataError([Issue("<added stream>", None, "stream_id", f"{sid!r} is already a stream of the network")])
         members = net.members[net.members.index == row.get("member_id")].reset_index()
         one = Network.from_frames(members, pd.DataFrame([row], dtype=object), None, net.catalog)
-        network = Network(net.members, pd.concat([net.streams, one.streams]), net.links, net.catalog)
+        network = Network(
+            net.members,
+            pd.concat([net.streams, one.streams]),
+            net.links,
+            net.catalog,
+            net.fixed_exchanges,
+            net.excluded_pairs,
+        )
         inputs, supply = appended(self.model.cand.inputs, prepare(one, self.scenario), network)
         cand, pairs = with_stream(self.model.cand, inputs, supply)
         t1 = time.perf_counter()
@@ -353,7 +376,16 @@ class WarmMatch:
         frame = inp.supplies if supply else inp.demands
         position = int(frame.index.get_indexer(pd.Index([stream_id]))[0])
         cand = without_stream(self.model.cand, position, supply)
-        network = Network(net.members, net.streams.drop(index=stream_id), net.links, net.catalog)
+        network = Network(
+            net.members,
+            net.streams.drop(index=stream_id),
+            net.links,
+            net.catalog,
+            *(
+                t[(t["supply_stream"] != stream_id) & (t["demand_stream"] != stream_id)]
+                for t in (net.fixed_exchanges, net.excluded_pairs)
+            ),
+        )
         cand = replace(cand, inputs=replace(cand.inputs, network=network))
         t1 = time.perf_counter()
         self.model.remove_stream(cand, position, supply)

@@ -26,7 +26,7 @@ from .tables import RawTable, read_csv, read_json, read_workbook
 
 __all__ = ["apply_changes", "load", "load_catalog", "load_network", "read_table_file", "read_tables"]
 
-_TABLE_NAMES = ("members", "streams", "links")
+_TABLE_NAMES = ("members", "streams", "links", "fixed_exchanges", "excluded_pairs")
 
 
 def read_table_file(path: str | Path) -> dict[str, RawTable]:
@@ -104,6 +104,8 @@ def load_network(scenario: Scenario, catalog: Catalog | None = None) -> Network:
     """
     if scenario.tables:
         raw = read_tables([scenario.path(scenario.tables)])
+        if scenario.fixed_exchanges or scenario.excluded_pairs:
+            raw = {**raw, **_tables_by_role(scenario)}
     else:
         raw = _tables_by_role(scenario)
     network = Network.from_tables(raw, catalog or load_catalog(scenario))
@@ -153,8 +155,16 @@ def apply_changes(network: Network, changes: Changes) -> Network:
     members = pd.concat([members, pd.DataFrame(changes.add_members, dtype=object)], ignore_index=True)
     streams = pd.concat([streams, pd.DataFrame(changes.add_streams, dtype=object)], ignore_index=True)
     links = pd.concat([links, pd.DataFrame(changes.add_links, dtype=object)], ignore_index=True)
+    # exchanges running and pairs excluded go with their streams: a stream removed takes its own along
+    kept = pd.Index(streams["stream_id"].dropna().astype(str))
+    commitments = []
+    for name in ("fixed_exchanges", "excluded_pairs"):
+        frame = frames.get(name)
+        if frame is not None:
+            frame = frame[frame["supply_stream"].isin(kept) & frame["demand_stream"].isin(kept)]
+        commitments.append(frame if frame is not None and len(frame) else None)
     try:
-        return Network.from_frames(members, streams, links if len(links) else None, network.catalog)
+        return Network.from_frames(members, streams, links if len(links) else None, network.catalog, *commitments)
     except DataError as exc:
         raise DataError([Issue("scenario.yaml (changes)", i.row, i.column, i.message) for i in exc.issues]) from None
 
@@ -163,7 +173,14 @@ def _tables_by_role(scenario: Scenario) -> dict[str, RawTable]:
     """The tables a scenario names one by one, each file in the role the scenario gives it."""
     raw: dict[str, RawTable] = {}
     issues: list[Issue] = []
-    for role, name in (("members", scenario.members), ("streams", scenario.streams), ("links", scenario.links)):
+    roles = (
+        ("members", scenario.members),
+        ("streams", scenario.streams),
+        ("links", scenario.links),
+        ("fixed_exchanges", scenario.fixed_exchanges),
+        ("excluded_pairs", scenario.excluded_pairs),
+    )
+    for role, name in roles:
         if not name:
             continue
         path = scenario.path(name)

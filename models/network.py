@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import Catalog, ewc_table, hazardous_codes, normalise_ewc
+from .commitments import check_commitments, empty_excluded, empty_fixed
 from .errors import DataError, Issue
 from .files import atomic_write_text
 from .numbers import limit_text, too_large
@@ -48,13 +49,29 @@ class Network:
         One row per known connection (:class:`~models.records.Link`).
     catalog : Catalog
         The resource catalog the streams were checked against.
+    fixed_exchanges : DataFrame
+        Exchanges running in reality (:mod:`models.commitments`): ``supply_stream,
+        demand_stream, quantity, unit, note``, ``quantity_base`` (supply base unit) and
+        ``ratio``; a match keeps each at its quantity. Empty unless given.
+    excluded_pairs : DataFrame
+        Pairs a match never proposes: ``supply_stream, demand_stream, reason``.
     """
 
-    def __init__(self, members: pd.DataFrame, streams: pd.DataFrame, links: pd.DataFrame, catalog: Catalog):
+    def __init__(
+        self,
+        members: pd.DataFrame,
+        streams: pd.DataFrame,
+        links: pd.DataFrame,
+        catalog: Catalog,
+        fixed_exchanges: pd.DataFrame | None = None,
+        excluded_pairs: pd.DataFrame | None = None,
+    ):
         self.members = members
         self.streams = streams
         self.links = links
         self.catalog = catalog
+        self.fixed_exchanges = empty_fixed() if fixed_exchanges is None else fixed_exchanges
+        self.excluded_pairs = empty_excluded() if excluded_pairs is None else excluded_pairs
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -64,8 +81,13 @@ class Network:
         streams: pd.DataFrame,
         links: pd.DataFrame | None = None,
         catalog: Catalog | None = None,
+        fixed_exchanges: pd.DataFrame | None = None,
+        excluded_pairs: pd.DataFrame | None = None,
     ) -> Network:
         """Build a network from DataFrames with the columns of the CSV tables.
+
+        ``fixed_exchanges`` and ``excluded_pairs`` (optional) are the tables of
+        :mod:`models.commitments`.
 
         Raises
         ------
@@ -89,7 +111,15 @@ class Network:
         models.errors.DataError: 1 problem(s) in the input:
         <streams DataFrame>:1:unit: unit 't' is a mass; this resource is measured in MWh (an energy) and declares no energy content to convert
         """
-        tables = tables_from_mapping({"members": members, "streams": streams, "links": links})
+        tables = tables_from_mapping(
+            {
+                "members": members,
+                "streams": streams,
+                "links": links,
+                "fixed_exchanges": fixed_exchanges,
+                "excluded_pairs": excluded_pairs,
+            }
+        )
         return cls.from_tables(tables, catalog)
 
     @classmethod
@@ -118,12 +148,36 @@ class Network:
         streams, found = _check_streams(streams, members, catalog, files)
         issues += found
         issues += _check_links(links, members, files)
+        fixed, excluded, found = check_commitments(
+            tables, None if issues else streams.set_index("stream_id"), None if issues else links, catalog
+        )
+        issues += found
         if issues:
             raise DataError(issues)
         members = members.drop(columns="_row").set_index("member_id")
         streams = streams.drop(columns="_row").set_index("stream_id")
         links = links.drop(columns="_row").reset_index(drop=True)
-        return cls(members, streams, links, catalog)
+        return cls(members, streams, links, catalog, fixed, excluded)
+
+    def with_commitments(
+        self, fixed_exchanges: pd.DataFrame | None = None, excluded_pairs: pd.DataFrame | None = None
+    ) -> Network:
+        """The network with these fixed exchanges and excluded pairs (replacing its own), checked.
+
+        Raises
+        ------
+        DataError
+            Naming each wrong row (``<fixed_exchanges DataFrame>:0:supply_stream: ...``).
+        """
+        frames = self.to_frames()
+        return Network.from_frames(
+            frames["members"],
+            frames["streams"],
+            frames["links"] if len(frames["links"]) else None,
+            self.catalog,
+            fixed_exchanges,
+            excluded_pairs,
+        )
 
     # ------------------------------------------------------------------ access
     def member(self, member_id: str) -> Member:
@@ -165,7 +219,13 @@ class Network:
         members = _drop_empty_optional(self.members.reset_index(), Member)
         streams = _drop_empty_optional(self.streams.drop(columns=_DERIVED).reset_index(), Stream)
         links = _drop_empty_optional(self.links, Link)
-        return {"members": members, "streams": streams, "links": links}
+        frames = {"members": members, "streams": streams, "links": links}
+        if len(self.fixed_exchanges):
+            fixed = self.fixed_exchanges.drop(columns=["quantity_base", "ratio"])
+            frames["fixed_exchanges"] = fixed.dropna(axis=1, how="all")
+        if len(self.excluded_pairs):
+            frames["excluded_pairs"] = self.excluded_pairs.dropna(axis=1, how="all")
+        return frames
 
     def to_csv(self, folder: str | Path, sep: str = ",", decimal: str = ".") -> list[Path]:
         """Write members.csv, streams.csv and (if any) links.csv into ``folder``.
@@ -177,7 +237,7 @@ class Network:
         folder.mkdir(parents=True, exist_ok=True)
         written = []
         for name, frame in self.to_frames().items():
-            if name == "links" and frame.empty:
+            if name != "streams" and name != "members" and frame.empty:
                 continue
             text = _to_text(frame).to_csv(sep=sep, index=False)
             if decimal != ".":

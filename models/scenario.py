@@ -7,6 +7,8 @@ A scenario folder holds ``scenario.yaml`` and the tables it names::
     members: members.csv
     streams: streams.csv
     links: links.csv            # optional
+    fixed_exchanges: fixed_exchanges.csv   # optional: exchanges running, kept as they are
+    excluded_pairs: excluded_pairs.csv     # optional: pairs never to propose
     resources: resources.yaml   # optional; adds to or overrides the built-in catalog
     parameters:
       carbon_price: 0
@@ -175,6 +177,8 @@ class Scenario(BaseModel):
     streams: str | None = None
     links: str | None = None
     tables: str | None = None
+    fixed_exchanges: str | None = Field(None, description="exchanges running in reality, kept as they are")
+    excluded_pairs: str | None = Field(None, description="supply/demand pairs never to propose")
     resources: list[str] = Field(default_factory=list, description="catalog files, applied in order")
     catalog: list[dict[str, Any]] = Field(default_factory=list, description="catalog entries added or overridden")
     parameters: Parameters = Field(default_factory=Parameters)
@@ -187,7 +191,7 @@ class Scenario(BaseModel):
     def _one_or_more(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    @field_validator("members", "streams", "links", "tables", "extends")
+    @field_validator("members", "streams", "links", "tables", "fixed_exchanges", "excluded_pairs", "extends")
     @classmethod
     def _file_name(cls, value: str | None) -> str | None:
         if value is not None:
@@ -266,7 +270,7 @@ class Scenario(BaseModel):
         return yaml.safe_dump(self.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True)
 
 
-_PATH_KEYS = ("members", "streams", "links", "tables")
+_PATH_KEYS = ("members", "streams", "links", "tables", "fixed_exchanges", "excluded_pairs")
 _KEYS = frozenset(Scenario.model_fields)
 _NOT_A_SCENARIO = "not a scenario file (expected a YAML mapping with name, members, streams)"
 _BAD_NAME = re.compile("\x00")  # the one character no file name may hold

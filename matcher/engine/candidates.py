@@ -59,12 +59,14 @@ __all__ = [
     "build_candidates",
     "chord_of_km",
     "collect",
+    "commitment_keys",
     "find_candidates",
     "kd_tree",
     "km_of_chord",
     "route_chunks",
     "stream_candidates",
     "with_stream",
+    "with_fixed",
     "without_stream",
 ]
 
@@ -304,6 +306,45 @@ def route_chunks(
         yield chunk
 
 
+def commitment_keys(inputs: MatchInputs, pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions ``s``, ``d`` and keys ``s * n_demands + d`` of the rows of a table naming
+    ``supply_stream, demand_stream`` (fixed exchanges, excluded pairs), for the rows whose two
+    streams are in ``inputs`` (in table order)."""
+    if pairs is None or not len(pairs):
+        none = np.zeros(0, dtype=np.int64)
+        return none, none, none
+    s = inputs.supplies.index.get_indexer(pd.Index(pairs["supply_stream"].astype(str)))
+    d = inputs.demands.index.get_indexer(pd.Index(pairs["demand_stream"].astype(str)))
+    on = (s >= 0) & (d >= 0)
+    s, d = s[on].astype(np.int64), d[on].astype(np.int64)
+    return s, d, s * len(inputs.demands) + d
+
+
+def with_fixed(linked: _Chunk, inputs: MatchInputs) -> _Chunk:
+    """The linked pairs and the fixed exchanges (:attr:`models.Network.fixed_exchanges`) not among them.
+
+    A fixed exchange runs in reality: it is a candidate whatever its distance, rules or
+    gain (its link's values apply where its members have one).
+    """
+    fixed = inputs.network.fixed_exchanges
+    s, d, keys = commitment_keys(inputs, fixed)
+    if not keys.size:
+        return linked
+    known = linked.s.astype(np.int64) * len(inputs.demands) + linked.d
+    new = ~np.isin(keys, known)
+    on = inputs.supplies.index.get_indexer(pd.Index(fixed["supply_stream"].astype(str))) >= 0
+    on &= inputs.demands.index.get_indexer(pd.Index(fixed["demand_stream"].astype(str))) >= 0
+    ratio = fixed["ratio"].to_numpy(dtype=float)[on][new]
+    n = int(new.sum())
+    return _Chunk(
+        np.concatenate([linked.s, s[new].astype(np.int32)]),
+        np.concatenate([linked.d, d[new].astype(np.int32)]),
+        np.concatenate([linked.ratio, ratio]),
+        np.concatenate([linked.km, np.full(n, np.nan)]),
+        np.concatenate([linked.link, np.full(n, -1, dtype=np.int32)]),
+    )
+
+
 def _link_chunk(inputs: MatchInputs, groups: pd.DataFrame, only: tuple[bool, int] | None = None) -> _Chunk:
     """Compatible pairs between the members of each link, with the link's row.
 
@@ -480,18 +521,31 @@ class _Search:
     rates: _Rates
     blended: np.ndarray
     objectives: list[dict[str, float]]
+    fixed_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Sorted keys ``s * n_demands + d`` of the fixed exchanges: they pass every filter."""
+    excluded_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Sorted keys of the excluded pairs: they never pass the ``context`` stage."""
 
     @classmethod
     def of(cls, inputs: MatchInputs, also: Iterable[str] = ()) -> _Search:
         p = inputs.parameters
         sup, dem = inputs.supplies, inputs.demands
+        net = inputs.network
         return cls(
             inputs,
-            Rules.of(sup, dem, inputs.network.catalog, p.allow_internal),
+            Rules.of(sup, dem, net.catalog, p.allow_internal),
             _Rates.of(inputs),
-            blend_limited(dem, inputs.network.catalog),
+            blend_limited(dem, net.catalog),
             [p.objective_weights, *({k: 1.0} for k in also)],
+            np.unique(commitment_keys(inputs, net.fixed_exchanges)[2]),
+            np.unique(commitment_keys(inputs, net.excluded_pairs)[2]),
         )
+
+    def _forced(self, c: _Chunk, mask: np.ndarray) -> np.ndarray:
+        """``mask`` with the chunk's fixed exchanges set (they pass every filter)."""
+        if not self.fixed_keys.size:
+            return mask
+        return mask | np.isin(c.s.astype(np.int64) * len(self.inputs.demands) + c.d, self.fixed_keys)
 
     @property
     def n_codes(self) -> int:
@@ -518,18 +572,22 @@ class _Search:
             counts[stage] = last
 
         count("reach", False)
-        count("context", c.keep(self.rules.context(c.s, c.d)))
+        context = self.rules.context(c.s, c.d)
+        if self.excluded_keys.size:  # pairs a facilitator excluded (a company declined them)
+            context &= ~np.isin(c.s.astype(np.int64) * nd + c.d, self.excluded_keys)
+        count("context", c.keep(self._forced(c, context)))
         failed = []
         ok, code = self.rules.quality(c.s, c.d)
+        ok = self._forced(c, ok)
         if not ok.all():
             bad = ~ok
             failed.append(np.unique(c.s[bad].astype(np.int64) * self.n_codes + code[bad]))
             failed.append(np.unique((ns + c.d[bad].astype(np.int64)) * self.n_codes + code[bad]))
         count("quality", c.keep(ok))
-        count("permit", c.keep(self.rules.permit(c.s, c.d)))
+        count("permit", c.keep(self._forced(c, self.rules.permit(c.s, c.d))))
         cols = _costs(self.inputs, self.rates, c)
         gains = {k: cols[col] for k, col in GAIN_COLUMNS.items()}
-        pays = self.blended[c.d]  # an edge into a demand with a blended limit may pay through the mix: keep it
+        pays = self._forced(c, self.blended[c.d])  # into a blended limit: may pay through the mix; fixed: kept
         for weights in self.objectives:
             pays |= weighted(gains, weights) > 0
         every = bool(pays.all())
@@ -556,7 +614,7 @@ def build_candidates(inputs: MatchInputs, also: Iterable[str] = ()) -> Candidate
     res_s, res_d = _resource_counts(inputs, groups)
     search = _Search.of(inputs, also)
 
-    linked = _link_chunk(inputs, groups)
+    linked = with_fixed(_link_chunk(inputs, groups), inputs)
     chunks: Iterable[_Chunk] = [linked]
     if p.candidates != "links":
         linked_keys = np.unique(linked.s.astype(np.int64) * nd + linked.d)

@@ -20,10 +20,16 @@ demand, then binaries :math:`o_l` for links with a fixed cost and
         && \text{(link capacity; times } o_l \text{ if the link has a fixed cost)} \\
     & m_e\,o_e \le x_e \le M_e\,o_e
         && \text{(minimum quantity, MILP only)} \\
-    & 0 \le x_e \le \mathrm{cap}_e,\; y_s \ge 0,\; z_d \ge 0
+    & 0 \le x_e \le \mathrm{cap}_e,\; y_s \ge 0,\; z_d \ge 0 \\
+    & x_e = F_e && e \in \mathcal{F}\quad\text{(fixed exchanges: running in reality)}
 
 :math:`k_s` is the supply's quality value, :math:`k^0_d` the virgin quality
-of the demand's resource, :math:`L_d` the demand's limit.
+of the demand's resource, :math:`L_d` the demand's limit. A fixed exchange
+(:attr:`models.Network.fixed_exchanges`) is a candidate pair whatever the rules
+(:func:`~matcher.engine.candidates.with_fixed`) whose column is bounded to its
+actual quantity :math:`F_e` on both sides, so it counts in every row (balances,
+blended limits, link capacities) and the rest is optimised around it; an
+excluded pair is never a candidate.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .candidates import Candidates
+from .candidates import Candidates, commitment_keys
 from .compatibility import blend_mask, limit_columns
 from .objective import flow_components, slack_components, weighted
 from .sparse import Triplets
@@ -46,6 +52,7 @@ __all__ = [
     "BlendLimit",
     "capacity_links",
     "Columns",
+    "fixed_flows",
     "LinearProgram",
     "RowLayout",
     "build_lp",
@@ -476,8 +483,31 @@ def _objective(cand: Candidates, cols: Columns) -> dict[str, np.ndarray]:
     return {k: np.concatenate([flows[k], disposal[k], virgin[k], extra.get(k, np.zeros(n_bin))]) for k in flows}
 
 
+def fixed_flows(cand: Candidates) -> np.ndarray:
+    """Per pair of ``cand.edges``, the quantity of its fixed exchange (supply base units), NaN where none."""
+    out = np.full(len(cand.edges), np.nan)
+    fixed = cand.inputs.network.fixed_exchanges
+    if not len(fixed) or not len(cand.edges):
+        return out
+    _, _, keys = commitment_keys(cand.inputs, fixed)
+    if not keys.size:
+        return out
+    inp = cand.inputs
+    on = inp.supplies.index.get_indexer(pd.Index(fixed["supply_stream"].astype(str))) >= 0
+    on &= inp.demands.index.get_indexer(pd.Index(fixed["demand_stream"].astype(str))) >= 0
+    quantity = fixed["quantity_base"].to_numpy(dtype=float)[on]
+    e = cand.edges
+    edge_keys = e["s"].to_numpy().astype(np.int64) * len(inp.demands) + e["d"].to_numpy()
+    order = np.argsort(keys)
+    pos = np.minimum(np.searchsorted(keys[order], edge_keys), keys.size - 1)
+    hit = keys[order][pos] == edge_keys
+    out[hit] = quantity[order][pos[hit]]
+    return out
+
+
 def _column_bounds(cand: Candidates, cols: Columns) -> tuple[np.ndarray, np.ndarray]:
-    """Flows carry only link capacities; disposal and virgin purchase are free above 0; binaries in [0, 1].
+    """Flows carry only link capacities (a fixed exchange: exactly its quantity); disposal and virgin purchase
+    are free above 0; binaries in [0, 1].
 
     The balance rows already bound x, y and z by q_s and r_d; repeating that as
     column bounds would hide a stream's marginal value in reduced costs instead of
@@ -487,6 +517,9 @@ def _column_bounds(cand: Candidates, cols: Columns) -> tuple[np.ndarray, np.ndar
     n_bin = cols.n - cols.open0
     lower = np.zeros(cols.n)
     upper = np.concatenate([cand.edges["capacity"].to_numpy(dtype=float), np.full(n_slack, np.inf), np.ones(n_bin)])
+    fixed = fixed_flows(cand)
+    on = np.flatnonzero(~np.isnan(fixed))
+    lower[on] = upper[on] = fixed[on]
     return lower, upper
 
 

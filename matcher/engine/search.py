@@ -61,9 +61,10 @@ from .candidates import (
     kd_tree,
     km_of_chord,
     route_chunks,
+    with_fixed,
 )
 from .compatibility import Routes
-from .formulation import RowLayout, row_layout
+from .formulation import RowLayout, fixed_flows, row_layout
 from .inputs import MatchInputs
 from .objective import GAIN_COLUMNS, weighted
 
@@ -103,7 +104,7 @@ class PairSearch:
     def of(cls, inputs: MatchInputs, block_pairs: int = BLOCK_PAIRS) -> PairSearch:
         """The search of ``inputs``: rules, rates and the linked pairs resolved."""
         groups = _group_pairs(inputs)
-        linked = _link_chunk(inputs, groups)
+        linked = with_fixed(_link_chunk(inputs, groups), inputs)
         keys = np.unique(pair_keys(linked.s, linked.d, len(inputs.demands)))
         return cls(inputs, _Search.of(inputs), groups, linked, keys, block_pairs)
 
@@ -165,7 +166,7 @@ class PairSearch:
         e = cand.edges
         s, d, link = e["s"].to_numpy(), e["d"].to_numpy(), e["link"].to_numpy()
         value = weighted({k: e[c].to_numpy() for k, c in GAIN_COLUMNS.items()}, weights)
-        mask = (link >= 0) | needs[d] | best_pairs(s, d, value, ns, nd, keep)
+        mask = (link >= 0) | needs[d] | best_pairs(s, d, value, ns, nd, keep) | ~np.isnan(fixed_flows(cand))
         if not mask.all():
             cand.edges = e[mask].reset_index(drop=True)
         return cand

@@ -94,7 +94,11 @@ def reasons(cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np
         )
         qf = cand.quality_failed.reindex(frame.index).fillna("")
         r[k["quality"].eq(0)] = "quality: no partner in reach meets the limits on " + qf[k["quality"].eq(0)]
-        r[k["context"].eq(0)] = "compatible partners in reach are the same member or in another period"
+        r[k["context"].eq(0)] = (
+            "compatible partners in reach are the same member, in another period or excluded pairs"
+            if len(cand.inputs.network.excluded_pairs)
+            else "compatible partners in reach are the same member or in another period"
+        )
         no_reach = k["reach"].eq(0)
         on_route = no_reach & (frame["route"].fillna(False).astype(bool) if "route" in frame else False)
         if p.candidates == "links":

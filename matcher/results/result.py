@@ -18,7 +18,7 @@ from models import Network, Scenario
 from models.files import atomic_folder, atomic_write_text
 
 from ..engine.candidates import Candidates
-from ..engine.formulation import LinearProgram
+from ..engine.formulation import LinearProgram, fixed_flows
 from ..solve.base import Solution, Status
 from ..solve.basis import Basis
 from .export import csv_text, write_workbook
@@ -327,6 +327,7 @@ def _exchanges(
             )
             * xe,
             "saving": ed["unit_saving"].to_numpy() * xe - fixed_share,
+            "implemented": ~np.isnan(fixed_flows(cand)[on]),  # a fixed exchange: running, kept as it is
         }
     )
     prov = provenance(inp, ed, xe, fixed_share)

@@ -41,7 +41,7 @@ import pandas as pd
 from models import Network
 
 from ..engine.candidates import Candidates, best_pairs
-from ..engine.formulation import LinearProgram, RowLayout, build_lp, capacity_links, row_layout
+from ..engine.formulation import LinearProgram, RowLayout, build_lp, capacity_links, fixed_flows, row_layout
 from ..engine.inputs import MatchInputs
 from ..engine.objective import flow_components, gain, slack_components, weighted
 from ..errors import InvalidOption, NotSolved, UnknownId, Unsupported
@@ -133,6 +133,7 @@ class PricedModel:
             self.in_model[_initial(cand, k)] = True
         # a demand that virgin purchase alone would take over a blended limit needs its pairs from the start
         self.in_model[self.layout.needs_pairs()[self.d_all]] = True
+        self.in_model[~np.isnan(fixed_flows(cand))] = True  # fixed exchanges are in the model from the start
         first = np.flatnonzero(self.in_model)
         self.order: list[int] = first.tolist()
         self.n0 = len(self.order)
