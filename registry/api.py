@@ -23,9 +23,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from models import DataError, Issue
 
-from . import matching, services
+from . import matching, proposals, services
 from .auth import LoginRefused, check_login, new_token, user_for_token
-from .models import MatchRun, Member, Stream, Submission
+from .models import MatchRun, Member, Proposal, Stream, Submission
 from .scoping import network_for, require
 
 __all__ = ["issues_json", "member_record", "stream_record"]
@@ -221,3 +221,83 @@ def match(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Any other path under /api/v1."""
     raise Http404("no such endpoint")
+
+
+# ------------------------------------------------------------------------------------------ proposals
+def _conflict(view: View) -> View:
+    """A :class:`~registry.proposals.Conflict` (the proposal's state does not allow it) as 409."""
+
+    @functools.wraps(view)
+    def handler(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except proposals.Conflict as exc:
+            return _error(409, str(exc))
+
+    return handler
+
+
+@endpoint("POST")
+@_conflict
+def publish(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+    """``POST`` (facilitator): the run's exchanges become proposals; 201 ``{"run", "proposals": [...]}``."""
+    network = network_for(request.user, slug)
+    made = proposals.publish(request.user, network, run_id, request=request)
+    return JsonResponse(
+        {"run": run_id, "proposals": [proposals.proposal_record(request.user, p) for p in made]}, status=201
+    )
+
+
+@endpoint("GET")
+def proposal_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """The proposals the caller may see: a member its own (the other side withheld until both are interested)."""
+    network = network_for(request.user, slug)
+    require(request.user, "read_proposals")
+    rows = Proposal.objects.for_user(request.user, network).select_related("supplier", "receiver").order_by("-id")
+    status = request.GET.get("status")
+    if status:
+        rows = rows.filter(status=status)
+    return JsonResponse([proposals.proposal_record(request.user, p) for p in rows], safe=False)
+
+
+@endpoint("GET")
+def proposal(request: HttpRequest, slug: str, proposal_id: int) -> HttpResponse:
+    """One proposal as the caller may see it, with its history."""
+    network = network_for(request.user, slug)
+    require(request.user, "read_proposals")
+    found = (
+        Proposal.objects.for_user(request.user, network)
+        .filter(pk=proposal_id)
+        .select_related("supplier", "receiver", "network")
+        .first()
+    )
+    if found is None:
+        raise Http404("no such proposal")
+    steps = [{**s, "at": s["at"].isoformat()} for s in proposals.history(request.user, found)]
+    return JsonResponse({**proposals.proposal_record(request.user, found), "history": steps})
+
+
+@endpoint("POST")
+@_conflict
+def proposal_answer(request: HttpRequest, slug: str, proposal_id: int) -> HttpResponse:
+    """``POST`` by a side: ``{"answer": "interested"|"declined", "reason", "comment"}``."""
+    network = network_for(request.user, slug)
+    p = proposals.answer(request.user, network, proposal_id, _json_body(request), request=request)
+    return JsonResponse(proposals.proposal_record(request.user, p))
+
+
+@endpoint("POST")
+@_conflict
+def proposal_status(request: HttpRequest, slug: str, proposal_id: int) -> HttpResponse:
+    """``POST`` ``{"status", "quantity", "date", "note", "readiness"}`` (facilitator; either side for agreed and
+    implemented)."""
+    network = network_for(request.user, slug)
+    p = proposals.set_status(request.user, network, proposal_id, _json_body(request), request=request)
+    return JsonResponse(proposals.proposal_record(request.user, p))
+
+
+@endpoint("GET")
+def impact(request: HttpRequest, slug: str) -> HttpResponse:
+    """Realised KPIs per year (implemented exchanges only) and the latest match's potential (facilitator, planner)."""
+    network = network_for(request.user, slug)
+    return JsonResponse(proposals.impact(request.user, network))

@@ -30,6 +30,9 @@ __all__ = [
     "MatchRun",
     "Member",
     "Network",
+    "Notification",
+    "Proposal",
+    "ProposalEvent",
     "Role",
     "Setting",
     "Stream",
@@ -203,6 +206,11 @@ class MatchRun(models.Model):
     report_html = models.TextField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    #: when a facilitator published the run's exchanges as proposals (once)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = ScopedQuerySet.as_manager()
     # members and planners see the runs; what of a run's document they see is registry.matching.view_of
@@ -210,6 +218,142 @@ class MatchRun(models.Model):
 
     class Meta:
         ordering = ["network", "-id"]
+
+
+class Proposal(models.Model):
+    """One exchange of a published match run, proposed to its two members (:mod:`registry.proposals`).
+
+    Each side answers *interested* or *declined*; neither learns who the other is until both said
+    *interested*. Then it moves on: in dialogue, agreed, implemented (start date, actual quantity a
+    year), ended (end date, why). Its figures are those of the run: the exchange as matched
+    (``exchange``: the row of ``match --json``, with each resource's category) and the transfer
+    price of :func:`matcher.transfer_prices`.
+    """
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")
+        DECLINED = "declined", _("declined")
+        IN_DIALOGUE = "in_dialogue", _("in dialogue")
+        AGREED = "agreed", _("agreed")
+        IMPLEMENTED = "implemented", _("implemented")
+        ENDED = "ended", _("ended")
+
+    class Answer(models.TextChoices):
+        INTERESTED = "interested", _("interested")
+        DECLINED = "declined", _("declined")
+
+    class Reason(models.TextChoices):
+        PRICE = "price", _("price")
+        QUALITY = "quality", _("quality")
+        REGULATION = "regulation", _("regulation")
+        LOGISTICS = "logistics", _("logistics")
+        TIMING = "timing", _("timing")
+        OTHER = "other", _("other")
+
+    network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="proposals")
+    run = models.ForeignKey(MatchRun, on_delete=models.PROTECT, related_name="proposals")
+    supply_stream = models.CharField(max_length=_ID)
+    demand_stream = models.CharField(max_length=_ID)
+    supplier = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="proposals_as_supplier")
+    receiver = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="proposals_as_receiver")
+    resource = models.CharField(max_length=100)
+    demand_resource = models.CharField(max_length=100)
+    #: as matched: a year, in the supply's base unit (``unit``); delivered in the demand's
+    quantity = models.FloatField()
+    unit = models.CharField(max_length=20)
+    delivered = models.FloatField()
+    delivered_unit = models.CharField(max_length=20)
+    distance_km = models.FloatField()
+    saving = models.FloatField()
+    supplier_saving = models.FloatField(null=True)
+    receiver_saving = models.FloatField(null=True)
+    #: what the receiver pays per unit of supply, and the range of fair prices
+    transfer_price = models.FloatField(null=True)
+    price_low = models.FloatField(null=True)
+    price_high = models.FloatField(null=True)
+    currency = models.CharField(max_length=3)
+    exchange = models.JSONField(default=dict)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROPOSED, db_index=True)
+    supplier_answer = models.CharField(max_length=20, choices=Answer.choices, blank=True, default="")
+    supplier_reason = models.CharField(max_length=20, choices=Reason.choices, blank=True, default="")
+    supplier_comment = models.TextField(blank=True, default="")
+    receiver_answer = models.CharField(max_length=20, choices=Answer.choices, blank=True, default="")
+    receiver_reason = models.CharField(max_length=20, choices=Reason.choices, blank=True, default="")
+    receiver_comment = models.TextField(blank=True, default="")
+    #: Industrial Symbiosis Readiness Level (CORALIS), 1-9, set by the facilitator
+    readiness = models.PositiveSmallIntegerField(null=True, blank=True)
+    readiness_note = models.TextField(blank=True, default="")
+    actual_quantity = models.FloatField(null=True, blank=True)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    end_reason = models.TextField(blank=True, default="")
+    #: a declined pair the facilitator reopened: it may be proposed again
+    reopened = models.BooleanField(default=False)
+    status_changed_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_rules = {Role.FACILITATOR: "all", Role.MEMBER: "own", Role.PLANNER: "aggregate"}
+    scope_member_field = ("supplier_id", "receiver_id")
+
+    class Meta:
+        ordering = ["network", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(readiness__isnull=True) | Q(readiness__gte=1, readiness__lte=9), name="readiness_1_to_9"
+            ),
+            models.UniqueConstraint(fields=["run", "supply_stream", "demand_stream"], name="one_proposal_per_pair"),
+        ]
+        indexes = [models.Index(fields=["network", "supply_stream", "demand_stream"])]
+
+    def __str__(self) -> str:
+        return f"proposal {self.pk}: {self.supply_stream} -> {self.demand_stream} ({self.status})"
+
+    @property
+    def consented(self) -> bool:
+        """Whether both sides said interested (each may then see who the other is)."""
+        return self.supplier_answer == self.Answer.INTERESTED and self.receiver_answer == self.Answer.INTERESTED
+
+
+class ProposalEvent(models.Model):
+    """One step of a proposal: published, an answer, a status change, a readiness level; who and when."""
+
+    network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="proposal_events")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="events")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    #: who acted, as the proposal sees it: supplier, receiver or facilitator
+    side = models.CharField(max_length=20)
+    kind = models.CharField(max_length=20)
+    from_status = models.CharField(max_length=20, blank=True, default="")
+    to_status = models.CharField(max_length=20, blank=True, default="")
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_rules = {Role.FACILITATOR: "all", Role.MEMBER: "own", Role.PLANNER: "none"}
+    scope_member_field = ("proposal__supplier_id", "proposal__receiver_id")
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class Notification(models.Model):
+    """An inbox message for one member's users (or the network's facilitators when ``member`` is empty)."""
+
+    network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="notifications")
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    proposal = models.ForeignKey(Proposal, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30)
+    detail = models.JSONField(default=dict, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_rules = {Role.FACILITATOR: "facilitators", Role.MEMBER: "own", Role.PLANNER: "none"}
+    scope_member_field = "member_id"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
 
 
 class AuditEvent(models.Model):

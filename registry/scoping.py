@@ -9,7 +9,10 @@ it is seen by each role in ``scope_rules``:
 ``"all"``
     every row of the network;
 ``"own"``
-    the rows of the user's member (through ``scope_member_field``);
+    the rows of the user's member (through ``scope_member_field``; a tuple of fields: the rows
+    where any of them is the member, such as either side of a proposal);
+``"facilitators"``
+    the rows addressed to no member (a facilitator's inbox);
 ``"aggregate"``
     every row of the network, but only for figures summed over members
     (``for_user(..., aggregate=True)``); no rows otherwise;
@@ -53,6 +56,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "read_audit": frozenset({Role.FACILITATOR}),
     "import_export": frozenset({Role.FACILITATOR}),
     "read_aggregates": frozenset({Role.FACILITATOR, Role.PLANNER}),
+    "publish": frozenset({Role.FACILITATOR}),
+    "read_proposals": frozenset({Role.FACILITATOR, Role.MEMBER}),
+    "answer": frozenset({Role.MEMBER}),
+    "follow_up": frozenset({Role.FACILITATOR}),
+    "read_impact": frozenset({Role.FACILITATOR, Role.PLANNER}),
 }
 
 #: model -> how each role sees its rows (see the module docstring); a model not listed is never scoped
@@ -93,7 +101,15 @@ def scope(qs: models.QuerySet[M], user: Any, network: Any = None, aggregate: boo
     if rule == "all" or (rule == "aggregate" and aggregate):
         return qs
     if rule == "own":
-        return qs.filter(**{model.scope_member_field: account.member_id})  # type: ignore[attr-defined]
+        fields = model.scope_member_field  # type: ignore[attr-defined]
+        if isinstance(fields, tuple):
+            either = models.Q()
+            for f in fields:
+                either |= models.Q(**{f: account.member_id})
+            return qs.filter(either)
+        return qs.filter(**{fields: account.member_id})
+    if rule == "facilitators":
+        return qs.filter(member__isnull=True)
     return qs.none()
 
 

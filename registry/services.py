@@ -366,7 +366,8 @@ def snapshot(network: Network, parameters: Mapping[str, Any] | None = None) -> t
     """The network's data version and its scenario folder (file name -> text), read consistently.
 
     The network's row is locked while the tables are read, so no submission commits half-way
-    through the read.
+    through the read. Exchanges implemented and pairs declined go with it as
+    ``fixed_exchanges.csv`` and ``excluded_pairs.csv`` (:func:`registry.proposals.commitments`).
     """
     with transaction.atomic():
         locked = Network.objects.select_for_update().get(pk=network.pk)
@@ -388,7 +389,16 @@ def snapshot(network: Network, parameters: Mapping[str, Any] | None = None) -> t
         links = frame_of(
             Link.objects.filter(network=locked).order_by("position").values_list("data", flat=True), "links"
         )
-        files = folder_files(scenario_doc(locked, parameters), members, streams, links, locked.resources)
+        from .proposals import commitments
+
+        fixed, excluded = commitments(locked)
+        extra = {
+            "fixed_exchanges": pd.DataFrame(
+                fixed, columns=["supply_stream", "demand_stream", "quantity", "unit", "note"]
+            ),
+            "excluded_pairs": pd.DataFrame(excluded, columns=["supply_stream", "demand_stream", "reason"]),
+        }
+        files = folder_files(scenario_doc(locked, parameters), members, streams, links, locked.resources, extra)
         return locked.data_version, files
 
 

@@ -5,6 +5,9 @@
 database); ``SYMBIOSE_DEBUG=1`` turns on Django's debug pages (never in production);
 ``SYMBIOSE_ALLOWED_HOSTS`` (comma-separated, default ``*``); ``SYMBIOSE_MAX_UPLOAD_BYTES`` the
 largest accepted upload (default 5 MB); ``SYMBIOSE_SECURE_COOKIES=1`` marks cookies Secure (behind HTTPS).
+E-mail about proposals is sent when ``SYMBIOSE_SMTP_HOST`` is set (with ``SYMBIOSE_SMTP_PORT``, default 587, ``SYMBIOSE_SMTP_USER``,
+``SYMBIOSE_SMTP_PASSWORD``, ``SYMBIOSE_SMTP_TLS`` default 1, and ``SYMBIOSE_MAIL_FROM``); without it the
+in-app inbox is the only channel.
 """
 
 from __future__ import annotations
@@ -111,6 +114,17 @@ USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
 USE_THOUSAND_SEPARATOR = True
+
+#: Whether proposals send e-mail (an SMTP server is configured); the inbox is kept either way.
+SYMBIOSE_EMAIL = bool(os.environ.get("SYMBIOSE_SMTP_HOST"))
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = os.environ.get("SYMBIOSE_SMTP_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("SYMBIOSE_SMTP_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("SYMBIOSE_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("SYMBIOSE_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("SYMBIOSE_SMTP_TLS", "1") == "1"
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("SYMBIOSE_MAIL_FROM", "symbiose@localhost")
 
 STATIC_URL = "/static/"
 LOGGING = {

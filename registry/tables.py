@@ -111,13 +111,22 @@ def folder_files(
     streams: pd.DataFrame,
     links: pd.DataFrame,
     resources: list[dict[str, str]],
+    commitments: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict[str, str]:
-    """The files of a scenario folder: file name -> text."""
+    """The files of a scenario folder: file name -> text.
+
+    ``commitments`` (``fixed_exchanges``, ``excluded_pairs``: the exchanges running and the pairs
+    declined, :func:`registry.proposals.commitments`) are written where they have rows.
+    """
     doc = dict(scenario)
     files = {"members.csv": csv_of(members), "streams.csv": csv_of(streams)}
     if not links.empty:
         files["links.csv"] = csv_of(links)
         doc = {**{k: v for k, v in doc.items() if k != "links"}, "links": "links.csv"}
+    for name, frame in (commitments or {}).items():
+        if not frame.empty:
+            files[f"{name}.csv"] = csv_of(frame)
+            doc[name] = f"{name}.csv"
     for item in resources:
         files[item["name"]] = item["text"]
     files["scenario.yaml"] = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)

@@ -30,6 +30,17 @@ pages = [
     path("n/<slug:slug>/matches/<int:run_id>/report/", views.match_report, name="report"),
     path("n/<slug:slug>/overview/", views.overview, name="overview"),
     path("n/<slug:slug>/compare/", views.compare, name="compare"),
+    path("n/<slug:slug>/matches/<int:run_id>/publish/", views.publish, name="publish"),
+    path("n/<slug:slug>/proposals/", views.proposal_list, name="proposals"),
+    path("n/<slug:slug>/proposals/<int:proposal_id>/", views.proposal_detail, name="proposal"),
+    path("n/<slug:slug>/proposals/<int:proposal_id>/answer/", views.proposal_answer, name="proposal_answer"),
+    path("n/<slug:slug>/proposals/<int:proposal_id>/status/", views.proposal_status, name="proposal_status"),
+    path("n/<slug:slug>/follow-up/", views.follow_up, name="follow_up"),
+    path("n/<slug:slug>/inbox/", views.inbox, name="inbox"),
+    path("n/<slug:slug>/impact/", views.impact, name="impact"),
+    path("n/<slug:slug>/impact.csv", views.impact_export, {"kind": "csv"}, name="impact_csv"),
+    path("n/<slug:slug>/impact.xlsx", views.impact_export, {"kind": "xlsx"}, name="impact_xlsx"),
+    path("n/<slug:slug>/impact/report/", views.impact_report, name="impact_report"),
 ]
 
 api_v1 = [
@@ -40,6 +51,12 @@ api_v1 = [
     path("networks/<slug:slug>/submissions", api.submissions, name="api_submissions"),
     path("networks/<slug:slug>/matches", api.matches, name="api_matches"),
     path("networks/<slug:slug>/matches/<int:run_id>", api.match, name="api_match"),
+    path("networks/<slug:slug>/matches/<int:run_id>/publish", api.publish, name="api_publish"),
+    path("networks/<slug:slug>/proposals", api.proposal_list, name="api_proposals"),
+    path("networks/<slug:slug>/proposals/<int:proposal_id>", api.proposal, name="api_proposal"),
+    path("networks/<slug:slug>/proposals/<int:proposal_id>/answer", api.proposal_answer, name="api_answer"),
+    path("networks/<slug:slug>/proposals/<int:proposal_id>/status", api.proposal_status, name="api_status"),
+    path("networks/<slug:slug>/impact", api.impact, name="api_impact"),
     re_path(r"^(?P<rest>.*)$", api.not_found),
 ]
 

@@ -27,10 +27,10 @@ from django.views.decorators.http import require_POST
 
 from models import DataError
 
-from . import matching, services
+from . import matching, proposals, services
 from .auth import LoginRefused, check_login
 from .forms import UNIT_SUGGESTIONS, LoginForm, MatchForm, StreamForm, UploadForm, resource_choices
-from .models import AuditEvent, MatchRun, Member, Stream, Submission
+from .models import AuditEvent, MatchRun, Member, Proposal, Stream, Submission
 from .scoping import Role, account_of, may, network_for, require
 from .tables import catalog_of
 
@@ -41,13 +41,27 @@ MIN_GROUP_MEMBERS = 3
 def context(request: HttpRequest) -> dict[str, Any]:
     """The signed-in user's account and network for every page."""
     account = account_of(getattr(request, "user", None))
+    unread = 0
+    if account is not None and account.role != Role.PLANNER:
+        unread = proposals.inbox(request.user, account.network).filter(read_at__isnull=True).count()
     return {
         "account": account,
+        "unread": unread,
         "network": account.network if account else None,
         "languages": settings.LANGUAGES,
         "can": {
             a: may(request.user, a)
-            for a in ("read_rows", "submit", "run_match", "read_audit", "import_export", "read_aggregates")
+            for a in (
+                "read_rows",
+                "submit",
+                "run_match",
+                "read_audit",
+                "import_export",
+                "read_aggregates",
+                "read_proposals",
+                "follow_up",
+                "read_impact",
+            )
         }
         if account
         else {},
@@ -502,3 +516,193 @@ def _delta(value: Any, base: Any) -> float | None:
     if isinstance(value, int | float) and isinstance(base, int | float):
         return float(value) - float(base)
     return None
+
+
+# ----------------------------------------------------------------------------- proposals
+@_page
+@require_POST
+def publish(request: HttpRequest, network: Any, run_id: int) -> HttpResponse:
+    """Publish a run's exchanges as proposals (facilitator)."""
+    require(request.user, "publish")
+    try:
+        made = proposals.publish(request.user, network, run_id, request=request)
+    except proposals.Conflict as exc:
+        messages.error(request, str(exc))
+        return redirect("registry:match", slug=network.slug, run_id=run_id)
+    messages.success(request, _("Published %(count)s proposals.") % {"count": len(made)})
+    return redirect("registry:proposals", slug=network.slug)
+
+
+@_page
+def proposal_list(request: HttpRequest, network: Any) -> HttpResponse:
+    """A company's proposals (the other side withheld until both are interested); a facilitator's every one."""
+    require(request.user, "read_proposals")
+    rows = Proposal.objects.for_user(request.user, network).select_related("supplier", "receiver").order_by("-id")
+    status = request.GET.get("status", "")
+    if status in Proposal.Status.values:
+        rows = rows.filter(status=status)
+    return render(
+        request,
+        "registry/proposals.html",
+        {
+            "rows": [(p, proposals.proposal_record(request.user, p)) for p in rows[:500]],
+            "statuses": Proposal.Status.choices,
+            "status": status,
+        },
+    )
+
+
+def _proposal(request: HttpRequest, network: Any, proposal_id: int) -> Proposal:
+    require(request.user, "read_proposals")
+    found = (
+        Proposal.objects.for_user(request.user, network)
+        .filter(pk=proposal_id)
+        .select_related("supplier", "receiver", "network")
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+@_page
+def proposal_detail(request: HttpRequest, network: Any, proposal_id: int, status: int = 200) -> HttpResponse:
+    """One proposal: its figures, the answer form for a side, the next steps, and every step so far."""
+    p = _proposal(request, network, proposal_id)
+    record = proposals.proposal_record(request.user, p)
+    account = account_of(request.user)
+    return render(
+        request,
+        "registry/proposal.html",
+        {
+            "p": p,
+            "record": record,
+            "history": proposals.history(request.user, p),
+            "may_answer": record.get("role") is not None and p.status == Proposal.Status.PROPOSED,
+            "moves": [(s, Proposal.Status(s).label) for s in proposals.transitions(request.user, p)],
+            "is_facilitator": account is not None and account.role == Role.FACILITATOR,
+            "reasons": Proposal.Reason.choices,
+        },
+        status=status,
+    )
+
+
+def _step(request: HttpRequest, network: Any, proposal_id: int, action: Callable[..., Any], body: dict) -> HttpResponse:
+    try:
+        action(request.user, network, proposal_id, body, request=request)
+    except DataError as exc:
+        for issue in exc.issues:
+            messages.error(request, f"{issue.column}: {issue.message}" if issue.column else issue.message)
+    except proposals.Conflict as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("registry:proposal", slug=network.slug, proposal_id=proposal_id)
+
+
+@_page
+@require_POST
+def proposal_answer(request: HttpRequest, network: Any, proposal_id: int) -> HttpResponse:
+    """A side answers interested or declined (with a reason and a comment)."""
+    body = {k: request.POST.get(k, "") for k in ("answer", "reason", "comment")}
+    return _step(request, network, proposal_id, proposals.answer, body)
+
+
+@_page
+@require_POST
+def proposal_status(request: HttpRequest, network: Any, proposal_id: int) -> HttpResponse:
+    """Move a proposal on (status, quantity, date, note, readiness)."""
+    body: dict[str, Any] = {k: request.POST.get(k) or None for k in ("status", "date", "note")}
+    for key, kind in (("quantity", float), ("readiness", int)):
+        text = (request.POST.get(key) or "").strip().replace(",", ".") if key == "quantity" else request.POST.get(key)
+        if text:
+            try:
+                body[key] = kind(text)
+            except ValueError:
+                body[key] = text  # refused with the field named
+    return _step(request, network, proposal_id, proposals.set_status, body)
+
+
+@_page
+def follow_up(request: HttpRequest, network: Any) -> HttpResponse:
+    """The facilitator's follow-up: proposals by status, how long each has waited, why matches fail, whom to call."""
+    doc = proposals.follow_up(request.user, network)
+    return render(
+        request,
+        "registry/follow_up.html",
+        {"doc": doc, "groups": [(s, label, doc["by_status"][s]) for s, label in Proposal.Status.choices]},
+    )
+
+
+@_page
+def inbox(request: HttpRequest, network: Any) -> HttpResponse:
+    """The user's messages about proposals (POST marks them read)."""
+    account = account_of(request.user)
+    assert account is not None
+    if account.role == Role.PLANNER:
+        raise PermissionDenied
+    if request.method == "POST":
+        proposals.mark_read(request.user, network)
+        return redirect("registry:inbox", slug=network.slug)
+    rows = proposals.inbox(request.user, network)[:300]
+    return render(
+        request,
+        "registry/inbox.html",
+        {"rows": [(n, proposals.message_text(n.kind, n.detail)) for n in rows]},
+    )
+
+
+@_page
+def impact(request: HttpRequest, network: Any) -> HttpResponse:
+    """Realised impact per year next to the latest match's potential (facilitator; a planner, rounded)."""
+    doc = proposals.impact(request.user, network)
+    return render(request, "registry/impact.html", _impact_context(doc, network))
+
+
+def _impact_context(doc: dict[str, Any], network: Any) -> dict[str, Any]:
+    from matcher.results.kpis import KPIS
+
+    rows = [
+        {
+            "key": k,
+            "label": info.label,
+            "unit": network.currency if info.unit == "currency" else info.unit,
+            "sdg": info.sdg_target,
+            "values": [y["kpis"].get(k) for y in doc["years"]],
+            "potential": doc["potential"].get(k),
+        }
+        for k, info in KPIS.items()
+    ]
+    return {"doc": doc, "rows": rows, "years": [y["year"] for y in doc["years"]]}
+
+
+@_page
+def impact_export(request: HttpRequest, network: Any, kind: str) -> HttpResponse:
+    """Realised impact as CSV or XLSX (a row per year and KPI, with unit, SDG target and potential)."""
+    import tempfile
+    from pathlib import Path
+
+    from matcher.results.export import csv_text, write_workbook
+
+    doc = proposals.impact(request.user, network)
+    table = proposals.impact_table(doc, network.currency)
+    name = f"{network.slug}-impact"
+    if kind == "csv":
+        response = HttpResponse(csv_text(table), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    with tempfile.TemporaryDirectory(prefix="symbiose-impact-") as tmp:
+        path = write_workbook(Path(tmp) / f"{name}.xlsx", [("impact", table, False)])
+        data = path.read_bytes()
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return response
+
+
+@_page
+def impact_report(request: HttpRequest, network: Any) -> HttpResponse:
+    """Realised impact as one self-contained HTML report (styles inline, nothing loaded)."""
+    doc = proposals.impact(request.user, network)
+    response = render(request, "registry/impact_report.html", _impact_context(doc, network))
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response

@@ -8,6 +8,7 @@ They never count as waste diverted, virgin materials avoided or transport work.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 
 from ..engine.candidates import Candidates
 
-__all__ = ["CAPACITY_KPIS", "KPIS", "Kpi", "kpi_values", "total"]
+__all__ = ["CAPACITY_KPIS", "KPIS", "Kpi", "exchange_kpis", "kpi_values", "total"]
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,48 @@ def kpi_values(
         "equipment_time_shared_h": float(delivered[kind == "equipment_time"].sum()),
         "training_places_shared": float(delivered[kind == "training_places"].sum()),
         "expertise_shared_h": float(delivered[kind == "expertise"].sum()),
+        "exchanges": int(len(ex)),
+        "members_involved": int(len(members)),
+    }
+
+
+def exchange_kpis(
+    exchanges: pd.DataFrame, categories: Mapping[str, str], kinds: Mapping[str, str | None] | None = None
+) -> dict[str, float | int]:
+    """The KPIs of a set of exchanges alone (rows of ``MatchResult.exchanges``, at any quantities).
+
+    Each exchange counts what it diverts, avoids and saves; summed over every exchange of a
+    match this gives the match's own KPIs (its saving against the baseline and its avoided
+    CO2e are sums over its exchanges). Realised impact is this over the exchanges that run,
+    at their actual quantities. ``categories`` maps each resource key to its category
+    (``waste``, ``water``, ``energy``, ``material``, ``capacity``) and ``kinds`` each capacity's
+    kind (``backhaul``, ``storage_space``, ...).
+
+    >>> ex = pd.DataFrame({"from_member": ["A"], "to_member": ["B"], "resource": ["wood_waste"],
+    ...     "demand_resource": ["wood_chips"], "quantity": [100.0], "unit": ["t"], "delivered": [90.0],
+    ...     "delivered_unit": ["t"], "distance_km": [10.0], "co2e_avoided_t": [5.0], "saving": [700.0]})
+    >>> exchange_kpis(ex, {"wood_waste": "waste", "wood_chips": "material"})["transport_tkm"]
+    1000.0
+    """
+    ex = exchanges
+    if ex.empty:
+        return {k: (0 if k in ("exchanges", "members_involved") else 0.0) for k in KPIS}
+    q = ex["quantity"].to_numpy(dtype=float)
+    delivered = ex["delivered"].to_numpy(dtype=float)
+    s_unit, d_unit = ex["unit"].to_numpy(), ex["delivered_unit"].to_numpy()
+    s_cat = ex["resource"].map(categories).to_numpy()
+    d_cat = ex["demand_resource"].map(categories).to_numpy()
+    members = set(ex["from_member"]) | set(ex["to_member"])
+    kind = ex["resource"].map(dict(kinds or {})).to_numpy()
+    co2 = ex["co2e_avoided_t"].to_numpy(dtype=float)
+    return {
+        "savings": float(ex["saving"].to_numpy(dtype=float).sum()),
+        "waste_diverted_t": float(q[(s_cat == "waste") & (s_unit == "t")].sum()),
+        "virgin_avoided_t": float(delivered[d_unit == "t"].sum()),
+        "water_reused_m3": float(delivered[(d_cat == "water") & (d_unit == "m3")].sum()),
+        "energy_recovered_mwh": float(delivered[(d_cat == "energy") & (d_unit == "MWh")].sum()),
+        "co2e_avoided_t": float(ex["co2e_avoided_t"].to_numpy(dtype=float).sum()),
+        "transport_tkm": float((q * ex["distance_km"].to_numpy(dtype=float))[s_unit == "t"].sum()),
         "exchanges": int(len(ex)),
         "members_involved": int(len(members)),
     }

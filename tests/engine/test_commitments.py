@@ -263,3 +263,22 @@ def test_a_variant_that_removes_a_stream_drops_its_commitments() -> None:
     assert kept.fixed_exchanges["supply_stream"].tolist() == ["s0"] and len(kept.excluded_pairs) == 1
     result = matcher.match(kept, scenario)
     assert result.exchanges[["supply_stream", "quantity", "implemented"]].values.tolist() == [["s0", 4.0, True]]
+
+
+@pytest.mark.parametrize("name", ["hillerod", "kalundborg"])
+def test_kpis_of_the_exchanges_alone_are_the_match_kpis(name: str) -> None:
+    """exchange_kpis (realised impact counts the exchanges that run with it) gives a match's own KPIs."""
+    import scenarios
+    from matcher.results.kpis import exchange_kpis
+
+    scenario, network = models.load(scenarios.path(name))
+    result = matcher.match(network, scenario)
+    categories = {k: r.category for k, r in network.catalog.resources.items()}
+    got = exchange_kpis(result.exchanges, categories)
+    assert set(got) == set(result.kpis)
+    for key, value in result.kpis.items():
+        assert got[key] == pytest.approx(value, rel=1e-9, abs=1e-6), key
+    half = result.exchanges.assign(
+        **{c: result.exchanges[c] / 2 for c in ("quantity", "delivered", "saving", "co2e_avoided_t")}
+    )
+    assert exchange_kpis(half, categories)["co2e_avoided_t"] == pytest.approx(result.kpis["co2e_avoided_t"] / 2)
