@@ -28,6 +28,7 @@ from models.readers import read_text
 from models.tables import RawTable, read_frame
 
 from . import audit
+from .commitments import commitments
 from .intake import check_streams, raw_from_json, raw_to_json, read_upload
 from .models import Account, Link, Member, Network, Role, Stream, Submission
 from .scoping import account_of, require
@@ -367,7 +368,7 @@ def snapshot(network: Network, parameters: Mapping[str, Any] | None = None) -> t
 
     The network's row is locked while the tables are read, so no submission commits half-way
     through the read. Exchanges implemented and pairs declined go with it as
-    ``fixed_exchanges.csv`` and ``excluded_pairs.csv`` (:func:`registry.proposals.commitments`).
+    ``fixed_exchanges.csv`` and ``excluded_pairs.csv`` (:func:`registry.commitments.commitments`).
     """
     with transaction.atomic():
         locked = Network.objects.select_for_update().get(pk=network.pk)
@@ -389,8 +390,6 @@ def snapshot(network: Network, parameters: Mapping[str, Any] | None = None) -> t
         links = frame_of(
             Link.objects.filter(network=locked).order_by("position").values_list("data", flat=True), "links"
         )
-        from .proposals import commitments
-
         fixed, excluded = commitments(locked)
         extra = {
             "fixed_exchanges": pd.DataFrame(

@@ -5,9 +5,9 @@
 database); ``SYMBIOSE_DEBUG=1`` turns on Django's debug pages (never in production);
 ``SYMBIOSE_ALLOWED_HOSTS`` (comma-separated, default ``*``); ``SYMBIOSE_MAX_UPLOAD_BYTES`` the
 largest accepted upload (default 5 MB); ``SYMBIOSE_SECURE_COOKIES=1`` marks cookies Secure (behind HTTPS).
-E-mail about proposals is sent when ``SYMBIOSE_SMTP_HOST`` is set (with ``SYMBIOSE_SMTP_PORT``, default 587, ``SYMBIOSE_SMTP_USER``,
-``SYMBIOSE_SMTP_PASSWORD``, ``SYMBIOSE_SMTP_TLS`` default 1, and ``SYMBIOSE_MAIL_FROM``); without it the
-in-app inbox is the only channel.
+E-mail about proposals is sent when ``SYMBIOSE_SMTP_HOST`` is set (with ``SYMBIOSE_SMTP_PORT``, default
+587, ``SYMBIOSE_SMTP_USER``, ``SYMBIOSE_SMTP_PASSWORD``, ``SYMBIOSE_SMTP_TLS`` default 1, and
+``SYMBIOSE_MAIL_FROM``); without it the in-app inbox is the only channel.
 """
 
 from __future__ import annotations
