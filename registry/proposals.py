@@ -339,9 +339,12 @@ def answer(
                 % {"status": p.get_status_display()}
             )
         before = p.status
-        setattr(p, f"{side}_answer", value)
-        setattr(p, f"{side}_reason", reason if value == Proposal.Answer.DECLINED else "")
-        setattr(p, f"{side}_comment", comment)
+        # a member on both sides (an internal exchange, where a scenario allows it) answers for both
+        sides = ("supplier", "receiver") if p.supplier_id == p.receiver_id else (side,)
+        for one in sides:
+            setattr(p, f"{one}_answer", value)
+            setattr(p, f"{one}_reason", reason if value == Proposal.Answer.DECLINED else "")
+            setattr(p, f"{one}_comment", comment)
         other = p.receiver if side == "supplier" else p.supplier
         if value == Proposal.Answer.DECLINED:
             p.status = S.DECLINED
@@ -496,6 +499,7 @@ def _apply(p: Proposal, target: str, quantity: Any, when: dt.date | None, note: 
         ]
         if missing:
             raise DataError(missing)
+        _check_quantity(p, float(quantity))
         p.actual_quantity = float(quantity)
         p.start_date = when
     elif target == S.ENDED:
@@ -517,6 +521,31 @@ def _apply(p: Proposal, target: str, quantity: Any, when: dt.date | None, note: 
             setattr(p, f"{side}_reason", "")
             setattr(p, f"{side}_comment", "")
     p.status = target
+
+
+def _check_quantity(p: Proposal, quantity: float) -> None:
+    """An actual quantity a year within what both streams have now (a new match keeps it as a fixed flow)."""
+    from .models import Stream
+
+    have = dict(
+        Stream.objects.filter(
+            network_id=p.network_id, current=True, stream_id__in=[p.supply_stream, p.demand_stream]
+        ).values_list("stream_id", "quantity_base")
+    )
+    ratio = p.delivered / p.quantity if p.quantity else 1.0
+    for stream, need in ((p.supply_stream, quantity), (p.demand_stream, quantity * ratio)):
+        if stream in have and need > have[stream] * (1 + 1e-9):
+            raise DataError(
+                [
+                    Issue(
+                        "request",
+                        None,
+                        "quantity",
+                        _("more than the stream %(stream)s has a year (%(have)s)")
+                        % {"stream": stream, "have": _num(have[stream])},
+                    )
+                ]
+            )
 
 
 def _date(value: Any, issues: list[Issue]) -> dt.date | None:

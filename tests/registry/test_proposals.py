@@ -613,3 +613,19 @@ def test_the_pages_walk_one_proposal_with_two_users(client: Any, db: World, run_
     assert p.status == "implemented" and p.actual_quantity == pytest.approx(4200.5)
     r = post(f, f"/n/hillerod/proposals/{pid}/status/", {"readiness": "8", "note": "running"})
     assert Proposal.objects.get(pk=pid).readiness == 8
+
+
+def test_an_actual_quantity_beyond_the_streams_is_refused(client: Any, db: World, run_id: int) -> None:
+    from registry.models import Proposal
+
+    publish(client, db, run_id)
+    pid = the_proposal(client, db)
+    Proposal.objects.filter(pk=pid).update(status="agreed", supplier_answer="interested", receiver_answer="interested")
+    url = f"{BASE}/proposals/{pid}/status"
+    too_much = call(
+        client, db, "POST", url, "member", {"status": "implemented", "quantity": 5001, "date": "2025-01-01"}
+    )
+    assert too_much.status_code == 422 and too_much.json()["errors"][0]["column"] == "quantity"
+    assert Proposal.objects.get(pk=pid).status == "agreed"
+    ok = call(client, db, "POST", url, "member", {"status": "implemented", "quantity": 5000, "date": "2025-01-01"})
+    assert ok.status_code == 200
