@@ -317,10 +317,22 @@ def answer(
     if value not in Proposal.Answer.values:
         issues.append(Issue("request", None, "answer", _("answer interested or declined")))
     if value == Proposal.Answer.DECLINED and reason not in Proposal.Reason.values:
-        issues.append(Issue("request", None, "reason", _("give a reason: %s") % ", ".join(Proposal.Reason.values)))
+        issues.append(
+            Issue(
+                "request",
+                None,
+                "reason",
+                _("give a reason: %(choices)s") % {"choices": ", ".join(Proposal.Reason.values)},
+            )
+        )
     elif reason and reason not in Proposal.Reason.values:
         issues.append(
-            Issue("request", None, "reason", _("the reason is one of: %s") % ", ".join(Proposal.Reason.values))
+            Issue(
+                "request",
+                None,
+                "reason",
+                _("the reason is one of: %(choices)s") % {"choices": ", ".join(Proposal.Reason.values)},
+            )
         )
     if not isinstance(comment, str) or len(comment) > 2000:
         issues.append(Issue("request", None, "comment", _("a comment is text of at most 2000 characters")))
@@ -429,7 +441,9 @@ def set_status(
         issues.append(Issue("request", None, "quantity", _("the quantity is a positive number")))
         quantity = None
     if target is not None and target not in S.values:
-        issues.append(Issue("request", None, "status", _("the status is one of: %s") % ", ".join(S.values)))
+        issues.append(
+            Issue("request", None, "status", _("the status is one of: %(choices)s") % {"choices": ", ".join(S.values)})
+        )
     with transaction.atomic():
         p = _one(user, network, proposal_id, lock=True)
         side = _side(account, p)
