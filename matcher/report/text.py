@@ -98,6 +98,8 @@ def match_text(result: MatchResult) -> str:
                 f"saving {cur}": ex["saving"].map(format_number),
             }
         )
+        if "implemented" in ex.columns and ex["implemented"].any():  # fixed exchanges: running, kept as they are
+            t.insert(0, "", ex["implemented"].map({True: "running", False: ""}))
         lines.append(table(t, right=("quantity", "km", f"saving {cur}")))
     lines += ["", "Key figures"]
     kt = result.kpi_table

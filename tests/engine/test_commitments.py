@@ -201,6 +201,8 @@ def test_fixed_and_excluded_from_a_scenario_folder_and_the_cli(tmp_path: Path) -
     assert [(e["supply_stream"], e["demand_stream"], e["quantity"]) for e in fixed] == [("S05", "D09", 1000.0)]
     assert not [e for e in doc["exchanges"] if (e["supply_stream"], e["demand_stream"]) == ("S16", "D14")]
     assert all(e["implemented"] is False for e in doc["exchanges"] if e not in fixed)
+    text = CliRunner().invoke(main, ["match", str(folder)]).output
+    assert [line.split()[:2] for line in text.splitlines() if line.startswith("running")] == [["running", "M04"]]
     # the same from Python
     scenario, network = models.load(folder)
     assert network.fixed_exchanges["quantity_base"].tolist() == [1000.0]
