@@ -214,6 +214,38 @@ def export_cmd(ctx: click.Context, slug: str, folder: Path) -> None:
 
 
 @registry.command()
+@click.argument("slug")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Write a table (.csv or .xlsx) instead of printing JSON.",
+)
+@click.pass_context
+@_friendly
+def impact(ctx: click.Context, slug: str, out: Path | None) -> None:
+    """Realised impact of the network SLUG: KPIs per year of its implemented exchanges, and the potential."""
+    if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
+        raise click.BadParameter("give a .csv or .xlsx file", param_hint="--out")
+    _ready(ctx)
+    from matcher.results.export import write_csv, write_workbook
+    from matcher.results.numbers import json_text
+
+    from .proposals import impact_of, impact_table
+
+    net = _network(slug)
+    doc = impact_of(net)
+    if out is None:
+        click.echo(json_text(doc))
+        return
+    table = impact_table(doc, net.currency)
+    if out.suffix.lower() == ".csv":
+        write_csv(out, table)
+    else:
+        write_workbook(out, [("impact", table, False)])
+    click.echo(f"wrote {out}")
+
+
+@registry.command()
 @click.argument("email")
 @click.pass_context
 @_friendly

@@ -867,9 +867,14 @@ def impact(user: Any, network: Network, today: dt.date | None = None) -> dict[st
     PermissionDenied
         Unless the user is a facilitator or planner of the network.
     """
+    account = require(user, "read_impact")
+    return impact_of(network, today, rounded=account.role == Role.PLANNER)
+
+
+def impact_of(network: Network, today: dt.date | None = None, rounded: bool = False) -> dict[str, Any]:
+    """The impact document of a network (:func:`impact` for a user; ``symbiose registry impact``)."""
     from matcher.results.kpis import exchange_kpis
 
-    account = require(user, "read_impact")
     today = today or timezone.localdate()
     categories = _categories(network)
     starts = list(
@@ -892,7 +897,7 @@ def impact(user: Any, network: Network, today: dt.date | None = None) -> dict[st
         "potential": potential,
         "potential_run": latest.pk if latest else None,
     }
-    if account.role == Role.PLANNER:
+    if rounded:
         from matcher.report.anonymise import round_one
 
         def r(v: Any) -> Any:
@@ -923,4 +928,13 @@ def impact_table(doc: Mapping[str, Any], currency: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["year", "kpi", "value", "unit", "sdg_target", "potential"])
 
 
-__all__ += ["contact_of", "history", "impact_table", "inbox", "mark_read", "message_text", "realised_exchanges"]
+__all__ += [
+    "contact_of",
+    "history",
+    "impact_of",
+    "impact_table",
+    "inbox",
+    "mark_read",
+    "message_text",
+    "realised_exchanges",
+]

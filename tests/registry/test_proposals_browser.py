@@ -8,6 +8,7 @@ interested, one marks it agreed, the other implemented with the actual quantity 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -49,8 +50,8 @@ def _registry(db: str, *args: str, stdin: str | None = None) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``symbiose serve`` on a prepared database; its URL."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """``symbiose serve`` on a prepared database; its URL and database."""
     db = f"sqlite:///{tmp_path_factory.mktemp('proposals-live') / 'live.db'}"
     _registry(db, "network", "add", "hillerod", "--name", "Hillerød", "--currency", "DKK")
     _registry(db, "import", "hillerod", str(scenarios.path("hillerod")))
@@ -88,7 +89,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except OSError:
                 assert proc.poll() is None, "the server stopped"
                 time.sleep(0.2)
-        yield url
+        yield url, db
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -116,7 +117,10 @@ def login(browser: Any, url: str, key: str) -> Any:
     return page
 
 
-def test_one_proposal_from_published_to_implemented_with_two_companies(browser: Any, server: str) -> None:
+def test_one_proposal_from_published_to_implemented_with_two_companies(
+    browser: Any, server: tuple[str, str], tmp_path: Path
+) -> None:
+    server, db = server
     facilitator = login(browser, server, "facilitator")
     facilitator.goto("/n/hillerod/matches/")
     facilitator.click("#run-match")
@@ -179,3 +183,37 @@ def test_one_proposal_from_published_to_implemented_with_two_companies(browser: 
     steps = facilitator.inner_text("#history")
     for who in ("facilitator@live.symbiose", "supplier@live.symbiose", "receiver@live.symbiose"):
         assert who in steps
+
+    # the same realised impact from the command line, as JSON and as a table
+    import json
+
+    done = subprocess.run(
+        [SYMBIOSE, "registry", "--db", db, "impact", "hillerod"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    first = doc["years"][0]
+    assert first["year"] == 2025 and first["kpis"]["exchanges"] == 1 and first["kpis"]["members_involved"] == 2
+    share = (dt.date(2025, 12, 31) - dt.date(2025, 3, 1)).days + 1
+    assert first["kpis"]["waste_diverted_t"] == pytest.approx(4200.5 * share / 365)
+    out = tmp_path / "impact.csv"
+    done = subprocess.run(
+        [SYMBIOSE, "registry", "--db", db, "impact", "hillerod", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=300,
+    )
+    assert done.returncode == 0 and out.read_text(encoding="utf-8").startswith("year,kpi,value,unit,sdg_target")
+    bad = subprocess.run(
+        [SYMBIOSE, "registry", "--db", db, "impact", "hillerod", "--out", str(tmp_path / "x.txt")],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=300,
+    )
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
