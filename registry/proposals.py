@@ -835,6 +835,8 @@ def realised_exchanges(network: Network, year: int, today: dt.date) -> pd.DataFr
                 "distance_km": p.distance_km,
                 "co2e_avoided_t": float(ex.get("co2e_avoided_t") or 0.0) * scale,
                 "saving": float(ex.get("saving", p.saving)) * scale,
+                "saving_on_estimates": float(ex.get("saving_on_estimates") or 0.0) * scale,
+                "co2e_avoided_on_estimates_t": float(ex.get("co2e_avoided_on_estimates_t") or 0.0) * scale,
             }
         )
     return pd.DataFrame(
@@ -852,6 +854,8 @@ def realised_exchanges(network: Network, year: int, today: dt.date) -> pd.DataFr
             "distance_km",
             "co2e_avoided_t",
             "saving",
+            "saving_on_estimates",
+            "co2e_avoided_on_estimates_t",
         ],
     )
 

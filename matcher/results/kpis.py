@@ -125,6 +125,13 @@ def kpi_values(
     }
 
 
+#: KPIs that are sums of an exchange column (provenance: the part resting on estimates).
+_ON_ESTIMATES = {
+    "savings_on_estimates": "saving_on_estimates",
+    "co2e_avoided_on_estimates_t": "co2e_avoided_on_estimates_t",
+}
+
+
 def exchange_kpis(
     exchanges: pd.DataFrame, categories: Mapping[str, str], kinds: Mapping[str, str | None] | None = None
 ) -> dict[str, float | int]:
@@ -164,4 +171,8 @@ def exchange_kpis(
         "transport_tkm": float((q * ex["distance_km"].to_numpy(dtype=float))[s_unit == "t"].sum()),
         "exchanges": int(len(ex)),
         "members_involved": int(len(members)),
+        **{
+            k: float(ex[column].to_numpy(dtype=float).sum()) if column in ex.columns else float("nan")
+            for k, column in _ON_ESTIMATES.items()
+        },
     }

@@ -484,6 +484,7 @@ def test_realised_kpis_are_the_sum_over_implemented_exchanges(client: Any, db: W
         f = {pair: actual[pair] * s / ex[pair]["quantity"] for pair, s in parts.items()}
         assert k["savings"] == pytest.approx(sum(ex[p]["saving"] * f[p] for p in f))
         assert k["co2e_avoided_t"] == pytest.approx(sum(ex[p]["co2e_avoided_t"] * f[p] for p in f))
+        assert k["savings_on_estimates"] == pytest.approx(sum(ex[p]["saving_on_estimates"] * f[p] for p in f))
         assert k["waste_diverted_t"] == pytest.approx(sum(actual[p] * parts[p] for p in f if p != c))
         assert k["virgin_avoided_t"] == pytest.approx(sum(ex[p]["delivered"] * f[p] for p in f if p != c))
         assert k["energy_recovered_mwh"] == pytest.approx(sum(ex[p]["delivered"] * f[p] for p in f if p == c))
