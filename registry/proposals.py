@@ -276,6 +276,13 @@ def _categories(network: Network) -> dict[str, str]:
     return {k: r.category for k, r in catalog_of(network).resources.items()}
 
 
+def _kinds(network: Network) -> dict[str, str | None]:
+    """Each shared capacity's kind (backhaul, storage_space, ...) by resource key."""
+    from .tables import catalog_of
+
+    return {k: getattr(r, "kind", None) for k, r in catalog_of(network).resources.items()}
+
+
 def _num(value: float) -> str:
     from django.utils.formats import number_format
 
@@ -880,7 +887,7 @@ def impact_of(network: Network, today: dt.date | None = None, rounded: bool = Fa
     from matcher.results.kpis import exchange_kpis
 
     today = today or timezone.localdate()
-    categories = _categories(network)
+    categories, kinds = _categories(network), _kinds(network)
     starts = list(
         Proposal.objects.filter(
             network=network, status__in=(S.IMPLEMENTED, S.ENDED), start_date__isnull=False
@@ -892,7 +899,9 @@ def impact_of(network: Network, today: dt.date | None = None, rounded: bool = Fa
         for year in range(first, max(today.year, first) + 1):
             if dt.date(year, 1, 1) > today:
                 break
-            years.append({"year": year, "kpis": exchange_kpis(realised_exchanges(network, year, today), categories)})
+            years.append(
+                {"year": year, "kpis": exchange_kpis(realised_exchanges(network, year, today), categories, kinds)}
+            )
     latest = MatchRun.objects.filter(network=network).defer("inputs", "report_html").order_by("-id").first()
     potential = dict(latest.result.get("kpis") or {}) if latest else {}
     doc = {

@@ -95,6 +95,7 @@ def check_result(result: MatchResult) -> None:
         assert detour <= limit + 1e-6, (row.supply_stream, row.demand_stream, detour, limit)
 
     # capacities are never waste, virgin material or transport work; each kind counts in its own KPI
+    ex = all_ex  # the figures count every exchange, running ones included
     k = result.kpis
     s_cat = streams["category"].reindex(ex["supply_stream"]).to_numpy()
     s_unit = streams["base_unit"].reindex(ex["supply_stream"]).to_numpy()

@@ -169,6 +169,12 @@ def exchange_kpis(
         "energy_recovered_mwh": float(delivered[(d_cat == "energy") & (d_unit == "MWh")].sum()),
         "co2e_avoided_t": float(ex["co2e_avoided_t"].to_numpy(dtype=float).sum()),
         "transport_tkm": float((q * ex["distance_km"].to_numpy(dtype=float))[s_unit == "t"].sum()),
+        "backhaul_tkm": float(q[kind == "backhaul"].sum()),
+        "backhaul_co2e_avoided_t": float(co2[kind == "backhaul"].sum()),
+        "storage_space_shared_m2": float(delivered[kind == "storage_space"].sum()),
+        "equipment_time_shared_h": float(delivered[kind == "equipment_time"].sum()),
+        "training_places_shared": float(delivered[kind == "training_places"].sum()),
+        "expertise_shared_h": float(delivered[kind == "expertise"].sum()),
         "exchanges": int(len(ex)),
         "members_involved": int(len(members)),
         **{

@@ -276,11 +276,12 @@ def test_kpis_of_the_exchanges_alone_are_the_match_kpis(name: str) -> None:
     scenario, network = models.load(scenarios.path(name))
     result = matcher.match(network, scenario)
     categories = {k: r.category for k, r in network.catalog.resources.items()}
-    got = exchange_kpis(result.exchanges, categories)
+    kinds = {k: r.kind for k, r in network.catalog.resources.items()}
+    got = exchange_kpis(result.exchanges, categories, kinds)
     assert set(got) == set(result.kpis)
     for key, value in result.kpis.items():
         assert got[key] == pytest.approx(value, rel=1e-9, abs=1e-6), key
     half = result.exchanges.assign(
         **{c: result.exchanges[c] / 2 for c in ("quantity", "delivered", "saving", "co2e_avoided_t")}
     )
-    assert exchange_kpis(half, categories)["co2e_avoided_t"] == pytest.approx(result.kpis["co2e_avoided_t"] / 2)
+    assert exchange_kpis(half, categories, kinds)["co2e_avoided_t"] == pytest.approx(result.kpis["co2e_avoided_t"] / 2)
