@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import World, counts
+from conftest import World, bearer, counts
 from test_registry_pages import N, signed_in
 
 
@@ -47,3 +47,25 @@ def test_storage_space_in_pallets_is_saved_in_m2(db: World) -> None:
     assert c.post(f"{N}/streams/new/", row, follow=True).status_code == 200
     saved = Stream.objects.get(network__slug="hillerod", stream_id="D90", current=True)
     assert saved.quantity_base == pytest.approx(48.0)
+
+
+def test_the_api_takes_capacity_streams_and_lists_every_mistake(client: object, db: World) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    head = "stream_id,member_id,direction,resource,quantity,unit,dest_lat,dest_lon,dest_member,max_detour_km\n"
+    bad = head + "S11,M09,supply,wood_waste,5000,t,,,,\nS91,M09,supply,backhaul,500,t*km,55.7,,,3\n"
+    bad += "D91,M09,demand,storage_space,20,m2/month,,,,2\n"
+    before = counts()
+
+    def post(text: str) -> object:
+        upload = SimpleUploadedFile("streams.csv", text.encode("utf-8"), content_type="text/csv")
+        return client.post("/api/v1/networks/hillerod/submissions", {"file": upload}, **bearer(db, "member"))  # type: ignore[attr-defined]
+
+    response = post(bad)
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    found = {(e["row"], e["column"]) for e in response.json()["errors"]}  # type: ignore[attr-defined]
+    assert {(3, "dest_lon"), (4, "unit"), (4, "max_detour_km")} <= found, found
+    assert counts() == before
+    good = head + "S11,M09,supply,wood_waste,5000,t,,,,\nS91,M09,supply,backhaul,500,t*km,,,M02,3\n"
+    good += "D91,M09,demand,storage_space,20,pallet,,,,\n"
+    assert post(good).status_code == 201  # type: ignore[attr-defined]
