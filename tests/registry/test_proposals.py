@@ -630,3 +630,21 @@ def test_an_actual_quantity_beyond_the_streams_is_refused(client: Any, db: World
     assert Proposal.objects.get(pk=pid).status == "agreed"
     ok = call(client, db, "POST", url, "member", {"status": "implemented", "quantity": 5000, "date": "2025-01-01"})
     assert ok.status_code == 200
+
+
+@pytest.mark.parametrize(("lang", "word"), [("da", "Forslag"), ("sv", "Förslag"), ("nb", "Forslag")])
+def test_proposal_pages_speak_danish_swedish_and_norwegian(
+    client: Any, db: World, run_id: int, lang: str, word: str
+) -> None:
+    from test_registry_pages import signed_in
+
+    publish(client, db, run_id)
+    browser = signed_in(db, "member")
+    html = browser.get("/n/hillerod/proposals/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    assert f"<h1>{word}</h1>" in html
+    hidden = {
+        "da": "skjult, indtil begge er interesserede",
+        "sv": "dold tills båda är intresserade",
+        "nb": "skjult til begge er interessert",
+    }[lang]
+    assert hidden in html
