@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from models import DataError, Issue
@@ -57,26 +58,26 @@ def endpoint(*methods: str, public: bool = False) -> Callable[[View], View]:
         @functools.wraps(view)
         def handler(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method not in methods:
-                return _error(405, f"use {' or '.join(methods)}")
+                return _error(405, _("use %(methods)s") % {"methods": " / ".join(methods)})
             if not public:
                 header = request.META.get("HTTP_AUTHORIZATION", "")
                 if header.startswith("Bearer "):
                     user = user_for_token(header.removeprefix("Bearer ").strip())
                     if user is None:
-                        return _error(401, "unknown or revoked token")
+                        return _error(401, _("unknown or revoked token"))
                     request.user = user
                 elif not request.user.is_authenticated:
-                    return _error(401, "authenticate with a bearer token or a session")
+                    return _error(401, _("authenticate with a bearer token or a session"))
                 elif request.method not in ("GET", "HEAD", "OPTIONS") and not _csrf_ok(request):
-                    return _error(403, "CSRF token missing or wrong")
+                    return _error(403, _("CSRF token missing or wrong"))
             try:
                 return view(request, *args, **kwargs)
             except Http404:
-                return _error(404, "not found")
+                return _error(404, _("not found"))
             except PermissionDenied as exc:
-                return _error(403, str(exc) or "forbidden")
+                return _error(403, str(exc) or _("forbidden"))
             except services.Forbidden as exc:
-                return _error(403, str(exc) or "forbidden")
+                return _error(403, str(exc) or _("forbidden"))
             except DataError as exc:
                 return JsonResponse({"errors": issues_json(exc)}, status=422)
             except LoginRefused as exc:
@@ -93,9 +94,9 @@ def _json_body(request: HttpRequest, optional: bool = False) -> dict[str, Any]:
     try:
         doc = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
-        raise DataError([Issue("request", None, "", "the body is not JSON")]) from None
+        raise DataError([Issue("request", None, "", _("the body is not JSON"))]) from None
     if not isinstance(doc, dict):
-        raise DataError([Issue("request", None, "", "expected a JSON object")])
+        raise DataError([Issue("request", None, "", _("expected a JSON object"))])
     return doc
 
 
@@ -158,7 +159,7 @@ def submissions(request: HttpRequest, slug: str) -> HttpResponse:
     require(request.user, "submit")
     upload = request.FILES.get("file")
     if upload is None:
-        raise DataError([Issue("request", None, "file", "send the streams file as the multipart field 'file'")])
+        raise DataError([Issue("request", None, "file", _("send the streams file as the multipart field 'file'"))])
     sub = services.submit(
         request.user,
         network,

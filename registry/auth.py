@@ -18,6 +18,7 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import audit
 from .audit import client_ip
@@ -79,13 +80,13 @@ def check_login(request: HttpRequest, email: Any, password: Any) -> Any:
     ip = client_ip(request)
     if _blocked(email, ip):
         audit.record("login_refused", None, request, email=email)
-        raise LoginRefused(429, "too many failed logins; try again later")
+        raise LoginRefused(429, _("Too many failed logins; try again later."))
     user = authenticate(request, username=email, password=password) if email and password else None
     if user is None or account_of(user) is None:
         account = None if user is None else account_of(user)
         with transaction.atomic():
             audit.record("login_failed", None, request, email=email, network_id=account.network_id if account else None)
-        raise LoginRefused(401, "wrong e-mail or password")
+        raise LoginRefused(401, _("Wrong e-mail or password."))
     with transaction.atomic():
         audit.record("login", user, request)
     return user

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext as _
 
 from models import DataError, Issue, Network
 from models.tables import RawTable, read_csv, read_frame, read_workbook
@@ -51,7 +52,7 @@ def read_upload(name: str, data: bytes) -> RawTable:
     label = safe_file_name(name)
     suffix = Path(label).suffix.lower()
     if suffix not in _SUFFIXES:
-        raise DataError([Issue(label, None, "", "expected a .csv or .xlsx file (the streams template)")])
+        raise DataError([Issue(label, None, "", _("expected a .csv or .xlsx file (the streams template)"))])
     with tempfile.TemporaryDirectory(prefix="symbiose-upload-") as folder:
         path = Path(folder) / label
         path.write_bytes(data)
@@ -62,7 +63,7 @@ def read_upload(name: str, data: bytes) -> RawTable:
         return sheets["streams"]
     if len(sheets) == 1:
         return next(iter(sheets.values()))
-    raise DataError([Issue(label, None, "", "the workbook has no sheet named streams")])
+    raise DataError([Issue(label, None, "", _("the workbook has no sheet named streams"))])
 
 
 def check_streams(raw: RawTable, member: Any, catalog: Any) -> Network:
@@ -92,7 +93,13 @@ def check_streams(raw: RawTable, member: Any, catalog: Any) -> Network:
             row = int(raw.rows[i])
             flagged.add(row)
             issues.append(
-                Issue(raw.file, row, "member_id", f"{ids.iloc[i]!r} is not your member id; use {member.member_id!r}")
+                Issue(
+                    raw.file,
+                    row,
+                    "member_id",
+                    _("%(given)s is not your member id; use %(own)s")
+                    % {"given": repr(ids.iloc[i]), "own": repr(member.member_id)},
+                )
             )
     rows = [{"member_id": member.member_id, "name": member.name, **member.data}]
     if "dest_member" in raw.frame.columns and raw.frame["dest_member"].astype(str).str.strip().ne("").any():

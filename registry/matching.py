@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from models import DataError, Issue
 from models.scenario import Parameters
@@ -49,7 +50,7 @@ def check_parameters(parameters: Any) -> dict[str, Any]:
     if parameters is None:
         return {}
     if not isinstance(parameters, Mapping):
-        raise DataError([Issue("request", None, "parameters", "expected an object of scenario parameters")])
+        raise DataError([Issue("request", None, "parameters", _("expected an object of scenario parameters"))])
     try:
         Parameters.model_validate(parameters)
     except ValidationError as exc:

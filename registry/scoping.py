@@ -63,6 +63,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "read_impact": frozenset({Role.FACILITATOR, Role.PLANNER}),
 }
 
+#: action -> what a refused user is told (403)
+REFUSALS = {
+    "read_rows": _("Your role sees only aggregated figures of the network."),
+    "submit": _("Your role may not submit streams."),
+    "submit_for_any_member": _("Only a facilitator submits for another member."),
+    "run_match": _("Only a facilitator runs matches."),
+    "read_matches": _("Your role may not read match runs."),
+    "read_audit": _("Only a facilitator reads the audit log."),
+    "import_export": _("Only a facilitator imports and exports the network."),
+    "read_aggregates": _("Only facilitators and planners see the network's figures."),
+}
+
 #: model -> how each role sees its rows (see the module docstring); a model not listed is never scoped
 DEFAULT_RULES = {Role.FACILITATOR: "all", Role.MEMBER: "none", Role.PLANNER: "none"}
 
@@ -133,14 +145,14 @@ def network_for(user: Any, slug: str) -> Any:
 
     found = apps.get_model("registry", "Network").objects.for_user(user).filter(slug=slug).first()
     if found is None:
-        raise Http404("no such network")
+        raise Http404(_("Not found."))
     return found
 
 
 def require(user: Any, action: str) -> Any:
     """The user's account if its role allows ``action``; else :class:`PermissionDenied` (403)."""
     if not may(user, action):
-        raise PermissionDenied(f"your role may not {action.replace('_', ' ')}")
+        raise PermissionDenied(str(REFUSALS[action]))
     account = account_of(user)
     assert account is not None
     return account

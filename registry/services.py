@@ -20,6 +20,7 @@ import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from models import DataError, Issue, load
 from models import Network as EngineNetwork
@@ -64,16 +65,28 @@ def add_network(slug: str, name: str, currency: str) -> Network:
     """
     issues = []
     if not slug or not all(c.isalnum() or c in "-_" for c in slug) or len(slug) > 50:
-        issues.append(Issue("network", None, "slug", f"{slug!r} is not a slug (letters, digits, - and _)"))
+        issues.append(
+            Issue(
+                "network", None, "slug", _("%(slug)s is not a slug (letters, digits, - and _)") % {"slug": repr(slug)}
+            )
+        )
     elif Network.objects.filter(slug=slug).exists():
-        issues.append(Issue("network", None, "slug", f"a network {slug!r} exists"))
+        issues.append(Issue("network", None, "slug", _("a network %(slug)s exists") % {"slug": repr(slug)}))
     from models import Catalog
 
     if currency not in Catalog.builtin().currencies:
         known = ", ".join(Catalog.builtin().currencies)
-        issues.append(Issue("network", None, "currency", f"{currency!r} has no exchange rate (known: {known})"))
+        issues.append(
+            Issue(
+                "network",
+                None,
+                "currency",
+                _("%(currency)s has no exchange rate (known: %(known)s)")
+                % {"currency": repr(currency), "known": known},
+            )
+        )
     if not name.strip():
-        issues.append(Issue("network", None, "name", "give the network a name"))
+        issues.append(Issue("network", None, "name", _("give the network a name")))
     if issues:
         raise DataError(issues)
     return Network.objects.create(slug=slug, name=name.strip(), currency=currency)
@@ -96,25 +109,39 @@ def add_user(email: str, network_slug: str, role: str, password: str, member_id:
     try:
         validate_email(email)
     except ValidationError:
-        issues.append(Issue("user", None, "email", f"{email!r} is not an e-mail address"))
+        issues.append(Issue("user", None, "email", _("%(email)s is not an e-mail address") % {"email": repr(email)}))
     User = get_user_model()
     if User.objects.filter(username=email).exists():
-        issues.append(Issue("user", None, "email", f"a user {email!r} exists"))
+        issues.append(Issue("user", None, "email", _("a user %(email)s exists") % {"email": repr(email)}))
     network = Network.objects.filter(slug=network_slug).first()
     if network is None:
-        issues.append(Issue("user", None, "network", f"no network {network_slug!r}"))
+        issues.append(Issue("user", None, "network", _("no network %(slug)s") % {"slug": repr(network_slug)}))
     if role not in Role.values:
-        issues.append(Issue("user", None, "role", f"{role!r} is not one of {', '.join(Role.values)}"))
+        issues.append(
+            Issue(
+                "user",
+                None,
+                "role",
+                _("%(role)s is not one of %(roles)s") % {"role": repr(role), "roles": ", ".join(Role.values)},
+            )
+        )
     member = None
     if role == Role.MEMBER:
         if not member_id:
-            issues.append(Issue("user", None, "member", "a company user names its member (--member)"))
+            issues.append(Issue("user", None, "member", _("a company user names its member (--member)")))
         elif network is not None:
             member = Member.objects.filter(network=network, member_id=member_id, active=True).first()
             if member is None:
-                issues.append(Issue("user", None, "member", f"no member {member_id!r} in {network_slug}"))
+                issues.append(
+                    Issue(
+                        "user",
+                        None,
+                        "member",
+                        _("no member %(member)s in %(network)s") % {"member": repr(member_id), "network": network_slug},
+                    )
+                )
     elif member_id:
-        issues.append(Issue("user", None, "member", "only company users (role member) name a member"))
+        issues.append(Issue("user", None, "member", _("only company users (role member) name a member")))
     try:
         validate_password(password, User(username=email, email=email))
     except ValidationError as exc:
@@ -131,14 +158,21 @@ def add_user(email: str, network_slug: str, role: str, password: str, member_id:
 def _member_for(user: Any, network: Network, member_id: str | None) -> Member:
     account = require(user, "submit")
     if account.network_id != network.pk:
-        raise Forbidden("not your network")
+        raise Forbidden(_("Not found."))
     if account.role == Role.MEMBER:
         assert account.member is not None
         return account.member
     found = Member.objects.for_user(user, network).filter(member_id=member_id or "", active=True).first()
     if found is None:
         raise DataError(
-            [Issue("submission", None, "member_id", f"name the member to submit for; no member {member_id!r}")]
+            [
+                Issue(
+                    "submission",
+                    None,
+                    "member_id",
+                    _("name the member to submit for; no member %(member)s") % {"member": repr(member_id)},
+                )
+            ]
         )
     return found
 
@@ -201,7 +235,7 @@ def submit_draft(user: Any, network: Network, draft_id: int, request: HttpReques
         .first()
     )
     if draft is None or draft.raw is None:
-        raise Http404("no such draft")
+        raise Http404(_("Not found."))
     require(user, "submit")
     sub = _accept(user, network, draft.member, raw_from_json(draft.raw), request)
     Submission.objects.filter(pk=draft.pk).delete()
@@ -223,7 +257,7 @@ def _accept(user: Any, network: Network, member: Member, raw: RawTable, request:
                     raw.file,
                     int(rows.get(s, 0)) or None,
                     "stream_id",
-                    f"stream id {s!r} is taken in this network; choose another",
+                    _("stream id %(stream)s is taken in this network; choose another") % {"stream": repr(s)},
                 )
                 for s in sorted(taken)
             ]
@@ -339,7 +373,9 @@ def save_stream(
         member=member
     )
     if taken.exists():
-        raise DataError([Issue("form", None, "stream_id", "this stream id is taken in this network; choose another")])
+        raise DataError(
+            [Issue("form", None, "stream_id", _("this stream id is taken in this network; choose another"))]
+        )
     return _store(user, network, member, checked, "form", request)
 
 
@@ -356,7 +392,7 @@ def delete_stream(
     member = _member_for(user, network, member_id)
     rows = [r for r in current_rows(member) if r["stream_id"] != stream_id]
     if not rows:
-        raise DataError([Issue("form", None, "", "a member keeps at least one stream; submit new ones first")])
+        raise DataError([Issue("form", None, "", _("a member keeps at least one stream; submit new ones first"))])
     raw = read_frame(frame_of(rows, "streams"), "streams")
     checked = check_streams(RawTable(raw.frame, raw.rows, "form"), member, catalog_of(network))
     return _store(user, network, member, checked, "form", request)
@@ -450,7 +486,8 @@ def import_folder(user: Any, network: Network, folder: str | Path, request: Http
                     "scenario.yaml",
                     None,
                     "currency",
-                    f"{scenario.currency} differs from the network's {network.currency}",
+                    _("%(currency)s differs from the network's %(own)s")
+                    % {"currency": scenario.currency, "own": network.currency},
                 )
             ]
         )

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from models import DataError
@@ -66,6 +67,15 @@ def context(request: HttpRequest) -> dict[str, Any]:
         if account
         else {},
     }
+
+
+def accepted_message(sub: Submission) -> str:
+    """What the page says of an accepted version."""
+    return ngettext(
+        "Accepted as version %(version)s with %(count)s stream.",
+        "Accepted as version %(version)s with %(count)s streams.",
+        sub.streams_count,
+    ) % {"version": sub.version, "count": sub.streams_count}
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -317,8 +327,7 @@ def upload(request: HttpRequest, network: Any) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("Accepted as version %(version)s with %(count)s streams.")
-                    % {"version": sub.version, "count": sub.streams_count},
+                    accepted_message(sub),
                 )
             return redirect("registry:history", slug=network.slug)
     elif request.method == "POST":
@@ -358,8 +367,7 @@ def submit_draft(request: HttpRequest, network: Any, draft_id: int) -> HttpRespo
         return render(request, "registry/history.html", {"submissions": rows, "issues": exc.issues}, status=422)
     messages.success(
         request,
-        _("Accepted as version %(version)s with %(count)s streams.")
-        % {"version": sub.version, "count": sub.streams_count},
+        accepted_message(sub),
     )
     return redirect("registry:history", slug=network.slug)
 
