@@ -43,14 +43,35 @@ class World:
 _TMP = tempfile.TemporaryDirectory(prefix="symbiose-registry-tests-")
 
 
+#: The database the in-process tests run on: ``sqlite`` (always), or ``postgresql`` when
+#: tests/registry/test_registry_postgres.py runs this folder again against the CI server.
+BACKEND = os.environ.get("SYMBIOSE_TEST_REGISTRY_DB", "sqlite")
+
+
 @pytest.fixture(scope="session")
 def django_ready() -> Iterator[None]:
-    """Django set up on a fresh SQLite file in WAL mode, migrated."""
+    """Django set up on a fresh SQLite file in WAL mode (or a fresh PostgreSQL database), migrated."""
     from registry.boot import migrate, setup
 
+    if BACKEND == "postgresql":
+        from pg import create_database, drop_database
+
+        url = create_database()
+        setup(url)
+        migrate()
+        yield
+        from django.db import connections
+
+        connections.close_all()
+        drop_database(url)
+        return
     setup(f"sqlite:///{Path(_TMP.name) / 'test.db'}")
     migrate()
     yield
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "live: starts symbiose serve in a subprocess (run once, on every backend)")
 
 
 @pytest.fixture(scope="session")
