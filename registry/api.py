@@ -12,7 +12,6 @@ whether it exists), 422 with ``{"errors": [{"file", "row", "column",
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from models import DataError, Issue
+from models.readers import parse_json
 
 from . import matching, proposals, services
 from .auth import LoginRefused, check_login, new_token, user_for_token
@@ -88,15 +88,27 @@ def endpoint(*methods: str, public: bool = False) -> Callable[[View], View]:
     return wrap
 
 
-def _json_body(request: HttpRequest, optional: bool = False) -> dict[str, Any]:
-    if not request.body and optional:
+def _json_body(request: HttpRequest, optional: bool = False, keys: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The request's JSON object, read by the engine's JSON reader (nesting, repeated keys, no NaN).
+
+    ``keys``: the only keys allowed (others are mistakes).
+    """
+    if not request.body.strip() and optional:
         return {}
     try:
-        doc = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
         raise DataError([Issue("request", None, "", _("the body is not JSON"))]) from None
+    doc = parse_json(text, "request") if text.strip() else None
     if not isinstance(doc, dict):
         raise DataError([Issue("request", None, "", _("expected a JSON object"))])
+    if keys is not None and set(doc) - set(keys):
+        raise DataError(
+            [
+                Issue("request", None, str(k), _("unknown key; expected %(keys)s") % {"keys": ", ".join(keys)})
+                for k in sorted(set(doc) - set(keys))
+            ]
+        )
     return doc
 
 
@@ -202,7 +214,7 @@ def matches(request: HttpRequest, slug: str) -> HttpResponse:
             safe=False,
         )
     require(request.user, "run_match")
-    body = _json_body(request, optional=True)
+    body = _json_body(request, optional=True, keys=("parameters",))
     run = matching.run_match(request.user, network, body.get("parameters"), request=request)
     return JsonResponse({"id": run.pk, "version": run.data_version, "result": run.result}, status=201)
 

@@ -77,6 +77,8 @@ def check_login(request: HttpRequest, email: Any, password: Any) -> Any:
     """
     email = str(email or "").strip().lower()[:254]
     password = str(password or "")
+    if "\x00" in email or "\x00" in password:  # never a real login; kept out of the database as it is
+        email, password = email.replace("\x00", "\ufffd"), ""
     ip = client_ip(request)
     if _blocked(email, ip):
         audit.record("login_refused", None, request, email=email)

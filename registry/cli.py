@@ -78,6 +78,7 @@ def serve(db: str | None, host: str, port: int, threads: int, demo: bool) -> Non
 
     from .boot import migrate
     from .dburl import describe
+    from .middleware import UPLOAD_OVERHEAD
 
     migrate()
     click.echo(f"database: {describe(settings.DATABASES['default'])}")
@@ -97,7 +98,8 @@ def serve(db: str | None, host: str, port: int, threads: int, demo: bool) -> Non
             host=host,
             port=port,
             threads=threads,
-            max_request_body_size=int(settings.MAX_UPLOAD_BYTES) + 1024 * 1024,
+            # the same bound as UploadLimitMiddleware: a body sent in chunks (no length given) stops here
+            max_request_body_size=int(settings.MAX_UPLOAD_BYTES) + UPLOAD_OVERHEAD,
             ident="symbiose",
             clear_untrusted_proxy_headers=True,
             _quiet=True,

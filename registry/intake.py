@@ -10,6 +10,7 @@ mistakes too. Nothing here writes to the database.
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 from pathlib import Path
@@ -20,13 +21,77 @@ import pandas as pd
 from django.utils.translation import gettext as _
 
 from models import DataError, Issue, Network
+from models.readers import shown
 from models.tables import RawTable, read_csv, read_frame, read_workbook
 
 from .tables import frame_of
 
-__all__ = ["check_streams", "raw_from_json", "raw_to_json", "read_upload", "safe_file_name"]
+__all__ = ["check_cells", "check_streams", "raw_from_json", "raw_to_json", "read_upload", "safe_file_name"]
 
 _SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
+
+#: Longest text the registry keeps in a column (the database's column sizes); other cells: MAX_CELL.
+FIELD_LIMITS = {"stream_id": 100, "member_id": 100, "direction": 10, "resource": 100, "unit": 50, "name": 300}
+MAX_CELL = 1000
+#: An upload's workbook may unpack to at most this many times the largest upload.
+XLSX_UNPACK_FACTOR = 10
+#: Characters no id may hold: C0 and C1 controls, and the marks that reorder text on screen.
+_HIDDEN = r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+_IDS = ("stream_id", "member_id", "from_member", "to_member")
+
+
+def check_cells(frame: pd.DataFrame, rows: Any, file: str) -> list[Issue]:
+    """What the registry cannot keep: cells longer than their column, ids with hidden characters.
+
+    >>> frame = pd.DataFrame({"stream_id": ["S1", "S\u202e2"], "notes": ["ok", "x" * 2000]}, dtype=object)
+    >>> [(i.row, i.column) for i in check_cells(frame, [2, 3], "s.csv")]
+    [(3, 'stream_id'), (3, 'notes')]
+    """
+    issues = []
+    numbers = np.asarray(rows, dtype=int)
+    for column in frame.columns:
+        text = frame[column].astype(object).where(frame[column].notna(), "").astype(str)
+        name = str(column)
+        limit = FIELD_LIMITS.get(name, MAX_CELL)
+        lengths = text.str.len().to_numpy()
+        hidden = text.str.contains(_HIDDEN, regex=True).to_numpy() if name in _IDS else np.zeros(len(text), bool)
+        for i in np.flatnonzero(hidden | (lengths > limit)):
+            if hidden[i]:
+                message = _("holds hidden or control characters (%(shown)s); use letters, digits and punctuation") % {
+                    "shown": shown(text.iloc[i], 40)
+                }
+            else:
+                message = _("is %(length)s characters long; at most %(limit)s are kept") % {
+                    "length": f"{int(lengths[i]):,}",
+                    "limit": limit,
+                }
+            issues.append(Issue(file, int(numbers[i]), name, message))
+    return issues
+
+
+def _unpacked_size(data: bytes, label: str) -> None:
+    import zipfile
+
+    from django.conf import settings
+
+    limit = XLSX_UNPACK_FACTOR * int(settings.MAX_UPLOAD_BYTES)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            size = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # the engine's reader names what is wrong with it
+    if size > limit:
+        raise DataError(
+            [
+                Issue(
+                    label,
+                    None,
+                    "",
+                    _("the workbook unpacks to %(size)s MB; uploads may unpack to at most %(limit)s MB")
+                    % {"size": f"{size / 1e6:,.0f}", "limit": f"{limit / 1e6:,.0f}"},
+                )
+            ]
+        )
 
 
 def safe_file_name(name: str) -> str:
@@ -53,6 +118,8 @@ def read_upload(name: str, data: bytes) -> RawTable:
     suffix = Path(label).suffix.lower()
     if suffix not in _SUFFIXES:
         raise DataError([Issue(label, None, "", _("expected a .csv or .xlsx file (the streams template)"))])
+    if suffix in (".xlsx", ".xlsm"):
+        _unpacked_size(data, label)
     with tempfile.TemporaryDirectory(prefix="symbiose-upload-") as folder:
         path = Path(folder) / label
         path.write_bytes(data)
@@ -84,12 +151,12 @@ def check_streams(raw: RawTable, member: Any, catalog: Any) -> Network:
     DataError
         Every problem with file, row and column; rows naming another member are among them.
     """
-    issues: list[Issue] = []
-    flagged: set[int] = set()
+    issues: list[Issue] = check_cells(raw.frame, raw.rows, raw.file)
+    flagged = {i.row for i in issues if i.column == "member_id"}
     if "member_id" in raw.frame.columns:
         ids = raw.frame["member_id"].astype(str).str.strip()
         wrong = np.flatnonzero((ids != member.member_id) & (ids != "")).tolist()
-        for i in wrong:
+        for i in (i for i in wrong if int(raw.rows[i]) not in flagged):
             row = int(raw.rows[i])
             flagged.add(row)
             issues.append(
@@ -98,7 +165,7 @@ def check_streams(raw: RawTable, member: Any, catalog: Any) -> Network:
                     row,
                     "member_id",
                     _("%(given)s is not your member id; use %(own)s")
-                    % {"given": repr(ids.iloc[i]), "own": repr(member.member_id)},
+                    % {"given": shown(ids.iloc[i]), "own": shown(member.member_id)},
                 )
             )
     rows = [{"member_id": member.member_id, "name": member.name, **member.data}]
@@ -114,7 +181,12 @@ def check_streams(raw: RawTable, member: Any, catalog: Any) -> Network:
     try:
         network = Network.from_tables({"members": own, "streams": raw}, catalog)
     except DataError as exc:
-        issues += [i for i in exc.issues if not (i.column == "member_id" and i.row in flagged)]
+        mine = {(i.row, i.column) for i in issues}
+        issues += [
+            i
+            for i in exc.issues
+            if not (i.column == "member_id" and i.row in flagged) and (i.row, i.column) not in mine
+        ]
     else:
         if not issues:
             return network

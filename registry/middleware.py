@@ -9,11 +9,15 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-__all__ = ["UploadLimitMiddleware", "UserLanguageMiddleware"]
+__all__ = ["UPLOAD_OVERHEAD", "UploadLimitMiddleware", "UserLanguageMiddleware"]
+
+#: Room for the form fields and multipart boundaries around the largest file.
+UPLOAD_OVERHEAD = 64 * 1024
 
 
 class UploadLimitMiddleware:
-    """Refuse a request body larger than ``MAX_UPLOAD_BYTES`` (413) before any of it is read."""
+    """Refuse a request body larger than ``MAX_UPLOAD_BYTES`` (413) before any of it is read, and a path or
+    query holding a NUL character (404)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -23,7 +27,12 @@ class UploadLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        limit = int(settings.MAX_UPLOAD_BYTES) + 64 * 1024  # the form fields and multipart boundaries
+        limit = int(settings.MAX_UPLOAD_BYTES) + UPLOAD_OVERHEAD
+        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+            # no id, slug or parameter holds a NUL (PostgreSQL could not even be asked for one)
+            if request.path.startswith("/api/"):
+                return JsonResponse({"error": _("not found")}, status=404)
+            return HttpResponse(_("Not found."), status=404, content_type="text/plain; charset=utf-8")
         if length > limit:
             message = _("The upload is too large (at most %(mb)s MB).") % {
                 "mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)

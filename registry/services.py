@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -30,7 +31,7 @@ from models.tables import RawTable, read_frame
 
 from . import audit
 from .commitments import commitments
-from .intake import check_streams, raw_from_json, raw_to_json, read_upload
+from .intake import check_cells, check_streams, raw_from_json, raw_to_json, read_upload
 from .models import Account, Link, Member, Network, Role, Stream, Submission
 from .scoping import account_of, require
 from .tables import catalog_of, folder_files, frame_of, records_of, scenario_doc
@@ -499,6 +500,13 @@ def import_folder(user: Any, network: Network, folder: str | Path, request: Http
             {"name": base if all(r["name"] != base for r in resources) else f"{i:02d}-{base}", "text": text}
         )
     frames = engine.to_frames()
+    too_long = [
+        issue
+        for table in ("members", "streams", "links")
+        for issue in check_cells(frames[table], np.arange(len(frames[table])) + 2, table)
+    ]
+    if too_long:
+        raise DataError(too_long)
     members_rows = records_of(frames["members"])
     streams = engine.streams
     stream_rows = records_of(frames["streams"])

@@ -169,3 +169,49 @@ def test_a_server_killed_during_a_submission_keeps_the_previous_version(database
     stored = rows_of(database, "SELECT quantity FROM registry_stream WHERE quantity = 777.0")
     assert stored == []  # nothing of the killed submission was kept
     assert member_id
+
+
+def _raw(server: Server, head: bytes, chunks: list[bytes]) -> bytes:
+    """Send a request by hand (a length far beyond the body, or a body in chunks) and read the answer."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as s:
+        s.sendall(head)
+        try:
+            for chunk in chunks:
+                s.sendall(chunk)
+        except OSError:  # the server stopped reading: it has answered already
+            pass
+        answer = b""
+        try:
+            while chunk := s.recv(65536):
+                answer += chunk
+        except OSError:
+            pass
+    return answer
+
+
+def test_huge_uploads_are_refused_before_they_are_read(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'big.db'}"
+    logins = prepare(db)
+    token = next(iter(logins["members"].values()))
+    server = Server(db, env={"SYMBIOSE_MAX_UPLOAD_BYTES": "100000"}).start()
+    head = (
+        f"POST {API}/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        "Content-Type: multipart/form-data; boundary=zz\r\n"
+    ).encode()
+    try:
+        # a length of 10 GB announced: refused at once, nothing read
+        answer = _raw(server, head + b"Content-Length: 10000000000\r\n\r\n", [b"x" * 1000])
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        # no length, 400 kB in chunks: the server stops at the limit
+        piece = b"x" * 40_000
+        chunks = [b"%x\r\n%s\r\n" % (len(piece), piece)] * 10 + [b"0\r\n\r\n"]
+        answer = _raw(server, head + b"Transfer-Encoding: chunked\r\n\r\n", chunks)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        # just below the limit the upload is read, and its mistakes listed
+        small = submit(server, token, "stream_id,member_id\n" + "S1,\n" * 10_000)
+        assert small.status == 422 and small.json()["errors"]
+    finally:
+        server.stop()
+    assert rows_of(db, "SELECT count(*) FROM registry_submission WHERE version > 1") == [(0,)]
