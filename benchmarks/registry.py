@@ -36,8 +36,12 @@ import numpy as np
 import yaml
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tests" / "registry"))
+# this script is named like the package: the package is imported first, then the script's folder
+# joins the path for the benchmark generators (and the live-server helpers of the tests)
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+import registry.boot  # noqa: E402, F401
+
+sys.path += [str(HERE), str(HERE.parent / "tests" / "registry")]
 
 from live import Server, call, streams_csv, submit  # noqa: E402
 from regions import region  # noqa: E402
@@ -120,7 +124,7 @@ class Browser:
         return data
 
 
-def stream_pages(server: Server, users: list[dict[str, Any]], requests: int) -> dict[str, float]:
+def stream_pages(server: Server, users: list[dict[str, Any]], requests: int, think: float) -> dict[str, float]:
     browsers = [Browser(server, u["email"]) for u in users]
     latencies: list[float] = []
     lock = threading.Lock()
@@ -131,11 +135,14 @@ def stream_pages(server: Server, users: list[dict[str, Any]], requests: int) -> 
         browser.request("GET", path)  # warm
         start.wait()
         mine = []
-        for _ in range(requests):
+        pause = np.random.default_rng(len(user["stream"])).uniform(0, 2 * think, requests) if think else None
+        for k in range(requests):
             t = time.perf_counter()
             page = browser.request("GET", path)
             mine.append(time.perf_counter() - t)
             assert user["stream"].encode() in page
+            if pause is not None:
+                time.sleep(pause[k])
         with lock:
             latencies.extend(mine)
 
@@ -165,7 +172,7 @@ def submissions(server: Server, user: dict[str, Any], rows: int, repeat: int) ->
         quantities = np.round(rng.lognormal(5, 0.8, rows), 1)
         lines += [f"B{k}-{i},{user['member']},supply,wood_waste,{q},t" for i, q in enumerate(quantities)]
         t = time.perf_counter()
-        reply = submit(server, user["token"], "\n".join(lines) + "\n")
+        reply = submit(server, user["token"], "\n".join(lines) + "\n", slug=SLUG)
         times.append(time.perf_counter() - t)
         if reply.status != 201 or reply.json()["streams"] != rows:
             raise RuntimeError(f"submission refused: {reply.status} {reply.body[:300]!r}")
@@ -189,6 +196,7 @@ def one_change(server: Server, user: dict[str, Any]) -> None:
         server,
         user["token"],
         streams_csv(rows, lambda r: r["quantity"] * 0.9 if r["stream_id"] in changed else r["quantity"]),
+        slug=SLUG,
     )
     if reply.status != 201:
         raise RuntimeError(f"submission refused: {reply.status} {reply.body[:300]!r}")
@@ -199,6 +207,9 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=50, help="stream pages per client")
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="mean pause between one client's pages (s); 0: none, as fast as served"
+    )
     parser.add_argument("--rows", type=int, default=200, help="rows of the submitted file")
     parser.add_argument("--repeat", type=int, default=5, help="submissions timed")
     parser.add_argument("--threads", type=int, default=8, help="server worker threads")
@@ -218,7 +229,10 @@ def main() -> None:
             one_change(server, logins["users"][-1])
             again, doc2 = match(server, logins["facilitator"])
             writes = submissions(server, logins["users"][-2], args.rows, args.repeat)
-            pages = stream_pages(server, logins["users"][: args.clients], args.requests)
+            pages = stream_pages(server, logins["users"][: args.clients], args.requests, 0.0)
+            paced = (
+                stream_pages(server, logins["users"][: args.clients], args.requests, args.think) if args.think else None
+            )
         finally:
             server.stop()
     figures = {
@@ -231,12 +245,14 @@ def main() -> None:
         "versions": [doc["version"], doc2["version"]],
         "submission_s": writes,
         "stream_page": pages,
+        "stream_page_paced": paced,
+        "think_s": args.think,
         "clients": args.clients,
         "threads": args.threads,
     }
     print(f"| registry ({figures['database']}, {args.members} members, {args.threads} server threads) | figure |")
     print("|---|---|")
-    print(f"| import of the region (CLI path, in process) | {imported:.2f} s |")
+    print(f"| import of the region and {args.clients + 3} users (in process) | {imported:.2f} s |")
     print(f"| match, end to end (POST .../matches, {figures['exchanges']} exchanges) | {cold:.2f} s |")
     print(f"| match after one member's submission | {again:.2f} s |")
     print(
@@ -247,6 +263,12 @@ def main() -> None:
         f"| stream page, {args.clients} concurrent clients x {args.requests} | p50 {pages['p50_ms']:.0f} ms, "
         f"p95 {pages['p95_ms']:.0f} ms, max {pages['max_ms']:.0f} ms, {pages['per_s']:.0f} requests/s |"
     )
+    if paced:
+        print(
+            f"| stream page, {args.clients} clients pausing {args.think:g} s on average | "
+            f"p50 {paced['p50_ms']:.0f} ms, "
+            f"p95 {paced['p95_ms']:.0f} ms, max {paced['max_ms']:.0f} ms, {paced['per_s']:.0f} requests/s |"
+        )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
 

@@ -170,7 +170,9 @@ def call(
         return Reply(exc.code, exc.read())
 
 
-def submit(server: Server, token: str, csv_text: str, name: str = "streams.csv", timeout: float = 300) -> Reply:
+def submit(
+    server: Server, token: str, csv_text: str, name: str = "streams.csv", timeout: float = 300, slug: str = "hillerod"
+) -> Reply:
     """``POST .../submissions`` with the file as the multipart field ``file``."""
     boundary = secrets.token_hex(16)
     body = (
@@ -180,7 +182,7 @@ def submit(server: Server, token: str, csv_text: str, name: str = "streams.csv",
     return call(
         server,
         "POST",
-        "/api/v1/networks/hillerod/submissions",
+        f"/api/v1/networks/{slug}/submissions",
         token,
         body,
         f"multipart/form-data; boundary={boundary}",
