@@ -26,6 +26,7 @@ from models.readers import parse_json
 
 from . import matching, proposals, services
 from .auth import LoginRefused, check_login, new_token, user_for_token
+from .messages import translated_issues
 from .models import MatchRun, Member, Proposal, Stream, Submission
 from .scoping import network_for, require
 
@@ -40,7 +41,7 @@ def _error(status: int, message: str) -> JsonResponse:
 
 def issues_json(exc: DataError) -> list[dict[str, Any]]:
     """Every issue as ``{"file", "row", "column", "message"}``."""
-    return [{"file": i.file, "row": i.row, "column": i.column, "message": i.message} for i in exc.issues]
+    return [{"file": i.file, "row": i.row, "column": i.column, "message": i.message} for i in translated_issues(exc)]
 
 
 def _csrf_ok(request: HttpRequest) -> bool:

@@ -68,7 +68,10 @@ def add_network(slug: str, name: str, currency: str) -> Network:
     if not slug or not all(c.isascii() and (c.isalnum() or c in "-_") for c in slug) or len(slug) > 50:
         issues.append(
             Issue(
-                "network", None, "slug", _("%(slug)s is not a slug (letters a-z, digits, - and _)") % {"slug": repr(slug)}
+                "network",
+                None,
+                "slug",
+                _("%(slug)s is not a slug (letters a-z, digits, - and _)") % {"slug": repr(slug)},
             )
         )
     elif Network.objects.filter(slug=slug).exists():

@@ -31,6 +31,7 @@ from models import DataError
 from . import matching, proposals, services
 from .auth import LoginRefused, check_login
 from .forms import UNIT_SUGGESTIONS, LoginForm, MatchForm, StreamForm, UploadForm, resource_choices
+from .messages import translated_issues
 from .models import AuditEvent, MatchRun, Member, Proposal, Stream, Submission
 from .scoping import Role, account_of, may, network_for, require
 from .tables import catalog_of
@@ -226,7 +227,7 @@ def _resources(network: Any) -> list[Any]:
 
 
 def _add_issues(form: Any, exc: DataError) -> None:
-    for issue in exc.issues:
+    for issue in translated_issues(exc):
         field = issue.column if issue.row is None and issue.column in form.fields else None
         text = issue.message if field else str(issue)
         form.add_error(field, text)
@@ -293,7 +294,7 @@ def stream_delete(request: HttpRequest, network: Any, stream_id: str) -> HttpRes
             request.user, network, stream_id, member_id=found.member.member_id, request=request
         )
     except DataError as exc:
-        messages.error(request, "; ".join(i.message for i in exc.issues))
+        messages.error(request, "; ".join(i.message for i in translated_issues(exc)))
         return redirect("registry:stream", slug=network.slug, stream_id=stream_id)
     messages.success(request, _("Saved as version %(version)s.") % {"version": sub.version})
     return redirect("registry:streams", slug=network.slug)
@@ -319,7 +320,7 @@ def upload(request: HttpRequest, network: Any) -> HttpResponse:
                 request=request,
             )
         except DataError as exc:
-            issues = exc.issues
+            issues = translated_issues(exc)
             status = 422
         else:
             if sub.state == Submission.State.DRAFT:
@@ -364,7 +365,9 @@ def submit_draft(request: HttpRequest, network: Any, draft_id: int) -> HttpRespo
             .select_related("member", "created_by")
             .order_by("-created_at", "-id")[:500]
         )
-        return render(request, "registry/history.html", {"submissions": rows, "issues": exc.issues}, status=422)
+        return render(
+            request, "registry/history.html", {"submissions": rows, "issues": translated_issues(exc)}, status=422
+        )
     messages.success(
         request,
         accepted_message(sub),
@@ -425,7 +428,7 @@ def match_list(request: HttpRequest, network: Any) -> HttpResponse:
             try:
                 run = matching.run_match(request.user, network, form.parameters(), request=request)
             except DataError as exc:
-                errors = exc.issues
+                errors = translated_issues(exc)
                 status = 422
             else:
                 return redirect("registry:match", slug=network.slug, run_id=run.pk)

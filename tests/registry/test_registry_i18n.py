@@ -193,3 +193,84 @@ def test_error_messages_are_translated(client: Any, db: World) -> None:
         "/login/", {"email": db.emails["planner"], "password": "wrong-one"}, HTTP_ACCEPT_LANGUAGE="da"
     )
     assert login.status_code == 401 and "Forkert e-mail eller adgangskode." in login.content.decode()
+
+
+MISTAKES = (
+    "stream_id,member_id,direction,resource,quantity,unit,disposal_cost,hazardous,ewc_code,max_distance_km\n"
+    "S1,M09,supply,wood_waste,lots,t,,,,\n"
+    "S2,M09,supply,wood_waste,5,parsecs,,,,\n"
+    "S3,M09,supply,crushed_concrete,5,MWh,,,,\n"
+    "S4,M09,sideways,wood_waste,5,t,,,,\n"
+    "S5,M09,supply,wood_wast,5,t,,,,\n"
+    "S5,M09,supply,wood_waste,5,t,,,,\n"
+    "S7,M09,supply,wood_waste,-5,t,,,,\n"
+    "S8,M09,supply,wood_waste,5,t,abc,,,\n"
+    "S9,M09,supply,wood_waste,5,t,,maybe,,\n"
+    "S10,M09,supply,wood_waste,5,t,,,99 99 99,\n"
+    "S11,M09,supply,wood_waste,5,t,,,,-3\n"
+    "S12,M09,supply,wood_waste,,t,,,,\n"
+    "S13,M09,supply,wood_waste,1e20,t,,,,\n"
+    "S14,M09,supply,wood_waste,5,xyzzy,,,,\n"
+    "S15,M09,supply,wood_waste,5,,,,,\n"
+    "S16,M02,supply,wood_waste,5,t,,,,\n"
+)
+FILE_MISTAKES = {
+    "empty.csv": b"",
+    "binary.csv": b"\x00\x01binary",
+    "header.csv": b"stream_id,member_id,direction,resource,quantity,unit\n",
+    "columns.csv": b"stream_id,member_id\nS1,M09\n",
+    "quote.csv": b'stream_id,member_id,direction,resource,quantity,unit\nS1,M09,"supply,wood_waste,5,t\n',
+    "cells.csv": b"stream_id,member_id,direction,resource,quantity,unit\nS1,M09,supply,wood_waste,5,t,9,9\n",
+    "old.xlsx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64,
+}
+
+
+def _issues(name: str, data: bytes, lang: str) -> list[Any]:
+    from django.utils import translation
+
+    from models import DataError
+    from registry.intake import check_streams, read_upload
+    from registry.messages import translated_issues
+    from registry.models import Member, Network
+    from registry.tables import catalog_of
+
+    network = Network.objects.get(slug="hillerod")
+    member = Member.objects.get(network=network, member_id="M09")
+    with translation.override(lang):
+        try:
+            check_streams(read_upload(name, data), member, catalog_of(network))
+        except DataError as exc:
+            return translated_issues(exc)
+    raise AssertionError(f"{name} was accepted")
+
+
+def test_the_engines_mistakes_come_back_in_danish(db: World) -> None:
+    cases = {"mistakes.csv": MISTAKES.encode(), **FILE_MISTAKES}
+    kinds = 0
+    for name, data in cases.items():
+        english, danish = _issues(name, data, "en"), _issues(name, data, "da")
+        assert [(i.row, i.column) for i in english] == [(i.row, i.column) for i in danish]
+        for en, da in zip(english, danish):
+            assert da.message != en.message, f"{name} row {en.row} {en.column}: {en.message!r} has no Danish pattern"
+            kinds += 1
+    assert kinds >= 20
+    danish = {(i.row, i.column): i.message for i in _issues("mistakes.csv", MISTAKES.encode(), "da")}
+    assert danish[(2, "quantity")] == "forventede et tal, fik 'lots'"
+    assert danish[(6, "resource")].startswith("'wood_wast' er ikke en ressource i kataloget; mente du 'wood_waste'")
+    assert danish[(4, "unit")].startswith("enheden 'MWh' måler energi; denne ressource måles i t (masse)")
+
+
+def test_the_api_lists_mistakes_in_the_callers_language(client: Any, db: World) -> None:
+    from conftest import bearer
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    bad = b"stream_id,member_id,direction,resource,quantity,unit\nS11,M09,supply,wood_waste,lots,t\n"
+    for lang, text in (("sv", "förväntade ett tal, fick 'lots'"), ("nb", "forventet et tall, fikk 'lots'")):
+        response = client.post(
+            "/api/v1/networks/hillerod/submissions",
+            {"file": SimpleUploadedFile("s.csv", bad)},
+            HTTP_ACCEPT_LANGUAGE=lang,
+            **bearer(db, "member"),
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"] == [{"file": "s.csv", "row": 2, "column": "quantity", "message": text}]
