@@ -191,12 +191,18 @@ def submit(
 
 
 def streams_csv(rows: list[dict[str, Any]], quantity: Any) -> str:
-    """A member's streams as the template's CSV, every quantity set by ``quantity(row)``."""
+    """A member's streams (as the API gives them) as the template's CSV, every quantity set by ``quantity(row)``."""
+    import csv
+    import io
+
     columns = ["stream_id", "member_id", "direction", "resource", "quantity", "unit"]
-    lines = [",".join(columns)]
+    columns += sorted({k for r in rows for k in r} - {*columns, "quantity_base", "base_unit"})
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
     for row in rows:
-        lines.append(",".join(str(quantity(row) if c == "quantity" else row[c]) for c in columns))
-    return "\n".join(lines) + "\n"
+        writer.writerow([quantity(row) if c == "quantity" else row.get(c, "") for c in columns])
+    return out.getvalue()
 
 
 # ----------------------------------------------------------------------------------- setup
