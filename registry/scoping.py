@@ -73,6 +73,11 @@ REFUSALS = {
     "read_audit": _("Only a facilitator reads the audit log."),
     "import_export": _("Only a facilitator imports and exports the network."),
     "read_aggregates": _("Only facilitators and planners see the network's figures."),
+    "publish": _("Only a facilitator publishes a run's exchanges as proposals."),
+    "read_proposals": _("Your role sees no proposals."),
+    "answer": _("Only a company user answers a proposal."),
+    "follow_up": _("Only a facilitator follows proposals up."),
+    "read_impact": _("Only facilitators and planners see the realised impact."),
 }
 
 #: model -> how each role sees its rows (see the module docstring); a model not listed is never scoped
@@ -152,7 +157,7 @@ def network_for(user: Any, slug: str) -> Any:
 def require(user: Any, action: str) -> Any:
     """The user's account if its role allows ``action``; else :class:`PermissionDenied` (403)."""
     if not may(user, action):
-        raise PermissionDenied(str(REFUSALS[action]))
+        raise PermissionDenied(str(REFUSALS.get(action, _("Your role may not do this."))))
     account = account_of(user)
     assert account is not None
     return account
