@@ -278,15 +278,7 @@ def proposal_list(request: HttpRequest, slug: str) -> HttpResponse:
 def proposal(request: HttpRequest, slug: str, proposal_id: int) -> HttpResponse:
     """One proposal as the caller may see it, with its history."""
     network = network_for(request.user, slug)
-    require(request.user, "read_proposals")
-    found = (
-        Proposal.objects.for_user(request.user, network)
-        .filter(pk=proposal_id)
-        .select_related("supplier", "receiver", "network")
-        .first()
-    )
-    if found is None:
-        raise Http404("no such proposal")
+    found = proposals.visible(request.user, network, proposal_id)
     steps = [{**s, "at": s["at"].isoformat()} for s in proposals.history(request.user, found)]
     return JsonResponse({**proposals.proposal_record(request.user, found), "history": steps})
 

@@ -114,6 +114,12 @@ def _side(account: Any, proposal: Proposal) -> str | None:
     return None
 
 
+def visible(user: Any, network: Network, proposal_id: int) -> Proposal:
+    """A proposal the user may read; 404 where it may not (never revealing that it exists)."""
+    require(user, "read_proposals")
+    return _one(user, network, proposal_id)
+
+
 def _one(user: Any, network: Network, proposal_id: int, lock: bool = False) -> Proposal:
     qs = Proposal.objects.for_user(user, network).filter(pk=proposal_id)
     if lock:

@@ -563,23 +563,12 @@ def proposal_list(request: HttpRequest, network: Any) -> HttpResponse:
     )
 
 
-def _proposal(request: HttpRequest, network: Any, proposal_id: int) -> Proposal:
-    require(request.user, "read_proposals")
-    found = (
-        Proposal.objects.for_user(request.user, network)
-        .filter(pk=proposal_id)
-        .select_related("supplier", "receiver", "network")
-        .first()
-    )
-    if found is None:
-        raise Http404
-    return found
 
 
 @_page
 def proposal_detail(request: HttpRequest, network: Any, proposal_id: int, status: int = 200) -> HttpResponse:
     """One proposal: its figures, the answer form for a side, the next steps, and every step so far."""
-    p = _proposal(request, network, proposal_id)
+    p = proposals.visible(request.user, network, proposal_id)
     record = proposals.proposal_record(request.user, p)
     account = account_of(request.user)
     return render(
