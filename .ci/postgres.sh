@@ -6,6 +6,9 @@
 # from it for each run and drop it at the end, so runs side by side never meet.
 # Needs root (apt-get, the postgres user); exits non-zero, saying why, when it cannot do its job.
 set -euo pipefail
+# Only the URL goes to stdout (the caller reads it); everything the tools print goes to stderr
+# (pg_ctlcluster says "Removed stale pid file." after an unclean stop, for one).
+exec 3>&1 1>&2
 ROLE=${SYMBIOSE_PG_ROLE:-symbiose_test}
 PASSWORD=${SYMBIOSE_PG_PASSWORD:-symbiose-test-only}
 DB=${SYMBIOSE_PG_DB:-symbiose_test}
@@ -27,7 +30,12 @@ if [ -z "$cluster" ]; then
 fi
 read -r version name port status _ <<<"$cluster"
 if [ "$status" != online ]; then
-  pg_ctlcluster "$version" "$name" start
+  # a server killed uncleanly leaves lock files behind; PostgreSQL clears them itself on a second try
+  for attempt in 1 2 3; do
+    if pg_ctlcluster "$version" "$name" start 3>&-; then break; fi
+    if [ "$attempt" = 3 ]; then echo "postgres.sh: cluster $version/$name does not start" >&2; exit 1; fi
+    sleep 2
+  done
 fi
 for _ in $(seq 1 30); do
   if runuser -u postgres -- pg_isready -q -p "$port"; then break; fi
@@ -44,4 +52,4 @@ SQL
 if [ -z "$(psql_admin -d postgres -tA -c "SELECT 1 FROM pg_database WHERE datname = '$DB'")" ]; then
   runuser -u postgres -- createdb -p "$port" -O "$ROLE" "$DB"
 fi
-echo "postgresql://$ROLE:$PASSWORD@127.0.0.1:$port/$DB"
+echo "postgresql://$ROLE:$PASSWORD@127.0.0.1:$port/$DB" >&3
