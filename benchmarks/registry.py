@@ -1,6 +1,6 @@
 """The registry's goals, measured against ``symbiose serve`` through HTTP as its users reach it.
 
-    python benchmarks/registry.py [--members 1000] [--clients 20] [--requests 50] [--db URL] [--threads 8]
+    python benchmarks/registry.py [--members 1000] [--clients 20] [--requests 50] [--db URL] [--workers 1] [--threads 8]
 
 On a fresh database (a SQLite file in a temporary folder, or ``--db postgresql://...``, which must
 be empty) it imports a region of ``--members`` members (``regions.py``, fixed seed) and measures:
@@ -212,7 +212,8 @@ def main() -> None:
     )
     parser.add_argument("--rows", type=int, default=200, help="rows of the submitted file")
     parser.add_argument("--repeat", type=int, default=5, help="submissions timed")
-    parser.add_argument("--threads", type=int, default=8, help="server worker threads")
+    parser.add_argument("--threads", type=int, default=8, help="server threads per worker")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes (serve --workers)")
     parser.add_argument("--db", help="an empty PostgreSQL database (default: a fresh SQLite file)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
@@ -223,7 +224,7 @@ def main() -> None:
         t = time.perf_counter()
         logins = prepare(db, folder, args.clients)
         imported = time.perf_counter() - t
-        server = Server(db, threads=args.threads).start(timeout=300)
+        server = Server(db, threads=args.threads, workers=args.workers).start(timeout=300)
         try:
             cold, doc = match(server, logins["facilitator"])
             one_change(server, logins["users"][-1])
@@ -237,6 +238,8 @@ def main() -> None:
             server.stop()
     figures = {
         "database": "PostgreSQL" if args.db else "SQLite (WAL)",
+        "workers": args.workers,
+        "threads": args.threads,
         "members": args.members,
         "import_s": imported,
         "match_s": cold,
@@ -250,7 +253,7 @@ def main() -> None:
         "clients": args.clients,
         "threads": args.threads,
     }
-    print(f"| registry ({figures['database']}, {args.members} members, {args.threads} server threads) | figure |")
+    print(f"| registry ({figures['database']}, {args.members} members, {args.workers} x {args.threads} server threads) | figure |")
     print("|---|---|")
     print(f"| import of the region and {args.clients + 3} users (in process) | {imported:.2f} s |")
     print(f"| match, end to end (POST .../matches, {figures['exchanges']} exchanges) | {cold:.2f} s |")

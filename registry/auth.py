@@ -14,7 +14,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -25,7 +26,7 @@ from .audit import client_ip
 from .models import ApiToken, AuditEvent
 from .scoping import account_of
 
-__all__ = ["LoginRefused", "check_login", "new_token", "user_for_token"]
+__all__ = ["AccountBackend", "LoginRefused", "check_login", "new_token", "user_for_token"]
 
 
 class LoginRefused(Exception):
@@ -49,11 +50,32 @@ def new_token(user: Any, request: HttpRequest | None = None) -> str:
     return key
 
 
+#: What a signed-in request reads of its user in the same query: the account, its network (without the
+#: network's scenario parameters and resources, read when a page needs them) and its member.
+_WITH_ACCOUNT = ("account__network", "account__member")
+_NETWORK_DEFERRED = ("account__network__scenario", "account__network__resources")
+
+
+class AccountBackend(ModelBackend):
+    """Django's model backend, whose signed-in user comes with its account, network and member in one query."""
+
+    def get_user(self, user_id: Any) -> Any | None:
+        """The active user of a session, or None."""
+        users = get_user_model()._default_manager.select_related(*_WITH_ACCOUNT).defer(*_NETWORK_DEFERRED)
+        user = users.filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+
 def user_for_token(key: str) -> Any | None:
     """The active user of a token with an account, or None."""
     if not key or len(key) > 200:
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=_digest(key)).first()
+    token = (
+        ApiToken.objects.select_related(*(f"user__{f}" for f in _WITH_ACCOUNT))
+        .defer(*(f"user__{f}" for f in _NETWORK_DEFERRED))
+        .filter(key_hash=_digest(key))
+        .first()
+    )
     if token is None or not token.user.is_active or account_of(token.user) is None:
         return None
     now = timezone.now()

@@ -59,13 +59,21 @@ def load_demo() -> list[tuple[str, str, str]]:
 @click.option("--db", help=_DB_HELP, envvar="SYMBIOSE_DATABASE_URL")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Threads per worker.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes sharing the port (one per core serves the most pages at once).",
+)
 @click.option("--demo", is_flag=True, help="A fresh database with the bundled Hillerød network and a user per role.")
 @_friendly
-def serve(db: str | None, host: str, port: int, threads: int, demo: bool) -> None:
+def serve(db: str | None, host: str, port: int, threads: int, workers: int, demo: bool) -> None:
     """Start the registry's web pages and JSON API on a production WSGI server (waitress).
 
-    The database is created and migrated on first start.
+    The database is created and migrated on first start. With ``--workers N`` the server runs
+    N processes sharing the port (each with ``--threads`` threads).
     """
     folder = None
     if demo:
@@ -86,17 +94,20 @@ def serve(db: str | None, host: str, port: int, threads: int, demo: bool) -> Non
         click.echo("demo users (the network 'hillerod'):")
         for email, role, password in load_demo():
             click.echo(f"  {role:<12} {email:<28} password: {password}")
-    import waitress
     from django.core.wsgi import get_wsgi_application
 
+    from .serving import serve as run_server
+
     application = get_wsgi_application()
-    click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)")
+    each = f", {workers} worker processes" if workers > 1 else ""
+    click.echo(f"serving on http://{host}:{port}/{each} (Ctrl-C to stop)")
     sys.stdout.flush()
     try:
-        waitress.serve(
+        run_server(
             application,
-            host=host,
-            port=port,
+            host,
+            port,
+            workers,
             threads=threads,
             # the same bound as UploadLimitMiddleware: a body sent in chunks (no length given) stops here
             max_request_body_size=int(settings.MAX_UPLOAD_BYTES) + UPLOAD_OVERHEAD,

@@ -74,6 +74,9 @@ def _sqlite(path: str) -> dict[str, Any]:
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(Path(path).absolute()),
         "OPTIONS": dict(_SQLITE_OPTIONS),
+        # a connection per server thread, kept between requests (opening one costs as much as a page)
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
     }
 
 

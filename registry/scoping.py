@@ -146,12 +146,10 @@ def may(user: Any, action: str) -> bool:
 
 def network_for(user: Any, slug: str) -> Any:
     """The network ``slug`` if the user belongs to it; otherwise 404 (never saying whether it exists)."""
-    from django.apps import apps
-
-    found = apps.get_model("registry", "Network").objects.for_user(user).filter(slug=slug).first()
-    if found is None:
+    account = account_of(user)  # a user sees its account's network only (scope's rule for networks)
+    if account is None or account.network.slug != slug:
         raise Http404(_("Not found."))
-    return found
+    return account.network
 
 
 def require(user: Any, action: str) -> Any:

@@ -71,6 +71,9 @@ TEMPLATES = [
 DATABASES = {"default": parse_db_url(os.environ.get("SYMBIOSE_DATABASE_URL") or DEFAULT_DB)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's model backend; a session's user is read with its account and network in one query.
+AUTHENTICATION_BACKENDS = ["registry.auth.AccountBackend"]
+
 # Argon2 first: new and changed passwords are hashed with it; the others only read old hashes.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -200,6 +200,10 @@ def stream_list(request: HttpRequest, network: Any) -> HttpResponse:
     return render(request, "registry/streams.html", {"streams": rows})
 
 
+#: The columns of a stream its page shows.
+_STREAM_SHOWN = ("stream_id", "member", "submission", "quantity", "unit", "quantity_base", "base_unit", "data")
+
+
 @_page
 def stream_detail(request: HttpRequest, network: Any, stream_id: str) -> HttpResponse:
     """One stream (404 unless the user may see it) and its earlier versions."""
@@ -207,14 +211,16 @@ def stream_detail(request: HttpRequest, network: Any, stream_id: str) -> HttpRes
         Stream.objects.for_user(request.user, network)
         .filter(current=True, stream_id=stream_id)
         .select_related("member", "submission")
+        .only(*_STREAM_SHOWN, "member__member_id", "member__name", "submission__version", "submission__created_at")
         .first()
     )
     if found is None:
         raise Http404
-    earlier = (
+    earlier = list(
         Stream.objects.for_user(request.user, network)
-        .filter(member=found.member, stream_id=stream_id, current=False)
+        .filter(member=found.member_id, stream_id=stream_id, current=False)
         .select_related("submission")
+        .only("quantity", "unit", "submission__version", "submission__created_at")
         .order_by("-submission__version")[:20]
     )
     return render(

@@ -44,6 +44,7 @@ class Server:
     env: dict[str, str] = field(default_factory=dict)
     demo: bool = False
     threads: int = 8
+    workers: int = 1
     port: int = 0
     proc: subprocess.Popen[str] | None = None
     lines: queue.Queue[str] = field(default_factory=queue.Queue)
@@ -58,6 +59,7 @@ class Server:
         """Start and wait until the port answers."""
         self.port = free_port()
         args = [SYMBIOSE, "serve", "--port", str(self.port), "--threads", str(self.threads)]
+        args += ["--workers", str(self.workers)]
         args += ["--demo"] if self.demo else ["--db", str(self.db)]
         # the test process's own database and test hooks stay out of the server
         env = {

@@ -80,7 +80,7 @@ def check_runs_saw_whole_versions(db: str) -> int:
 
 def test_members_submit_at_once_while_matches_run(database: str) -> None:
     logins = prepare(database)
-    server = Server(database, threads=8).start()
+    server = Server(database, threads=8, workers=2).start()  # two processes writing at once
     try:
         first = {m: call(server, "GET", f"{API}/streams", t).json() for m, t in list(logins["members"].items())[:8]}
         start_version = call(server, "GET", f"{API}/submissions", logins["facilitator"]).json()
@@ -132,10 +132,12 @@ def test_members_submit_at_once_while_matches_run(database: str) -> None:
     assert check_runs_saw_whole_versions(database) == 3
 
 
-def test_a_server_killed_during_a_submission_keeps_the_previous_version(database: str) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_server_killed_during_a_submission_keeps_the_previous_version(database: str, workers: int) -> None:
     logins = prepare(database)
     member_id, token = next(iter(logins["members"].items()))
-    server = Server(database, env={"SYMBIOSE_FAULT_PAUSE_IN_SUBMISSION": "120"}).start()
+    # with workers, the server's own process is killed: the worker writing the submission must die with it
+    server = Server(database, env={"SYMBIOSE_FAULT_PAUSE_IN_SUBMISSION": "120"}, workers=workers).start()
     try:
         before = call(server, "GET", f"{API}/streams", token).json()
         history = call(server, "GET", f"{API}/submissions", token).json()
