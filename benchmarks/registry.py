@@ -239,7 +239,6 @@ def main() -> None:
     figures = {
         "database": "PostgreSQL" if args.db else "SQLite (WAL)",
         "workers": args.workers,
-        "threads": args.threads,
         "members": args.members,
         "import_s": imported,
         "match_s": cold,
@@ -253,7 +252,8 @@ def main() -> None:
         "clients": args.clients,
         "threads": args.threads,
     }
-    print(f"| registry ({figures['database']}, {args.members} members, {args.workers} x {args.threads} server threads) | figure |")
+    server = f"{args.workers} x {args.threads} server threads"
+    print(f"| registry ({figures['database']}, {args.members} members, {server}) | figure |")
     print("|---|---|")
     print(f"| import of the region and {args.clients + 3} users (in process) | {imported:.2f} s |")
     print(f"| match, end to end (POST .../matches, {figures['exchanges']} exchanges) | {cold:.2f} s |")

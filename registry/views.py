@@ -569,8 +569,6 @@ def proposal_list(request: HttpRequest, network: Any) -> HttpResponse:
     )
 
 
-
-
 @_page
 def proposal_detail(request: HttpRequest, network: Any, proposal_id: int, status: int = 200) -> HttpResponse:
     """One proposal: its figures, the answer form for a side, the next steps, and every step so far."""
