@@ -32,7 +32,7 @@ from .solve.basis import Basis
 from .solve.bounded import solve_by_search
 from .solve.decompose import DecomposedModel, solve_by_components
 from .solve.mps import write_mps
-from .solve.pricing import PricedModel, is_lp, pricing_applies, unit_factors
+from .solve.pricing import PricedModel, has_ports, is_lp, pricing_applies, solve_by_pricing, unit_factors
 
 __all__ = ["WarmMatch", "build", "compare", "match", "run"]
 
@@ -160,7 +160,13 @@ def match(
             write_mps(lp, write_mps_to)
     t = time.perf_counter()
     say(f"solving ({len(cand.edges):,} candidate pairs" + (", by pricing)" if use_pricing else ")"))
-    if use_pricing:
+    if use_pricing and has_ports(cand.inputs):
+        # stores and processes join their ports across periods through rows and columns that are not pairs:
+        # one priced model keeps them all (their rows are side rows of its restricted model)
+        cand, lp, sol, stats = solve_by_pricing(cand, time_limit=time_limit, start=basis, backend=backend)
+        timings["build"] = stats.pop("build")
+        timings.update({f"pricing_{k}": v for k, v in stats.items()})
+    elif use_pricing:
         cand, lp, sol, stats = solve_by_components(  # the parts keep their pairs: the whole table goes
             cand, workers=workers, time_limit=time_limit, start=basis, backend=backend, release=True
         )
@@ -190,6 +196,12 @@ def _search_match(
 ) -> MatchResult | None:
     """The match by a pair search at the duals, where ``method`` asks for it or ``auto`` chooses it; else None."""
     if method not in ("auto", "search"):
+        return None
+    if inputs.chains is not None:  # the search's census knows no periods, ports or per-period link rows
+        if method == "search":
+            raise Unsupported(
+                "search does not apply to a network with periods, storage or processes; use pricing or whole"
+            )
         return None
     able = Feature.INCREMENTAL in backend.features and is_lp(inputs)
     if method == "search":
@@ -249,11 +261,12 @@ class WarmMatch:
         t1 = time.perf_counter()
         # a stream keeps the unit factor it was first submitted with (its quantity may be 0 by now)
         self.units = self.units.combine_first(unit_factors(network)).reindex(network.streams.index)
-        self.model: DecomposedModel | PricedModel = (
-            DecomposedModel(cand, time_limit=self.time_limit, start=start, units=self.units)
-            if pricing_applies(cand)
-            else PricedModel(cand, k=None, time_limit=self.time_limit, start=start, units=self.units)
-        )
+        self.model: DecomposedModel | PricedModel
+        if pricing_applies(cand) and not has_ports(cand.inputs):
+            self.model = DecomposedModel(cand, time_limit=self.time_limit, start=start, units=self.units)
+        else:  # a MILP (every pair at once), or stores and processes (one priced model holds their rows)
+            k = 1 if pricing_applies(cand) else None
+            self.model = PricedModel(cand, k=k, time_limit=self.time_limit, start=start, units=self.units)
         self.model.solve()
         self._result: MatchResult | None = None
         return {"candidates": t1 - t0, "solve": time.perf_counter() - t1}
@@ -279,6 +292,8 @@ class WarmMatch:
             return self.apply(Changes(add_streams=[{**self._out.pop(stream_id), "quantity": float(quantity)}]))
         if stream_id not in self.units.index:
             raise UnknownId(f"no stream {stream_id!r}")
+        if self.network.seasons.active:  # a stream has a row per period: the model is built again from the basis
+            return self._rebuilt_quantity(stream_id, float(quantity))
         self.model.set_quantity(stream_id, float(quantity) / float(self.units.loc[[stream_id]].to_numpy()[0]))
         t = time.perf_counter()
         self.model.solve()
@@ -286,6 +301,16 @@ class WarmMatch:
         result = self.result()
         result.timings["solve"] = time.perf_counter() - t
         return result
+
+    def _rebuilt_quantity(self, stream_id: str, quantity: float) -> MatchResult:
+        """A stream's quantity changed in a network with periods: its rows are built again, from the basis so far."""
+        if not 0 <= quantity < float("inf"):
+            raise InvalidOption(f"{stream_id}: a quantity must be a finite number >= 0, not {quantity!r}")
+        row = self.network.to_frames()["streams"].set_index("stream_id", drop=False).loc[stream_id].dropna().to_dict()
+        if quantity == 0:
+            self._out[stream_id] = row
+            return self.apply(Changes(remove_streams=[stream_id]))
+        return self.apply(Changes(remove_streams=[stream_id], add_streams=[{**row, "quantity": quantity}]))
 
     def apply(self, changes: Changes) -> MatchResult:
         """Apply a variant's changes (members or streams added, removed or scaled; links added) and re-solve warm.
@@ -323,7 +348,7 @@ class WarmMatch:
         DataError
             If the row is invalid or its id is taken; the match is left as it was.
         """
-        if not isinstance(self.model, DecomposedModel):
+        if not isinstance(self.model, DecomposedModel) or self.network.seasons.active:
             return self.apply(Changes(add_streams=[row]))
         t0 = time.perf_counter()
         net = self.network
@@ -339,6 +364,7 @@ class WarmMatch:
             net.catalog,
             net.fixed_exchanges,
             net.excluded_pairs,
+            net.seasons,
         )
         inputs, supply = appended(self.model.cand.inputs, prepare(one, self.scenario), network)
         cand, pairs = with_stream(self.model.cand, inputs, supply)
@@ -363,7 +389,7 @@ class WarmMatch:
         DataError
             If there is no such stream; the match is left as it was.
         """
-        if not isinstance(self.model, DecomposedModel):
+        if not isinstance(self.model, DecomposedModel) or self.network.seasons.active:
             return self.apply(Changes(remove_streams=[stream_id]))
         t0 = time.perf_counter()
         net = self.network
@@ -385,6 +411,7 @@ class WarmMatch:
                 t[(t["supply_stream"] != stream_id) & (t["demand_stream"] != stream_id)]
                 for t in (net.fixed_exchanges, net.excluded_pairs)
             ),
+            net.seasons,
         )
         cand = replace(cand, inputs=replace(cand.inputs, network=network))
         t1 = time.perf_counter()

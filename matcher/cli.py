@@ -31,7 +31,7 @@ import scenarios
 from models import DataError, SymbioseError, load
 from models.files import atomic_folder
 from models.io import load_network
-from models.records import TABLES
+from models.records import SEASON_TABLES, TABLES
 from models.scenario import Scenario
 from models.templates import TEMPLATE_FILES, write_templates
 
@@ -173,10 +173,13 @@ def validate(paths: tuple[Path, ...]) -> None:
 
 
 @main.command()
-@click.option("--table", type=click.Choice([*TABLES, "scenario", "all"]), default="all", show_default=True)
+@click.option(
+    "--table", type=click.Choice([*TABLES, *SEASON_TABLES, "scenario", "all"]), default="all", show_default=True
+)
 def schema(table: str) -> None:
-    """Print the JSON Schema of the tables (members, streams, links) and scenario files."""
-    models: dict[str, Any] = {**TABLES, "scenario": Scenario}
+    """Print the JSON Schema of the tables (members, streams, links, periods, profiles, storage, processes,
+    process_flows) and scenario files."""
+    models: dict[str, Any] = {**TABLES, **SEASON_TABLES, "scenario": Scenario}
     chosen = models if table == "all" else {table: models[table]}
     doc = {k: m.model_json_schema() for k, m in chosen.items()}
     click.echo(json.dumps(doc if table == "all" else doc[table], indent=1, ensure_ascii=False))

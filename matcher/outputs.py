@@ -20,7 +20,7 @@ from models.files import check_writable
 
 from .errors import InvalidOption
 from .report.html import image_name
-from .results.result import RESULT_FILES
+from .results.result import result_file
 
 __all__ = [
     "CSV",
@@ -65,7 +65,7 @@ TABLE = Kind("a CSV table or an XLSX workbook", (".csv", ".xlsx"))
 HTML = Kind("an HTML page", (".html", ".htm"))
 PLOT = Kind("a plot (HTML page or PNG, SVG, PDF image)", (".html", ".png", ".svg", ".pdf"))
 MPS = Kind("an MPS model", (".mps",))
-RESULTS = Kind("a folder of result tables", folder=True, owns=RESULT_FILES.__contains__)
+RESULTS = Kind("a folder of result tables", folder=True, owns=result_file)
 IMAGES = Kind("a folder of images", folder=True, owns=image_name)
 TEMPLATES = Kind("a folder of templates", folder=True, owns=None)
 

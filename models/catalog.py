@@ -170,9 +170,6 @@ class Resource(_Frozen):
             f = getattr(self, name)
             if f is not None and not f.value > 0:
                 raise ValueError(f"{name} must be greater than 0, got {f.value:g}")
-        missing = set(self.virgin_quality) - set(self.quality) - set(self.blend)
-        if missing or set(self.blend) - set(self.quality):
-            raise ValueError("blend and virgin_quality attributes must be listed in quality")
         self._capacity_rules()
         return self
 
@@ -203,6 +200,18 @@ class Resource(_Frozen):
             raise ValueError("max_detour_km belongs to backhaul capacities")
         if self.ewc or self.quality or self.density_t_per_m3 or self.energy_mwh_per_t:
             raise ValueError("a capacity has no EWC code, quality, density or energy content")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _quality_named(cls, data: Any) -> Any:
+        """Attributes named in ``blend`` or ``virgin_quality`` are quality attributes without being listed again."""
+        if not isinstance(data, dict):
+            return data
+        quality, blend, virgin = data.get("quality") or (), data.get("blend") or (), data.get("virgin_quality") or {}
+        if not all(isinstance(v, list | tuple) for v in (quality, blend)) or not isinstance(virgin, dict):
+            return data  # the field checks name what is wrong
+        named = [a for a in (*blend, *virgin) if a not in quality]
+        return {**data, "quality": (*quality, *dict.fromkeys(named))} if named else data
 
 
 class Catalog:

@@ -35,6 +35,7 @@ __all__ = [
     "check_commitments",
     "empty_excluded",
     "empty_fixed",
+    "split_over_periods",
 ]
 
 
@@ -84,6 +85,7 @@ def check_commitments(
     streams: pd.DataFrame | None,
     links: pd.DataFrame | None,
     catalog: Catalog,
+    shares: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[Issue]]:
     """The fixed exchanges and excluded pairs of ``tables``, checked against the network.
 
@@ -97,6 +99,11 @@ def check_commitments(
         streams have problems of their own (then only each row's own cells are checked).
     links
         The network's links (capacities of the links a fixed exchange runs on).
+    shares
+        With periods: per stream (index ``stream_id``), the share of its amount in each period
+        (columns: the period labels in time order; :func:`models.seasons.stream_period_shares`).
+        A fixed exchange is then spread over the periods as :func:`split_over_periods` says, and
+        what the fixed exchanges take from a stream in a period cannot exceed what it has there.
 
     Returns
     -------
@@ -123,7 +130,7 @@ def check_commitments(
         return empty_fixed(), empty_excluded(), issues
     out_fixed, out_excluded = empty_fixed(), empty_excluded()
     if fixed is not None and len(fixed):
-        checked, found = _check_fixed(fixed, streams, links, catalog, files["fixed_exchanges"])
+        checked, found = _check_fixed(fixed, streams, links, catalog, files["fixed_exchanges"], shares)
         issues += found
         out_fixed = checked
     if issues:
@@ -180,7 +187,12 @@ def _check_pair_refs(frame: pd.DataFrame, streams: pd.DataFrame, file: str) -> l
 
 
 def _check_fixed(
-    fixed: pd.DataFrame, streams: pd.DataFrame, links: pd.DataFrame | None, catalog: Catalog, file: str
+    fixed: pd.DataFrame,
+    streams: pd.DataFrame,
+    links: pd.DataFrame | None,
+    catalog: Catalog,
+    file: str,
+    shares: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, list[Issue]]:
     issues = _check_pair_refs(fixed, streams, file) + _duplicate_pairs(fixed, file)
     if issues:
@@ -253,9 +265,76 @@ def _check_fixed(
                     on.loc[over, "capacity"],
                 )
             ]
+    if not issues and shares is not None:
+        issues += _check_periods(out, sup, dem, shares, file)
     if issues:
         return empty_fixed(), issues
     return out[_FIXED_COLUMNS].reset_index(drop=True), []
+
+
+def split_over_periods(quantity: np.ndarray, ratio: np.ndarray, supply: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """Each fixed exchange's yearly quantity spread over the periods.
+
+    A fixed exchange is a yearly amount; with periods it flows in the periods both its streams
+    are active in, in proportion to what the pair can carry in each: the least of the supply's
+    amount there and the demand's divided by ``ratio``.
+
+    Parameters
+    ----------
+    quantity, ratio : ndarray, shape (n,)
+        Per fixed exchange, its amount (supply base unit) and the units of the demand one unit meets.
+    supply, demand : ndarray, shape (n, periods)
+        The amount of its supply and of its demand in each period (each its own base unit).
+
+    Returns
+    -------
+    ndarray, shape (n, periods)
+        Its amount in each period; a row of zeros where the streams share no period.
+    """
+    cap = np.minimum(supply, demand / ratio[:, None])
+    total = cap.sum(axis=1, keepdims=True)
+    return quantity[:, None] * cap / np.where(total > 0, total, 1.0)
+
+
+def _check_periods(
+    out: pd.DataFrame, sup: pd.DataFrame, dem: pd.DataFrame, shares: pd.DataFrame, file: str
+) -> list[Issue]:
+    """What the fixed exchanges take from a stream in each period is within what it has there."""
+    labels = np.asarray(shares.columns, dtype=str)
+    sq = shares.reindex(sup.index).to_numpy(dtype=float) * sup["quantity_base"].to_numpy(dtype=float)[:, None]
+    dq = shares.reindex(dem.index).to_numpy(dtype=float) * dem["quantity_base"].to_numpy(dtype=float)[:, None]
+    ratio = out["ratio"].to_numpy(dtype=float)
+    parts = split_over_periods(out["quantity_base"].to_numpy(dtype=float), ratio, sq, dq)
+    rows = out["_row"].to_numpy()
+    apart = (np.minimum(sq, dq / ratio[:, None]).sum(axis=1) <= 0).nonzero()[0]
+    issues = [
+        Issue(
+            file,
+            int(rows[i]),
+            "demand_stream",
+            f"{out['supply_stream'].iat[i]} and {out['demand_stream'].iat[i]} are active in no common period",
+        )
+        for i in apart
+    ]
+    if issues:
+        return issues
+    for column, use, have in (("supply_stream", parts, sq), ("demand_stream", parts * ratio[:, None], dq)):
+        ids = out[column].astype(str).to_numpy()
+        total = pd.DataFrame(use).groupby(ids).transform("sum").to_numpy()
+        over = total > have * (1 + 1e-9) + 1e-9
+        units = (sup if column == "supply_stream" else dem)["base_unit"].to_numpy()
+        for i, t in zip(*np.nonzero(over)):
+            issues.append(
+                Issue(
+                    file,
+                    int(rows[i]),
+                    "quantity",
+                    f"in period {labels[t]} the fixed exchanges of {ids[i]} take {total[i, t]:.6g} {units[i]}; "
+                    f"it has {have[i, t]:.6g} then (a fixed exchange flows in the periods both streams share, "
+                    "in proportion to what the pair can carry in each)",
+                )
+            )
+    return issues
 
 
 def _opt(x: object) -> float | None:

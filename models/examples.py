@@ -18,7 +18,16 @@ from .network import Network
 from .scenario import Parameters, Scenario
 from .units import EARTH_RADIUS_KM
 
-__all__ = ["backhaul_route", "capacity_network", "heat_pair", "pair", "pure_flow", "random_network", "scenario_for"]
+__all__ = [
+    "backhaul_route",
+    "capacity_network",
+    "heat_pair",
+    "pair",
+    "pure_flow",
+    "random_network",
+    "scenario_for",
+    "seasonal",
+]
 
 
 def scenario_for(name: str = "example", currency: str = "EUR", **parameters: Any) -> Scenario:
@@ -272,3 +281,78 @@ def capacity_network(
     if materials:
         streams = pd.concat([base.to_frames()["streams"], streams], ignore_index=True)
     return scenario, Network.from_frames(members, streams)
+
+
+#: Four seasons of a year of 8,766 hours (winter Dec-Feb, spring, summer, autumn).
+SEASONS = {"winter": 2166.0, "spring": 2208.0, "summer": 2208.0, "autumn": 2184.0}
+
+
+def seasonal(store: bool = True, biogas: bool = True, **parameters: Any) -> tuple[Scenario, Network]:
+    """Surplus heat all year, a district-heating need peaking in winter, a pit store, a biogas chain.
+
+    Members: ``DC`` (a data centre: 2 MW of low-temperature heat all year), ``DH`` (the district
+    heating company: 16,000 MWh of heat, 55 % of it in winter, with a 4,000 MWh pit store losing
+    0.01 % of its content per hour), ``FD`` (a food factory: 3,000 t of food waste), ``BG`` (a biogas
+    plant: 0.5 t/h of feedstock, 0.6 MWh of biogas and 0.8 t of digestate per t) and ``FA`` (a farm
+    needing 1,500 t of fertiliser in spring). Every figure is illustrative.
+    """
+    members = pd.DataFrame(
+        {
+            "member_id": ["DC", "DH", "FD", "BG", "FA"],
+            "name": ["Data centre", "District heating", "Food factory", "Biogas plant", "Farm"],
+            "lat": [55.93, 55.94, 55.95, 55.96, 55.98],
+            "lon": [12.30, 12.31, 12.32, 12.28, 12.25],
+        }
+    )
+    rows = [
+        ("heat_dc", "DC", "supply", "heat_low", 2.0, "MW", None, None),
+        ("heat_dh", "DH", "demand", "heat_low", 16000.0, "MWh", None, "heating"),
+        ("food", "FD", "supply", "food_waste", 3000.0, "t", None, None),
+        ("gas", "DH", "demand", "biogas", 1500.0, "MWh", None, None),
+        ("fert", "FA", "demand", "fertiliser", 1500.0, "t", "spring", None),
+    ]
+    streams = pd.DataFrame(
+        rows, columns=["stream_id", "member_id", "direction", "resource", "quantity", "unit", "period", "profile"]
+    )
+    periods = pd.DataFrame({"period": list(SEASONS), "hours": list(SEASONS.values())})
+    profiles = pd.DataFrame({"profile": "heating", "period": list(SEASONS), "weight": [0.55, 0.15, 0.05, 0.25]})
+    tables: dict[str, pd.DataFrame] = {"periods": periods, "profiles": profiles}
+    if store:
+        tables["storage"] = pd.DataFrame(
+            [
+                {
+                    "storage_id": "PIT",
+                    "member_id": "DH",
+                    "resource": "heat_low",
+                    "capacity": 4000.0,
+                    "unit": "MWh",
+                    "max_charge": 5.0,
+                    "max_discharge": 5.0,
+                    "loss_per_hour": 0.0001,
+                    "cost_per_unit": 1.0,
+                }
+            ]
+        )
+    if biogas:
+        tables["processes"] = pd.DataFrame(
+            [
+                {
+                    "process_id": "AD",
+                    "member_id": "BG",
+                    "reference": "biogas_feedstock",
+                    "capacity": 0.5,
+                    "unit": "t/h",
+                    "cost_per_unit": 10.0,
+                }
+            ]
+        )
+        tables["process_flows"] = pd.DataFrame(
+            {
+                "process_id": "AD",
+                "resource": ["biogas_feedstock", "biogas", "fertiliser"],
+                "direction": ["input", "output", "output"],
+                "ratio": [1.0, 0.6, 0.8],
+            }
+        )
+    network = Network.from_frames(members, streams, None, Catalog.builtin(), **tables)
+    return scenario_for("seasonal example", **{"max_distance_km": 30.0, **parameters}), network

@@ -21,17 +21,18 @@ from .catalog import Catalog
 from .errors import DataError, Issue
 from .network import Network
 from .readers import load_yaml
-from .scenario import Changes, Scenario
+from .scenario import SEASON_KEYS, Changes, Scenario
 from .tables import RawTable, read_csv, read_json, read_workbook
 
 __all__ = ["apply_changes", "load", "load_catalog", "load_network", "read_table_file", "read_tables"]
 
-_TABLE_NAMES = ("members", "streams", "links", "fixed_exchanges", "excluded_pairs")
+_TABLE_NAMES = ("members", "streams", "links", "fixed_exchanges", "excluded_pairs", *SEASON_KEYS)
 
 
 def read_table_file(path: str | Path) -> dict[str, RawTable]:
     """The tables of one file: a CSV file's one table (named by its stem), a JSON file's lists, a workbook's
-    members, streams and links sheets (others are not read).
+    members, streams and links sheets and those of periods, profiles, storage, processes and
+    process_flows (others are not read).
 
     Raises
     ------
@@ -104,7 +105,7 @@ def load_network(scenario: Scenario, catalog: Catalog | None = None) -> Network:
     """
     if scenario.tables:
         raw = read_tables([scenario.path(scenario.tables)])
-        if scenario.fixed_exchanges or scenario.excluded_pairs:
+        if any(getattr(scenario, key) for key in _TABLE_NAMES[3:]):  # optional tables named one by one
             raw = {**raw, **_tables_by_role(scenario)}
     else:
         raw = _tables_by_role(scenario)
@@ -123,6 +124,7 @@ def apply_changes(network: Network, changes: Changes) -> Network:
     """
     frames = network.to_frames()
     members, streams, links = frames["members"], frames["streams"], frames["links"]
+    seasons = {k: v for k, v in frames.items() if k in SEASON_KEYS}
     issues: list[Issue] = []
 
     def unknown(ids: list[str], known: pd.Index, key: str) -> None:
@@ -145,8 +147,16 @@ def apply_changes(network: Network, changes: Changes) -> Network:
     gone = set(changes.remove_members)
     members = members[~members["member_id"].isin(gone)]
     streams = streams[~streams["member_id"].isin(gone) & ~streams["stream_id"].isin(changes.remove_streams)]
+    # a quality column only removed streams gave is gone with them (as the network's own tables would have it)
+    streams = streams.drop(columns=[c for c in streams.columns if c.startswith("q_") and streams[c].isna().all()])
     if len(links):
         links = links[~links["from_member"].isin(gone) & ~links["to_member"].isin(gone)]
+    for key in ("storage", "processes"):  # a member's stores and processes leave with it (and their flows)
+        if key in seasons and len(seasons[key]):
+            seasons[key] = seasons[key][~seasons[key]["member_id"].isin(gone)]
+    if "process_flows" in seasons and "processes" in seasons and len(seasons["process_flows"]):
+        flows = seasons["process_flows"]
+        seasons["process_flows"] = flows[flows["process_id"].isin(seasons["processes"]["process_id"])]
     # scale before adding: the scaled streams are the network's own (numbers already checked);
     # added rows are text or numbers as written, checked with everything else below
     factor = streams["stream_id"].map(changes.scale_streams).fillna(1.0)
@@ -164,7 +174,9 @@ def apply_changes(network: Network, changes: Changes) -> Network:
             frame = frame[frame["supply_stream"].isin(kept) & frame["demand_stream"].isin(kept)]
         commitments.append(frame if frame is not None and len(frame) else None)
     try:
-        return Network.from_frames(members, streams, links if len(links) else None, network.catalog, *commitments)
+        return Network.from_frames(
+            members, streams, links if len(links) else None, network.catalog, *commitments, **seasons
+        )
     except DataError as exc:
         raise DataError([Issue("scenario.yaml (changes)", i.row, i.column, i.message) for i in exc.issues]) from None
 
@@ -173,13 +185,14 @@ def _tables_by_role(scenario: Scenario) -> dict[str, RawTable]:
     """The tables a scenario names one by one, each file in the role the scenario gives it."""
     raw: dict[str, RawTable] = {}
     issues: list[Issue] = []
-    roles = (
+    roles = [
         ("members", scenario.members),
         ("streams", scenario.streams),
         ("links", scenario.links),
         ("fixed_exchanges", scenario.fixed_exchanges),
         ("excluded_pairs", scenario.excluded_pairs),
-    )
+    ]
+    roles += [(key, getattr(scenario, key)) for key in SEASON_KEYS]
     for role, name in roles:
         if not name:
             continue

@@ -22,9 +22,10 @@ from .commitments import check_commitments, empty_excluded, empty_fixed
 from .errors import DataError, Issue
 from .files import atomic_write_text
 from .numbers import limit_text, too_large
-from .records import TABLES, Link, Member, Stream
+from .records import SEASON_TABLES, TABLES, Link, Member, Stream
+from .seasons import Seasons, check_seasons, stream_period_shares
 from .tables import RawTable, tables_from_mapping
-from .units import UnitProblem, factor_to_base
+from .units import HOURS_PER_YEAR, UnitProblem, factor_to_base, is_rate
 from .validate import parse_table
 
 __all__ = ["Network"]
@@ -55,6 +56,8 @@ class Network:
         ``ratio``; a match keeps each at its quantity. Empty unless given.
     excluded_pairs : DataFrame
         Pairs a match never proposes: ``supply_stream, demand_stream, reason``.
+    seasons : Seasons
+        Periods, profiles, storage and processes (:mod:`models.seasons`); empty when none were given.
     """
 
     def __init__(
@@ -65,6 +68,7 @@ class Network:
         catalog: Catalog,
         fixed_exchanges: pd.DataFrame | None = None,
         excluded_pairs: pd.DataFrame | None = None,
+        seasons: Seasons | None = None,
     ):
         self.members = members
         self.streams = streams
@@ -72,6 +76,7 @@ class Network:
         self.catalog = catalog
         self.fixed_exchanges = empty_fixed() if fixed_exchanges is None else fixed_exchanges
         self.excluded_pairs = empty_excluded() if excluded_pairs is None else excluded_pairs
+        self.seasons = seasons if seasons is not None else Seasons()
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -83,11 +88,13 @@ class Network:
         catalog: Catalog | None = None,
         fixed_exchanges: pd.DataFrame | None = None,
         excluded_pairs: pd.DataFrame | None = None,
+        **seasons: pd.DataFrame | None,
     ) -> Network:
         """Build a network from DataFrames with the columns of the CSV tables.
 
         ``fixed_exchanges`` and ``excluded_pairs`` (optional) are the tables of
-        :mod:`models.commitments`.
+        :mod:`models.commitments`; ``seasons`` the optional tables by name (``periods``,
+        ``profiles``, ``storage``, ``processes``, ``process_flows``; :mod:`models.seasons`).
 
         Raises
         ------
@@ -111,6 +118,9 @@ class Network:
         models.errors.DataError: 1 problem(s) in the input:
         <streams DataFrame>:1:unit: unit 't' is a mass; this resource is measured in MWh (an energy) and declares no energy content to convert
         """
+        unknown = sorted(set(seasons) - set(SEASON_TABLES))
+        if unknown:
+            raise TypeError(f"unknown tables {', '.join(unknown)}; expected {', '.join(SEASON_TABLES)}")
         tables = tables_from_mapping(
             {
                 "members": members,
@@ -118,6 +128,7 @@ class Network:
                 "links": links,
                 "fixed_exchanges": fixed_exchanges,
                 "excluded_pairs": excluded_pairs,
+                **seasons,
             }
         )
         return cls.from_tables(tables, catalog)
@@ -143,13 +154,29 @@ class Network:
             issues += found
             if name != "links" and frame.empty:
                 issues.append(Issue(raw.file, None, "", f"the {name} table has no rows"))
+        given = tuple(name for name in SEASON_TABLES if name in tables)
+        for name, model in SEASON_TABLES.items():
+            raw = tables.get(name)
+            if raw is None:
+                raw = RawTable(pd.DataFrame(columns=list(model.model_fields)), np.array([], dtype=int), name)
+            frame, found = parse_table(raw, model)
+            parsed[name], files[name] = frame, raw.file
+            issues += found
         members, streams, links = parsed["members"], parsed["streams"], parsed["links"]
         issues += _check_members(members, files["members"])
         streams, found = _check_streams(streams, members, catalog, files)
         issues += found
         issues += _check_links(links, members, files)
+        seasons, found = check_seasons(parsed, files, members, streams, catalog, given)
+        issues += found
+        if not issues and seasons.periods is not None:
+            issues += _rates_over_periods(streams, seasons, files["streams"])
+        shares = None
+        if not issues and seasons.periods is not None:  # fixed exchanges then flow period by period
+            by_id = streams.set_index("stream_id")
+            shares = pd.DataFrame(stream_period_shares(by_id, seasons)[0], index=by_id.index, columns=seasons.labels)
         fixed, excluded, found = check_commitments(
-            tables, None if issues else streams.set_index("stream_id"), None if issues else links, catalog
+            tables, None if issues else streams.set_index("stream_id"), None if issues else links, catalog, shares
         )
         issues += found
         if issues:
@@ -157,7 +184,7 @@ class Network:
         members = members.drop(columns="_row").set_index("member_id")
         streams = streams.drop(columns="_row").set_index("stream_id")
         links = links.drop(columns="_row").reset_index(drop=True)
-        return cls(members, streams, links, catalog, fixed, excluded)
+        return cls(members, streams, links, catalog, fixed, excluded, seasons)
 
     def with_commitments(
         self, fixed_exchanges: pd.DataFrame | None = None, excluded_pairs: pd.DataFrame | None = None
@@ -177,6 +204,7 @@ class Network:
             self.catalog,
             fixed_exchanges,
             excluded_pairs,
+            **self.seasons.frames(),
         )
 
     # ------------------------------------------------------------------ access
@@ -208,10 +236,14 @@ class Network:
             for cat in ("energy", "water", "waste", "material", "capacity")
             if cat in counts.index.get_level_values(0)
         ]
-        return (
+        text = (
             f"{len(self.members)} members, {len(self.streams)} streams "
             f"(supply/demand: {', '.join(parts)}), {len(self.links)} links"
         )
+        sea = self.seasons
+        if sea.active:
+            text += f"; {len(sea.hours)} period(s), {len(sea.storage)} storage, {len(sea.processes)} process(es)"
+        return text
 
     # ------------------------------------------------------------------ export
     def to_frames(self) -> dict[str, pd.DataFrame]:
@@ -225,7 +257,7 @@ class Network:
             frames["fixed_exchanges"] = fixed.dropna(axis=1, how="all")
         if len(self.excluded_pairs):
             frames["excluded_pairs"] = self.excluded_pairs.dropna(axis=1, how="all")
-        return frames
+        return {**frames, **self.seasons.frames()}
 
     def to_csv(self, folder: str | Path, sep: str = ",", decimal: str = ".") -> list[Path]:
         """Write members.csv, streams.csv and (if any) links.csv into ``folder``.
@@ -250,6 +282,7 @@ class Network:
         doc = {
             name: json.loads(frame.to_json(orient="records", force_ascii=False))
             for name, frame in self.to_frames().items()
+            if not (name == "links" and frame.empty)  # an empty list would read as a table without its columns
         }
         text = json.dumps(doc, ensure_ascii=False, indent=1)
         if path is not None:
@@ -474,6 +507,23 @@ def _check_links(links: pd.DataFrame, members: pd.DataFrame, files: Mapping[str,
         Issue(file, int(r), "to_member", f"link {p} is given twice") for r, p in zip(links.loc[dup, "_row"], pair[dup])
     ]
     return issues
+
+
+def _rates_over_periods(streams: pd.DataFrame, seasons: Seasons, file: str) -> list[Issue]:
+    """A rate is multiplied by the hours of the periods the stream is active in (not by a year of 8,766 hours).
+
+    ``quantity_base`` (and ``min_quantity_base``) are rescaled in place; amounts stay as given.
+    """
+    _, active = stream_period_shares(streams, seasons)
+    rate = streams["unit"].map(lambda u: is_rate(str(u)), na_action="ignore").fillna(False).to_numpy(dtype=bool)
+    scale = np.where(rate, active / HOURS_PER_YEAR, 1.0)
+    streams["quantity_base"] = streams["quantity_base"] * scale
+    streams["min_quantity_base"] = streams["min_quantity_base"] * scale
+    big = too_large(streams["quantity_base"])
+    return [
+        Issue(file, int(r), "quantity", f"is {v:.3g} over its periods in the base unit; must be below {limit_text()}")
+        for r, v in zip(streams.loc[big, "_row"], streams.loc[big, "quantity_base"])
+    ]
 
 
 # ---------------------------------------------------------------------- helpers

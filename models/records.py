@@ -16,7 +16,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .numbers import Number
 
-__all__ = ["Link", "Location", "Member", "Stream", "TABLES"]
+__all__ = [
+    "SEASON_TABLES",
+    "TABLES",
+    "Link",
+    "Location",
+    "Member",
+    "Period",
+    "Process",
+    "ProcessFlow",
+    "Profile",
+    "Storage",
+    "Stream",
+]
 
 _ID = r"^[^\s,;]+( [^\s,;]+)*$"
 
@@ -67,7 +79,14 @@ class Stream(BaseModel):
     resource: str = Field(min_length=1, description="catalog key, e.g. heat_low, wood_waste")
     quantity: Number = Field(gt=0, description="amount per year, or a rate in the unit given")
     unit: str = Field(min_length=1, description="t, kg, m3, L, MWh, kWh, GJ; per year (t/year) or per month")
-    period: str | None = Field(None, description="label; streams exchange only within the same period")
+    period: str | None = Field(
+        None,
+        description="the one period of periods.csv the stream is active in (default: every period); without"
+        " a periods table a label: streams exchange only within the same label",
+    )
+    profile: str | None = Field(
+        None, description="a profile of profiles.csv splitting the quantity over the periods (not with period)"
+    )
     disposal_cost: Number | None = Field(
         None, description="supply: what disposal costs today, currency per base unit (t, m3, MWh)"
     )
@@ -115,5 +134,81 @@ class Link(BaseModel):
     mode: Literal["truck", "pipe", "grid"] | None = None
 
 
+class Period(BaseModel):
+    """One period of the year (one row of periods.csv); row order is time order, and the year is cyclic."""
+
+    model_config = ConfigDict(extra="allow")
+
+    period: str = Field(min_length=1, pattern=r"^[^@\s,;]+( [^@\s,;]+)*$", description="label, e.g. jan or winter")
+    hours: Number = Field(gt=0, description="hours the period lasts (a year: 8766)")
+
+
+class Profile(BaseModel):
+    """The weight of one period in a profile (one row of profiles.csv)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    profile: str = Field(min_length=1, pattern=_ID, description="profile name, named in streams.csv")
+    period: str = Field(min_length=1, description="a period of periods.csv")
+    weight: Number = Field(ge=0, description="share of the stream's amount in this period (normalised)")
+
+
+class Storage(BaseModel):
+    """A store of one resource at a member (one row of storage.csv)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    storage_id: str = Field(min_length=1, pattern=_ID, description="unique id, e.g. TES1")
+    member_id: str = Field(min_length=1, description="member_id of the member that runs it")
+    resource: str = Field(min_length=1, description="catalog key of what it stores")
+    capacity: Number = Field(ge=0, description="most it holds, an amount in unit")
+    unit: str = Field(min_length=1, description="unit of capacity: an amount such as MWh, t, m3")
+    max_charge: Number | None = Field(None, ge=0, description="most charged per hour, in unit (default: no limit)")
+    max_discharge: Number | None = Field(None, ge=0, description="most discharged per hour, in unit")
+    efficiency_in: Number | None = Field(None, gt=0, le=1, description="share of a charge stored (default 1)")
+    efficiency_out: Number | None = Field(None, gt=0, le=1, description="share of the content drawn that is delivered")
+    loss_per_hour: Number | None = Field(None, ge=0, lt=1, description="share of the content lost per hour")
+    cost_per_unit: Number | None = Field(None, ge=0, description="currency per base unit discharged (default 0)")
+
+
+class Process(BaseModel):
+    """A conversion process at a member (one row of processes.csv), e.g. a biogas plant or a heat pump."""
+
+    model_config = ConfigDict(extra="allow")
+
+    process_id: str = Field(min_length=1, pattern=_ID, description="unique id, e.g. BIO1")
+    member_id: str = Field(min_length=1, description="member_id of the member that runs it")
+    reference: str = Field(min_length=1, description="catalog key of the resource its capacity is measured in")
+    capacity: Number = Field(gt=0, description="most of the reference handled per hour, a rate in unit")
+    unit: str = Field(min_length=1, description="a rate: MW, t/h, t/d, m3/h")
+    cost_per_unit: Number | None = Field(None, ge=0, description="currency per base unit of the reference handled")
+
+
+class ProcessFlow(BaseModel):
+    """One input or output of a process, per unit of its reference (one row of process_flows.csv)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    process_id: str = Field(min_length=1, description="a process of processes.csv")
+    resource: str = Field(min_length=1, description="catalog key")
+    direction: Literal["input", "output"] = Field(description="input (taken) or output (given)")
+    ratio: Number = Field(gt=0, description="base units per base unit of the reference (1 on the reference's row)")
+    disposal_cost: Number | None = Field(
+        None, description="output: what disposing of it costs, per base unit (default: the catalog's)"
+    )
+    virgin_cost: Number | None = Field(
+        None, ge=0, description="input: what buying it costs, per base unit (default: never bought)"
+    )
+
+
 #: Table name -> row model, in load order.
 TABLES: dict[str, type[BaseModel]] = {"members": Member, "streams": Stream, "links": Link}
+
+#: The optional tables of periods, storage and processes -> row model, in load order.
+SEASON_TABLES: dict[str, type[BaseModel]] = {
+    "periods": Period,
+    "profiles": Profile,
+    "storage": Storage,
+    "processes": Process,
+    "process_flows": ProcessFlow,
+}

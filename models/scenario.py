@@ -9,6 +9,7 @@ A scenario folder holds ``scenario.yaml`` and the tables it names::
     links: links.csv            # optional
     fixed_exchanges: fixed_exchanges.csv   # optional: exchanges running, kept as they are
     excluded_pairs: excluded_pairs.csv     # optional: pairs never to propose
+    periods: periods.csv        # optional, and so are profiles, storage, processes, process_flows
     resources: resources.yaml   # optional; adds to or overrides the built-in catalog
     parameters:
       carbon_price: 0
@@ -176,6 +177,11 @@ class Scenario(BaseModel):
     members: str | None = None
     streams: str | None = None
     links: str | None = None
+    periods: str | None = None
+    profiles: str | None = None
+    storage: str | None = None
+    processes: str | None = None
+    process_flows: str | None = None
     tables: str | None = None
     fixed_exchanges: str | None = Field(None, description="exchanges running in reality, kept as they are")
     excluded_pairs: str | None = Field(None, description="supply/demand pairs never to propose")
@@ -191,7 +197,20 @@ class Scenario(BaseModel):
     def _one_or_more(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    @field_validator("members", "streams", "links", "tables", "fixed_exchanges", "excluded_pairs", "extends")
+    @field_validator(
+        "members",
+        "streams",
+        "links",
+        "periods",
+        "profiles",
+        "storage",
+        "processes",
+        "process_flows",
+        "tables",
+        "fixed_exchanges",
+        "excluded_pairs",
+        "extends",
+    )
     @classmethod
     def _file_name(cls, value: str | None) -> str | None:
         if value is not None:
@@ -270,7 +289,22 @@ class Scenario(BaseModel):
         return yaml.safe_dump(self.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True)
 
 
-_PATH_KEYS = ("members", "streams", "links", "tables", "fixed_exchanges", "excluded_pairs")
+_PATH_KEYS = (
+    "members",
+    "streams",
+    "links",
+    "periods",
+    "profiles",
+    "storage",
+    "processes",
+    "process_flows",
+    "tables",
+    "fixed_exchanges",
+    "excluded_pairs",
+)
+
+#: The optional tables of periods, storage and processes a scenario may name (:mod:`models.seasons`).
+SEASON_KEYS = ("periods", "profiles", "storage", "processes", "process_flows")
 _KEYS = frozenset(Scenario.model_fields)
 _NOT_A_SCENARIO = "not a scenario file (expected a YAML mapping with name, members, streams)"
 _BAD_NAME = re.compile("\x00")  # the one character no file name may hold

@@ -23,7 +23,15 @@ from .unit_table import KNOWN
 if TYPE_CHECKING:
     import pint
 
-__all__ = ["BASE_UNITS", "EARTH_RADIUS_KM", "UnitProblem", "factor_to_base", "unit_dimension"]
+__all__ = [
+    "BASE_UNITS",
+    "EARTH_RADIUS_KM",
+    "HOURS_PER_YEAR",
+    "UnitProblem",
+    "factor_to_base",
+    "is_rate",
+    "unit_dimension",
+]
 
 #: Mean Earth radius (IUGG), km, for great-circle distances.
 EARTH_RADIUS_KM = 6371.0088
@@ -179,6 +187,27 @@ def _read(text: str, unit: str) -> tuple[str, bool, float] | None:
     if is_rate:
         magnitude = magnitude * ureg.Quantity(1, "year")
     return dim, is_rate, float(magnitude.to(_CANONICAL[dim]).magnitude)
+
+
+#: Hours of the year a rate is multiplied by (pint's year: 365.25 days); one period of this length is the default.
+HOURS_PER_YEAR = 8766.0
+
+
+@lru_cache(maxsize=4096)
+def is_rate(unit: str) -> bool:
+    """Whether a unit is a rate (``t/month``, ``MW``, ``m3/d``) rather than an amount (``t``, ``MWh``).
+
+    Units that are neither (or cannot be read) are not rates; :func:`factor_to_base` names their problem.
+
+    >>> is_rate("MW"), is_rate("t/month"), is_rate("MWh")
+    (True, True, False)
+    """
+    text = _normalise(str(unit))
+    try:
+        found = KNOWN.get(text) or _read(text, unit)
+    except UnitProblem:  # not a unit pint can read
+        return False
+    return bool(found and found[1])
 
 
 @lru_cache(maxsize=4096)

@@ -483,6 +483,23 @@ def import_folder(user: Any, network: Network, folder: str | Path, request: Http
         Every problem of the folder (nothing is changed), or a currency other than the network's.
     """
     scenario, engine = load(folder)
+    if engine.seasons.active:  # the registry keeps streams for the year; nothing of a folder is dropped silently
+        named = [key for key, frame in engine.seasons.frames().items() if len(frame)]
+        raise DataError(
+            [
+                Issue(
+                    "scenario.yaml",
+                    None,
+                    key,
+                    _(
+                        "the registry does not keep periods, profiles, storage or processes; "
+                        "import a folder without %(table)s"
+                    )
+                    % {"table": key},
+                )
+                for key in named
+            ]
+        )
     if scenario.currency != network.currency:
         raise DataError(
             [

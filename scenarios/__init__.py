@@ -1,7 +1,7 @@
 """Ready-to-run scenario folders shipped with symbiose.
 
 >>> sorted(names())
-['hillerod', 'kalundborg']
+['hillerod', 'hillerod_seasonal', 'kalundborg']
 >>> path("hillerod").name
 'hillerod'
 """

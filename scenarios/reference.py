@@ -6,7 +6,8 @@ row, no comment; floats with 12 significant digits, so that they read back
 within 5e-12 and do not change with the last digits of solver noise):
 
 ``exchanges.csv``
-    One row per exchange, sorted by ``supply_stream, demand_stream``:
+    One row per exchange, sorted by ``supply_stream, demand_stream`` (in a scenario with periods,
+    an exchange per period, its streams' ids carrying the period: ``S03@jan``):
     ``supply_stream, demand_stream, from_member, to_member, resource,
     quantity, unit, delivered, distance_km, transport_cost, co2e_t, saving``.
 ``members.csv``
@@ -149,8 +150,14 @@ def tables(result: matcher.MatchResult) -> dict[str, pd.DataFrame]:
     rows: dict[str, float] = {"objective": result.objective, "baseline_cost": result.baseline_cost}
     rows |= {k: float(v) for k, v in result.kpis.items()}
     rows.setdefault("savings", result.savings)
+    ex = result.exchanges
+    if "period" in ex.columns:  # a seasonal scenario: an exchange per period, its streams' ids carry the period
+        ex = ex.assign(
+            supply_stream=ex["supply_stream"].astype(str) + "@" + ex["period"].astype(str),
+            demand_stream=ex["demand_stream"].astype(str) + "@" + ex["period"].astype(str),
+        )
     return {
-        "exchanges": _normalise("exchanges", result.exchanges),
+        "exchanges": _normalise("exchanges", ex),
         "members": _normalise("members", result.members.reset_index()),
         "kpis": _normalise("kpis", pd.DataFrame({"kpi": list(rows), "value": list(rows.values())})),
         "streams": _normalise("streams", result.streams.reset_index()),

@@ -15,8 +15,82 @@ def _close(a: np.ndarray | float, b: np.ndarray | float, scale: np.ndarray | flo
     return np.abs(np.asarray(a) - np.asarray(b)) <= REL * np.maximum(1.0, np.abs(np.asarray(scale)))
 
 
+def check_seasonal(result: MatchResult) -> None:
+    """Assert, for a match with periods, storage or processes: balance per stream row and period, store
+    dynamics and bounds over the cyclic year, process ratios and capacities, and consistent totals."""
+    assert result.status.has_solution, result.message
+    rows, keys, ex = result.model_rows, result.exchange_keys, result.exchanges
+    assert rows is not None and keys is not None
+    net = result.network
+    sea = net.seasons
+    hours = sea.hours
+    labels = sea.labels or ["year"]
+    assert (ex["quantity"] > 0).all()
+    # balance of every model row: exchanged + left = amount (a port's amount is its charge, discharge or flow)
+    out = pd.Series(ex["quantity"].to_numpy(), index=keys["supply_key"].to_numpy()).groupby(level=0).sum()
+    inn = pd.Series(ex["delivered"].to_numpy(), index=keys["demand_key"].to_numpy()).groupby(level=0).sum()
+    flow = pd.concat([out, inn]).reindex(rows.index).fillna(0.0)
+    per = result.stream_periods
+    assert per is not None
+    amount = pd.Series(0.0, index=rows.index)
+    real = pd.concat([("s:" if d == "supply" else "d:") + pd.Series([k]) for k, d in zip(per.index, per["direction"])])
+    amount[real.to_numpy()] = per["quantity"].to_numpy()
+    st_store = result.storage
+    if st_store is not None:
+        for sid, g in st_store.groupby("storage_id", sort=False):
+            g = g.set_index("period").reindex(labels)
+            r = sea.storage.loc[sid]
+            cap = float(r["capacity_base"])
+            assert (g["level"] <= cap * (1 + REL) + REL).all() and (g["level"] >= -REL).all()
+            assert (g["charge"] <= r["max_charge_base"] * hours * (1 + REL) + REL).all()
+            assert (g["discharge"] <= r["max_discharge_base"] * hours * (1 + REL) + REL).all()
+            before = np.roll(g["level"].to_numpy(), 1)  # cyclic: the last period's level before the first
+            decay = (1.0 - float(r["loss"])) ** hours
+            expect = (
+                decay * before
+                + float(r["eta_in"]) * g["charge"].to_numpy()
+                - g["discharge"].to_numpy() / float(r["eta_out"])
+            )
+            assert _close(g["level"].to_numpy(), expect, cap).all(), (sid, g, expect)
+            suffix = [f"@{p}" if sea.periods is not None else "" for p in labels]
+            amount[[f"d:{sid}{x}" for x in suffix]] = g["charge"].to_numpy()
+            amount[[f"s:{sid}{x}" for x in suffix]] = g["discharge"].to_numpy()
+            # conservation over the year: what went in is what came out plus what was lost
+            lost = float(((1.0 - decay) * before).sum())
+            gone_in = float(r["eta_in"]) * g["charge"].sum()
+            assert _close(gone_in, g["discharge"].sum() / float(r["eta_out"]) + lost, max(cap, gone_in))
+    procs = result.processes
+    if procs is not None:
+        flows = sea.process_flows
+        for pid, g in procs.groupby("process_id", sort=False):
+            g = g.set_index("period").reindex(labels)
+            cap = float(sea.processes.at[pid, "capacity_base"])
+            assert (g["throughput"] <= cap * hours * (1 + REL) + REL).all()
+            for f in flows[flows["process_id"] == pid].itertuples():
+                side = "s" if f.direction == "output" else "d"
+                suffix = [f"@{p}" if sea.periods is not None else "" for p in labels]
+                amount[[f"{side}:{pid}:{f.resource}{x}" for x in suffix]] = f.ratio * g["throughput"].to_numpy()
+    assert _close(flow + rows["left"], amount, amount).all(), pd.DataFrame(
+        {"flow": flow, "left": rows["left"], "amount": amount}
+    )[~_close(flow + rows["left"], amount, amount)]
+    assert (rows["left"] >= -REL * np.maximum(1.0, amount)).all()
+    # the year's streams add up their periods
+    year = per.groupby("stream_id")[["quantity", "left"]].sum()
+    assert _close(year["left"], result.streams["left"].reindex(year.index), year["quantity"]).all()
+    assert _close(year["quantity"], net.streams["quantity_base"].reindex(year.index), year["quantity"]).all()
+    # savings: exchanges' savings less what stores and processes cost, members' savings, the objective
+    chain = sum(float(t["cost"].sum()) for t in (st_store, procs) if t is not None)
+    assert _close(ex["saving"].sum() - chain, result.savings, result.baseline_cost)
+    assert _close(result.members["saving"].sum(), result.savings, result.baseline_cost)
+    if result.scenario.parameters.objective_weights == {"cost": 1.0}:
+        assert result.savings >= -REL * max(1.0, result.baseline_cost)
+
+
 def check_result(result: MatchResult) -> None:
     """Assert balance, bounds, quality limits, permits, no self-exchange and consistent totals."""
+    if result.seasonal:
+        check_seasonal(result)
+        return
     assert result.status.has_solution, result.message
     net = result.network
     streams = net.streams

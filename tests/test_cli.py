@@ -53,7 +53,8 @@ def test_schema_is_json_schema_for_each_table(runner: CliRunner) -> None:
     r = runner.invoke(main, ["schema"])
     assert r.exit_code == 0
     doc = json.loads(r.stdout)
-    assert set(doc) == {"members", "streams", "links", "scenario"}
+    seasons = {"periods", "profiles", "storage", "processes", "process_flows"}
+    assert set(doc) == {"members", "streams", "links", "scenario"} | seasons
     assert {"member_id", "name", "lat", "lon"} <= set(doc["members"]["required"])
     assert doc["streams"]["properties"]["direction"]["enum"] == ["supply", "demand"]
     one = json.loads(runner.invoke(main, ["schema", "--table", "streams"]).stdout)

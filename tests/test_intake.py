@@ -325,5 +325,7 @@ def test_every_bundled_scenario_validates() -> None:
         _, net = load(scenarios.path(name))
         assert 10 <= len(net.members) <= 40
         materials = {"energy", "water", "waste", "material"}
-        assert set(net.streams["category"]) == (materials | {"capacity"} if name == "hillerod" else materials)
+        assert set(net.streams["category"]) == (
+            materials | {"capacity"} if name in ("hillerod", "hillerod_seasonal") else materials
+        )
         assert json.loads(net.to_json())["members"]

@@ -192,6 +192,10 @@ def _check(doc: dict[str, Any]) -> None:
         total["co2e_est"] += fig["co2e_on_estimates"]
         total["scale"] += scale
     k = doc["kpis"]
+    # stores and processes cost and emit beyond their exchanges (their own figures: operation, disposal, purchase)
+    chain = doc.get("chain_costs", [])
+    total["saving"] -= sum(c["cost"] for c in chain)
+    total["co2e"] -= sum(c["co2e_t"] for c in chain)
     assert _close(k["savings"], total["saving"], total["scale"]) and _close(
         doc["savings"], total["saving"], total["scale"]
     )

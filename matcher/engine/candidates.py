@@ -60,6 +60,7 @@ __all__ = [
     "chord_of_km",
     "collect",
     "commitment_keys",
+    "commitment_pairs",
     "find_candidates",
     "kd_tree",
     "km_of_chord",
@@ -306,17 +307,41 @@ def route_chunks(
         yield chunk
 
 
-def commitment_keys(inputs: MatchInputs, pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Positions ``s``, ``d`` and keys ``s * n_demands + d`` of the rows of a table naming
-    ``supply_stream, demand_stream`` (fixed exchanges, excluded pairs), for the rows whose two
-    streams are in ``inputs`` (in table order)."""
+def commitment_pairs(inputs: MatchInputs, pairs: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Table row ``row`` and positions ``s``, ``d`` of the pairs a table naming ``supply_stream,
+    demand_stream`` (fixed exchanges, excluded pairs) means, for the rows whose two streams are in
+    ``inputs``, in table order.
+
+    Without periods a row is one pair. With periods (:func:`~matcher.engine.periods.expand`) a
+    stream has a supply or demand row per period it is active in, and a table row means one pair
+    per period both streams share (the row is repeated).
+    """
+    none = np.zeros(0, dtype=np.int64)
     if pairs is None or not len(pairs):
-        none = np.zeros(0, dtype=np.int64)
         return none, none, none
-    s = inputs.supplies.index.get_indexer(pd.Index(pairs["supply_stream"].astype(str)))
-    d = inputs.demands.index.get_indexer(pd.Index(pairs["demand_stream"].astype(str)))
-    on = (s >= 0) & (d >= 0)
-    s, d = s[on].astype(np.int64), d[on].astype(np.int64)
+    sup, dem = inputs.supplies, inputs.demands
+    if inputs.chains is None:
+        s = sup.index.get_indexer(pd.Index(pairs["supply_stream"].astype(str)))
+        d = dem.index.get_indexer(pd.Index(pairs["demand_stream"].astype(str)))
+        on = (s >= 0) & (d >= 0)
+        return np.flatnonzero(on), s[on].astype(np.int64), d[on].astype(np.int64)
+    table = pd.DataFrame({"row": np.arange(len(pairs)), "sid": pairs["supply_stream"].astype(str).to_numpy()}).assign(
+        did=pairs["demand_stream"].astype(str).to_numpy()
+    )
+    streams = [
+        pd.DataFrame(
+            {"sid" if side == 0 else "did": f["stream_id"].astype(str).to_numpy(), "t": f["t"].to_numpy()}
+        ).assign(pos=np.arange(len(f)))[f["origin"].eq("stream").to_numpy()]
+        for side, f in enumerate((sup, dem))
+    ]
+    both = table.merge(streams[0], on="sid").merge(streams[1], on=["did", "t"], suffixes=("_s", "_d"))
+    both = both.sort_values(["row", "t"], kind="stable")
+    return both["row"].to_numpy(np.int64), both["pos_s"].to_numpy(np.int64), both["pos_d"].to_numpy(np.int64)
+
+
+def commitment_keys(inputs: MatchInputs, pairs: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions ``s``, ``d`` and keys ``s * n_demands + d`` of the pairs of :func:`commitment_pairs`."""
+    _, s, d = commitment_pairs(inputs, pairs)
     return s, d, s * len(inputs.demands) + d
 
 
@@ -327,14 +352,13 @@ def with_fixed(linked: _Chunk, inputs: MatchInputs) -> _Chunk:
     gain (its link's values apply where its members have one).
     """
     fixed = inputs.network.fixed_exchanges
-    s, d, keys = commitment_keys(inputs, fixed)
-    if not keys.size:
+    row, s, d = commitment_pairs(inputs, fixed)
+    if not row.size:
         return linked
+    keys = s * len(inputs.demands) + d
     known = linked.s.astype(np.int64) * len(inputs.demands) + linked.d
     new = ~np.isin(keys, known)
-    on = inputs.supplies.index.get_indexer(pd.Index(fixed["supply_stream"].astype(str))) >= 0
-    on &= inputs.demands.index.get_indexer(pd.Index(fixed["demand_stream"].astype(str))) >= 0
-    ratio = fixed["ratio"].to_numpy(dtype=float)[on][new]
+    ratio = fixed["ratio"].to_numpy(dtype=float)[row[new]]
     n = int(new.sum())
     return _Chunk(
         np.concatenate([linked.s, s[new].astype(np.int32)]),
@@ -485,25 +509,34 @@ def _costs(inputs: MatchInputs, rates: _Rates, c: _Chunk) -> dict[str, np.ndarra
         transport_cost[on_route] *= per_unit
         co2[on_route] *= per_unit
     ratio = c.ratio
+    link = c.link
+    chains = inputs.chains
+    if chains is not None and chains.n_periods > 1 and linked.any():
+        # a link's capacity is a yearly amount, split over the periods by their hours: one row per link and period
+        t = sup["t"].to_numpy()[s]
+        capacity[linked] *= (chains.hours / chains.hours.sum())[t[linked]]
+        link = np.where(linked, c.link.astype(np.int64) * chains.n_periods + t, -1).astype(np.int32)
+    u_s, u_d = sup["unit_cost"].to_numpy()[s], dem["unit_cost"].to_numpy()[d]
+    h_s, h_d = sup["unit_co2e_t"].to_numpy()[s], dem["unit_co2e_t"].to_numpy()[d]
+    waste = sup["waste_t"].to_numpy()[s]
+    if chains is not None:  # a port's disposal or virgin purchase is no saving of a member's stream
+        port_s, port_d = sup["port_code"].to_numpy()[s] >= 0, dem["port_code"].to_numpy()[d] >= 0
+        u_s, h_s, waste = np.where(port_s, 0.0, u_s), np.where(port_s, 0.0, h_s), np.where(port_s, 0.0, waste)
+        u_d, h_d = np.where(port_d, 0.0, u_d), np.where(port_d, 0.0, h_d)
     return {
         "s": s,
         "d": d,
         "ratio": ratio,
         "distance_km": dist,
-        "link": c.link,
+        "link": link,
         "mode": mode,
         "transport_cost": transport_cost,
         "transport_co2e_t": co2,
         "capacity": capacity,
         "fixed_cost": fixed_cost,
-        "unit_saving": (
-            sup["unit_cost"].to_numpy()[s]
-            + ratio * dem["unit_cost"].to_numpy()[d]
-            - transport_cost
-            - p.carbon_price * co2
-        ),
-        "unit_co2e_gain": sup["unit_co2e_t"].to_numpy()[s] + ratio * dem["unit_co2e_t"].to_numpy()[d] - co2,
-        "unit_waste_gain": sup["waste_t"].to_numpy()[s],
+        "unit_saving": u_s + ratio * u_d - transport_cost - p.carbon_price * co2,
+        "unit_co2e_gain": h_s + ratio * h_d - co2,
+        "unit_waste_gain": waste,
     }
 
 
@@ -525,12 +558,17 @@ class _Search:
     """Sorted keys ``s * n_demands + d`` of the fixed exchanges: they pass every filter."""
     excluded_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     """Sorted keys of the excluded pairs: they never pass the ``context`` stage."""
+    ports: tuple[np.ndarray, np.ndarray] | None = None
+    """Per supply and per demand, whether it is a port of a store or process (its pairs are always kept)."""
 
     @classmethod
     def of(cls, inputs: MatchInputs, also: Iterable[str] = ()) -> _Search:
         p = inputs.parameters
         sup, dem = inputs.supplies, inputs.demands
         net = inputs.network
+        ports = None
+        if inputs.chains is not None:
+            ports = (sup["port_code"].to_numpy() >= 0, dem["port_code"].to_numpy() >= 0)
         return cls(
             inputs,
             Rules.of(sup, dem, net.catalog, p.allow_internal),
@@ -539,6 +577,7 @@ class _Search:
             [p.objective_weights, *({k: 1.0} for k in also)],
             np.unique(commitment_keys(inputs, net.fixed_exchanges)[2]),
             np.unique(commitment_keys(inputs, net.excluded_pairs)[2]),
+            ports,
         )
 
     def _forced(self, c: _Chunk, mask: np.ndarray) -> np.ndarray:
@@ -588,6 +627,8 @@ class _Search:
         cols = _costs(self.inputs, self.rates, c)
         gains = {k: cols[col] for k, col in GAIN_COLUMNS.items()}
         pays = self._forced(c, self.blended[c.d])  # into a blended limit: may pay through the mix; fixed: kept
+        if self.ports is not None:  # a port's pairs pay through the chain they belong to
+            pays = pays | self.ports[0][c.s] | self.ports[1][c.d]
         for weights in self.objectives:
             pays |= weighted(gains, weights) > 0
         every = bool(pays.all())
@@ -615,12 +656,41 @@ def build_candidates(inputs: MatchInputs, also: Iterable[str] = ()) -> Candidate
     search = _Search.of(inputs, also)
 
     linked = with_fixed(_link_chunk(inputs, groups), inputs)
+    if inputs.chains is not None:  # ports exchange with their member's own streams, whatever the candidates rule
+        linked = _joined(linked, _port_chunk(inputs, groups, linked, nd))
     chunks: Iterable[_Chunk] = [linked]
     if p.candidates != "links":
         linked_keys = np.unique(linked.s.astype(np.int64) * nd + linked.d)
         chunks = _chain(linked, inputs, groups, linked_keys)
 
     return collect(search, chunks, res_s, res_d)
+
+
+def _joined(a: _Chunk, b: _Chunk) -> _Chunk:
+    """Two chunks of pairs as one."""
+    return _Chunk(*(np.concatenate([getattr(a, k), getattr(b, k)]) for k in ("s", "d", "ratio", "km", "link")))
+
+
+def _port_chunk(inputs: MatchInputs, groups: pd.DataFrame, linked: _Chunk, nd: int) -> _Chunk:
+    """Compatible pairs within one member and period where either end is a port of a store or process
+    (at zero distance; never a store's or process's ports with each other), less those a link already made."""
+    cols = ["member_code", "period_code", "resource", "port_code"]
+    sup = inputs.supplies[cols].assign(s=np.arange(len(inputs.supplies)))
+    dem = inputs.demands[cols].assign(d=np.arange(len(inputs.demands)))
+    owners = set(sup.loc[sup["port_code"] >= 0, "member_code"]) | set(dem.loc[dem["port_code"] >= 0, "member_code"])
+    sup, dem = sup[sup["member_code"].isin(owners)], dem[dem["member_code"].isin(owners)]
+    e = sup.merge(dem, on=["member_code", "period_code"], suffixes=("_s", "_d"))
+    e = e[((e["port_code_s"] >= 0) | (e["port_code_d"] >= 0)) & (e["port_code_s"] != e["port_code_d"])]
+    e = e.merge(groups, left_on=["resource_s", "resource_d"], right_on=["supply_resource", "demand_resource"])
+    s, d = e["s"].to_numpy(dtype=np.int32), e["d"].to_numpy(dtype=np.int32)
+    keep = ~np.isin(s.astype(np.int64) * nd + d, linked.s.astype(np.int64) * nd + linked.d)
+    return _Chunk(
+        s[keep],
+        d[keep],
+        e["ratio"].to_numpy(dtype=float)[keep],
+        np.zeros(int(keep.sum())),
+        np.full(int(keep.sum()), -1, dtype=np.int32),
+    )
 
 
 #: Chooses which of a chunk's pairs (its columns of the pair table) to keep; ``None`` keeps them all.

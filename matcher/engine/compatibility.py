@@ -16,8 +16,9 @@ Rules
   demand receives and become LP rows (:mod:`matcher.engine.formulation`).
 * Legal status: a hazardous supply goes only to a demand whose
   ``accepts_ewc`` lists the supply's EWC code.
-* A member never exchanges with itself unless ``allow_internal``; streams
-  exchange only within the same ``period`` label.
+* A member never exchanges with itself unless ``allow_internal`` (a port of its
+  own store or process always may, never one with itself); streams exchange only
+  within the same ``period`` label (with a periods table: in the same period).
 * Backhaul (a resource that travels by ``route``): a supply's truck drives from
   its member's site A to the end of its route B; a demand ships from its member's
   site C to D. The truck that carries the shipment drives A -> C -> D -> B, so the
@@ -281,6 +282,9 @@ class Rules:
     allow_internal: bool
     limits: tuple[QualityLimit, ...]
     permits: Permits
+    supply_owner: np.ndarray | None = None
+    """Per supply, the code of the store or process whose port it is (-1 for a stream); None without ports."""
+    demand_owner: np.ndarray | None = None
 
     @classmethod
     def of(cls, supplies: pd.DataFrame, demands: pd.DataFrame, catalog: Catalog, allow_internal: bool) -> Rules:
@@ -295,7 +299,11 @@ class Rules:
         else:
             sm, dm = _codes(supplies["member_id"], demands["member_id"])
             sp, dp = _codes(supplies["period"].fillna("").astype(str), demands["period"].fillna("").astype(str))
-        return cls(sm, dm, sp, dp, allow_internal, _limits(supplies, demands, catalog), Permits.of(supplies, demands))
+        so = do = None
+        if "port_code" in supplies.columns and "port_code" in demands.columns:
+            so, do = supplies["port_code"].to_numpy(), demands["port_code"].to_numpy()
+        limits, permits = _limits(supplies, demands, catalog), Permits.of(supplies, demands)
+        return cls(sm, dm, sp, dp, allow_internal, limits, permits, so, do)
 
     @property
     def attributes(self) -> list[str]:
@@ -303,11 +311,20 @@ class Rules:
         return [q.attr for q in self.limits]
 
     def context(self, s: np.ndarray, d: np.ndarray) -> np.ndarray:
-        """Pairs between different members (unless allowed) within the same period."""
+        """Pairs between different members (unless allowed) within the same period.
+
+        A port of a store or process always exchanges with its own member's streams and ports,
+        never with its own store or process.
+        """
         ok = self.supply_period[s] == self.demand_period[d]
+        if self.supply_owner is None or self.demand_owner is None:
+            if not self.allow_internal:
+                ok &= self.supply_member[s] != self.demand_member[d]
+            return ok
+        so, do = self.supply_owner[s], self.demand_owner[d]
         if not self.allow_internal:
-            ok &= self.supply_member[s] != self.demand_member[d]
-        return ok
+            ok &= (self.supply_member[s] != self.demand_member[d]) | (so >= 0) | (do >= 0)
+        return ok & ~((so >= 0) & (so == do))
 
     def quality(self, s: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pairs whose supply meets every per-pair quality limit of the demand.

@@ -23,6 +23,13 @@ demand, then binaries :math:`o_l` for links with a fixed cost and
     & 0 \le x_e \le \mathrm{cap}_e,\; y_s \ge 0,\; z_d \ge 0 \\
     & x_e = F_e && e \in \mathcal{F}\quad\text{(fixed exchanges: running in reality)}
 
+With periods, storage or processes (:mod:`~matcher.engine.periods`) the supplies and demands are
+the streams per period and the ports of stores and processes: a port's balance row holds its
+store's charge or discharge column, or its process's throughput times the flow's ratio, in
+place of a fixed quantity; each store adds a balance row per period (its level), and a link's
+capacity row is one per link and period (a link with a fixed cost keeps one binary for the year).
+Their columns come after the binaries, their rows after the link capacities.
+
 :math:`k_s` is the supply's quality value, :math:`k^0_d` the virgin quality
 of the demand's resource, :math:`L_d` the demand's limit. A fixed exchange
 (:attr:`models.Network.fixed_exchanges`) is a candidate pair whatever the rules
@@ -40,7 +47,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .candidates import Candidates, commitment_keys
+from .candidates import Candidates, commitment_pairs
 from .compatibility import blend_mask, limit_columns
 from .objective import flow_components, slack_components, weighted
 from .sparse import Triplets
@@ -48,9 +55,12 @@ from .sparse import Triplets
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
+    from .periods import Chains
+
 __all__ = [
     "BlendLimit",
     "capacity_links",
+    "chain_balance_entries",
     "Columns",
     "fixed_flows",
     "LinearProgram",
@@ -117,6 +127,8 @@ class Columns:
     n_demands: int
     fixed_links: np.ndarray
     min_edges: np.ndarray
+    n_chain: int = 0
+    """Columns of stores and processes after the binaries (:meth:`~matcher.engine.periods.Chains.n_columns`)."""
 
     @property
     def y0(self) -> int:
@@ -134,17 +146,23 @@ class Columns:
         return self.z0 + self.n_demands
 
     @property
-    def n(self) -> int:
-        """Number of columns."""
+    def chain0(self) -> int:
+        """First column of stores and processes."""
         return self.open0 + self.fixed_links.size + self.min_edges.size
 
+    @property
+    def n(self) -> int:
+        """Number of columns."""
+        return self.chain0 + self.n_chain
+
     def blocks(self) -> dict[str, slice]:
-        """Column ranges by name."""
+        """Column ranges by name (``chain``: stores' levels, charges, discharges, then processes' throughputs)."""
         return {
             "x": slice(0, self.n_pairs),
             "y": slice(self.y0, self.z0),
             "z": slice(self.z0, self.open0),
-            "open": slice(self.open0, self.n),
+            "open": slice(self.open0, self.chain0),
+            "chain": slice(self.chain0, self.n),
         }
 
 
@@ -237,6 +255,8 @@ class RowLayout:
     """Per row of ``links``, its capacity (inf if none)."""
     link_fixed: np.ndarray
     """Per row of ``links``, whether it has a fixed cost (its row then bounds ``x - cap o <= 0``)."""
+    chains: Chains | None = None
+    """Periods, stores and processes (their balance rows come after the capacity rows), or None."""
 
     @property
     def blend0(self) -> int:
@@ -254,9 +274,19 @@ class RowLayout:
         return self.blend0 + self.n_blend
 
     @property
+    def chain0(self) -> int:
+        """First store balance row."""
+        return self.capacity0 + self.links.size
+
+    @property
+    def n_chain(self) -> int:
+        """Store balance rows."""
+        return 0 if self.chains is None else self.chains.n_rows
+
+    @property
     def n_rows(self) -> int:
         """Rows of an LP (without the MILP's minimum-quantity rows)."""
-        return self.capacity0 + self.links.size
+        return self.chain0 + self.n_chain
 
     @property
     def n_side(self) -> int:
@@ -313,6 +343,8 @@ class RowLayout:
         """Names of the side rows, in order (``blend_<attr>_<side>_<demand>``, ``capacity_link_<n>``)."""
         names = [np.char.add(f"blend_{b.attr}_{b.side}_", demand_ids[b.demands].astype(str)) for b in self.blends]
         names.append(np.char.add("capacity_link_", self.links.astype(str)))
+        if self.chains is not None:
+            names.append(self.chains.row_names().astype(str))
         return np.concatenate(names).astype(object) if names else np.zeros(0, dtype=object)
 
     def row_names(self, supply_ids: np.ndarray, demand_ids: np.ndarray) -> np.ndarray:
@@ -397,7 +429,7 @@ def row_layout(cand: Candidates, links: tuple[np.ndarray, np.ndarray, np.ndarray
     if links is None:
         e = cand.edges
         links = capacity_links(e["link"].to_numpy(), e["capacity"].to_numpy(), e["fixed_cost"].to_numpy())
-    return RowLayout(ns, nd, tuple(blends), *links)
+    return RowLayout(ns, nd, tuple(blends), *links, chains=inp.chains)
 
 
 def pair_names(supply_ids: np.ndarray, demand_ids: np.ndarray) -> np.ndarray:
@@ -426,10 +458,11 @@ def build_lp(cand: Candidates, layout: RowLayout | None = None) -> LinearProgram
     _balance_rows(rows, cand, cols, entries)
     _blend_rows(rows, cand, cols, layout, entries)
     _capacity_rows(rows, cand, cols, layout, entries, x_upper)
+    _storage_rows(rows, cols, layout)
     _minimum_rows(rows, cand, cols, x_upper)
     all_rows, all_cols, all_vals = (np.concatenate(a) for a in zip(*rows.parts))
     integrality = np.zeros(cols.n, dtype=bool)
-    integrality[cols.open0 :] = True
+    integrality[cols.open0 : cols.chain0] = True
     return LinearProgram(
         components=components,
         c=weighted(components, cand.inputs.parameters.objective_weights),
@@ -446,11 +479,15 @@ def build_lp(cand: Candidates, layout: RowLayout | None = None) -> LinearProgram
 
 
 def _layout(cand: Candidates) -> Columns:
-    """Binaries: links with a fixed cost, pairs touching a stream with a minimum quantity."""
+    """Binaries: links with a fixed cost (one for the year), pairs touching a stream with a minimum quantity;
+    then the columns of stores and processes."""
     inp, e = cand.inputs, cand.edges
     link = e["link"].to_numpy()
-    fixed_links = np.unique(link[(link >= 0) & (e["fixed_cost"].to_numpy() > 0)])
-    return Columns(len(e), len(inp.supplies), len(inp.demands), fixed_links, np.flatnonzero(_minimum(cand) > 0))
+    fixed_links = np.unique(link[(link >= 0) & (e["fixed_cost"].to_numpy() > 0)] // inp.periods)
+    n_chain = 0 if inp.chains is None else inp.chains.n_columns
+    return Columns(
+        len(e), len(inp.supplies), len(inp.demands), fixed_links, np.flatnonzero(_minimum(cand) > 0), n_chain
+    )
 
 
 def _minimum(cand: Candidates) -> np.ndarray:
@@ -477,25 +514,42 @@ def _objective(cand: Candidates, cols: Columns) -> dict[str, np.ndarray]:
     link = e["link"].to_numpy()
     on_link = link >= 0
     fixed = e["fixed_cost"].to_numpy()
-    link_fixed = pd.Series(fixed[on_link]).groupby(link[on_link]).max().reindex(cols.fixed_links).to_numpy(dtype=float)
-    extra = {"cost": np.concatenate([link_fixed, np.zeros(cols.min_edges.size)])}
-    n_bin = cols.fixed_links.size + cols.min_edges.size
-    return {k: np.concatenate([flows[k], disposal[k], virgin[k], extra.get(k, np.zeros(n_bin))]) for k in flows}
+    yearly = link[on_link] // cand.inputs.periods
+    link_fixed = pd.Series(fixed[on_link]).groupby(yearly).max().reindex(cols.fixed_links).to_numpy(dtype=float)
+    chain = np.zeros(cols.n_chain)
+    ch = cand.inputs.chains
+    if ch is not None and cols.n_chain:  # per unit discharged and per unit of throughput
+        kt, pt = ch.n_storage * ch.n_periods, ch.n_processes * ch.n_periods
+        chain[2 * kt : 3 * kt] = np.repeat(ch.storage_cost, ch.n_periods)
+        chain[3 * kt : 3 * kt + pt] = np.repeat(ch.process_cost, ch.n_periods)
+    extra = {"cost": np.concatenate([link_fixed, np.zeros(cols.min_edges.size), chain])}
+    n_more = cols.fixed_links.size + cols.min_edges.size + cols.n_chain
+    return {k: np.concatenate([flows[k], disposal[k], virgin[k], extra.get(k, np.zeros(n_more))]) for k in flows}
 
 
 def fixed_flows(cand: Candidates) -> np.ndarray:
-    """Per pair of ``cand.edges``, the quantity of its fixed exchange (supply base units), NaN where none."""
+    """Per pair of ``cand.edges``, the quantity of its fixed exchange (supply base units), NaN where none.
+
+    With periods a fixed exchange's yearly quantity is spread over the periods both its streams
+    share, in proportion to what the pair can carry in each
+    (:func:`models.commitments.split_over_periods`; the network's check keeps every stream's
+    fixed exchanges within what it has in each period).
+    """
     out = np.full(len(cand.edges), np.nan)
-    fixed = cand.inputs.network.fixed_exchanges
+    inp = cand.inputs
+    fixed = inp.network.fixed_exchanges
     if not len(fixed) or not len(cand.edges):
         return out
-    _, _, keys = commitment_keys(cand.inputs, fixed)
-    if not keys.size:
+    row, s, d = commitment_pairs(inp, fixed)
+    if not row.size:
         return out
-    inp = cand.inputs
-    on = inp.supplies.index.get_indexer(pd.Index(fixed["supply_stream"].astype(str))) >= 0
-    on &= inp.demands.index.get_indexer(pd.Index(fixed["demand_stream"].astype(str))) >= 0
-    quantity = fixed["quantity_base"].to_numpy(dtype=float)[on]
+    quantity = fixed["quantity_base"].to_numpy(dtype=float)[row]
+    if inp.chains is not None:
+        ratio = fixed["ratio"].to_numpy(dtype=float)[row]
+        cap = np.minimum(inp.supplies["q"].to_numpy(dtype=float)[s], inp.demands["q"].to_numpy(dtype=float)[d] / ratio)
+        total = np.bincount(row, weights=cap, minlength=len(fixed))[row]
+        quantity = quantity * cap / np.where(total > 0, total, 1.0)
+    keys = s * len(inp.demands) + d
     e = cand.edges
     edge_keys = e["s"].to_numpy().astype(np.int64) * len(inp.demands) + e["d"].to_numpy()
     order = np.argsort(keys)
@@ -513,14 +567,52 @@ def _column_bounds(cand: Candidates, cols: Columns) -> tuple[np.ndarray, np.ndar
     column bounds would hide a stream's marginal value in reduced costs instead of
     its row's dual.
     """
-    n_slack = cols.n_supplies + cols.n_demands
-    n_bin = cols.n - cols.open0
+    n_bin = cols.chain0 - cols.open0
     lower = np.zeros(cols.n)
-    upper = np.concatenate([cand.edges["capacity"].to_numpy(dtype=float), np.full(n_slack, np.inf), np.ones(n_bin)])
+    inp = cand.inputs
+    slack = [np.full(cols.n_supplies, np.inf), np.full(cols.n_demands, np.inf)]
+    if inp.chains is not None:  # a store's ports have no disposal or virgin purchase, a process input only if priced
+        slack = [np.where(f["slack_open"].to_numpy(dtype=bool), np.inf, 0.0) for f in (inp.supplies, inp.demands)]
+    upper = np.concatenate(
+        [cand.edges["capacity"].to_numpy(dtype=float), *slack, np.ones(n_bin), _chain_upper(inp.chains)]
+    )
     fixed = fixed_flows(cand)
     on = np.flatnonzero(~np.isnan(fixed))
     lower[on] = upper[on] = fixed[on]
     return lower, upper
+
+
+def _chain_upper(ch: Chains | None) -> np.ndarray:
+    """Bounds of the columns of stores and processes: capacity, hourly limits times hours, throughput capacity."""
+    if ch is None:
+        return np.zeros(0)
+    h = ch.hours[None, :]
+    return np.concatenate(
+        [
+            np.repeat(ch.capacity, ch.n_periods),
+            (ch.max_charge[:, None] * h).ravel(),
+            (ch.max_discharge[:, None] * h).ravel(),
+            (ch.process_capacity[:, None] * h).ravel(),
+        ]
+    )
+
+
+def chain_balance_entries(ch: Chains, cols: Columns) -> _Coo:
+    """Entries of the store and process columns in the ports' balance rows (supplies first, then demands):
+    ``-C`` in a charge port's row, ``-D`` in a discharge port's, ``-ratio P`` in a process port's."""
+    t, k = ch.n_periods, ch.n_storage
+    kt = k * t
+    grid = np.arange(kt).reshape(k, t)
+    charge, discharge = ch.charge_at.ravel(), ch.discharge_at.ravel()
+    on_c, on_d = charge >= 0, discharge >= 0
+    rows = [cols.n_supplies + charge[on_c], discharge[on_d]]
+    cc = [cols.chain0 + kt + grid.ravel()[on_c], cols.chain0 + 2 * kt + grid.ravel()[on_d]]
+    vals = [-np.ones(int(on_c.sum())), -np.ones(int(on_d.sum()))]
+    if ch.port_process.size:
+        rows.append(np.where(ch.port_supply, ch.port_position, cols.n_supplies + ch.port_position))
+        cc.append(cols.chain0 + 3 * kt + ch.port_process * t + ch.port_t)
+        vals.append(-ch.port_ratio)
+    return _coo(np.concatenate(rows), np.concatenate(cc), np.concatenate(vals))
 
 
 def _in_rows(entries: _Coo, lo: int, hi: int) -> _Coo:
@@ -535,16 +627,19 @@ def _balance_rows(rows: _Rows, cand: Candidates, cols: Columns, entries: _Coo) -
     inp = cand.inputs
     ns, nd = cols.n_supplies, cols.n_demands
     q, r = inp.supplies["q"].to_numpy(dtype=float), inp.demands["q"].to_numpy(dtype=float)
-    for block, (fr, fc, fv), n, first, ids, rhs in (
-        ("supply", _in_rows(entries, 0, ns), ns, cols.y0, inp.supplies.index, q),
-        ("demand", _in_rows(entries, ns, ns + nd), nd, cols.z0, inp.demands.index, r),
+    chain = _coo(np.zeros(0), np.zeros(0), np.zeros(0))
+    if inp.chains is not None and inp.chains.has_ports:
+        chain = chain_balance_entries(inp.chains, cols)
+    for block, (fr, fc, fv), (cr, cc, cv), n, first, ids, rhs in (
+        ("supply", _in_rows(entries, 0, ns), _in_rows(chain, 0, ns), ns, cols.y0, inp.supplies.index, q),
+        ("demand", _in_rows(entries, ns, ns + nd), _in_rows(chain, ns, ns + nd), nd, cols.z0, inp.demands.index, r),
     ):
         rows.add(
             block,
             _coo(
-                np.concatenate([fr, np.arange(n)]),
-                np.concatenate([fc, first + np.arange(n)]),
-                np.concatenate([fv, np.ones(n)]),
+                np.concatenate([fr, np.arange(n), cr]),
+                np.concatenate([fc, first + np.arange(n), cc]),
+                np.concatenate([fv, np.ones(n), cv]),
             ),
             np.char.add(f"{block}_", ids.to_numpy(dtype=str)),
             rhs,
@@ -594,9 +689,10 @@ def _capacity_rows(
         on = row >= 0
         big_m = np.zeros(layout.links.size)
         np.add.at(big_m, row[on], x_upper[on])
-        fixed_here = has_fixed & np.isin(layout.links, cols.fixed_links)
+        yearly = layout.links // cand.inputs.periods  # one binary per link for the whole year
+        fixed_here = has_fixed & np.isin(yearly, cols.fixed_links)
         rr.append(np.flatnonzero(fixed_here))
-        cc.append(cols.open0 + np.searchsorted(cols.fixed_links, layout.links[fixed_here]))
+        cc.append(cols.open0 + np.searchsorted(cols.fixed_links, yearly[fixed_here]))
         vv.append(-np.minimum(layout.link_capacity, big_m)[fixed_here])
     rows.add(
         "capacity",
@@ -604,6 +700,35 @@ def _capacity_rows(
         np.char.add("capacity_link_", layout.links.astype(str)),
         np.full(layout.links.size, -np.inf),
         np.where(has_fixed, 0.0, layout.link_capacity),
+    )
+
+
+def _storage_rows(rows: _Rows, cols: Columns, layout: RowLayout) -> None:
+    """Store balance per period: ``L_t - (1 - loss)^{h_t} L_{t-1} - eta_in C_t + D_t / eta_out = 0`` (cyclic)."""
+    ch = layout.chains
+    if ch is None or not ch.n_storage:
+        return
+    k, t = ch.n_storage, ch.n_periods
+    kt = k * t
+    grid = np.arange(kt).reshape(k, t)
+    before = np.roll(grid, 1, axis=1)  # the period before, the last before the first
+    rows.add(
+        "storage",
+        _coo(
+            np.tile(np.arange(kt), 4),
+            cols.chain0 + np.concatenate([grid.ravel(), before.ravel(), kt + grid.ravel(), 2 * kt + grid.ravel()]),
+            np.concatenate(
+                [
+                    np.ones(kt),
+                    -ch.decay().ravel(),
+                    -np.repeat(ch.eta_in, t),
+                    np.repeat(1.0 / ch.eta_out, t),
+                ]
+            ),
+        ),
+        ch.row_names(),
+        np.zeros(kt),
+        np.zeros(kt),
     )
 
 
@@ -642,5 +767,6 @@ def _col_names(cand: Candidates, cols: Columns) -> np.ndarray:
             np.char.add("z_", did),
             np.char.add("open_link_", cols.fixed_links.astype(str)),
             np.char.add("open_", x[cols.min_edges]),
+            np.zeros(0, dtype=str) if inp.chains is None else inp.chains.column_names().astype(str),
         ]
     ).astype(object)

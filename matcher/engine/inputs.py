@@ -8,11 +8,15 @@ t CO2e per base unit. Everything is a column of a DataFrame.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from models import Network, Parameters, Scenario
+
+if TYPE_CHECKING:
+    from .periods import Chains
 
 __all__ = ["MatchInputs", "appended", "prepare"]
 
@@ -38,6 +42,10 @@ class MatchInputs:
         (resource factor, else the scenario's mode parameter, else the catalog default).
     mode_rates : DataFrame
         Per mode: ``cost_per_unit_km``, ``co2e_t_per_unit_km``.
+    chains : Chains or None
+        Where the network has periods, storage or processes (:mod:`~matcher.engine.periods`): the
+        supplies and demands are its streams per period and the ports of its stores and processes,
+        and this holds their arrays; None otherwise (one row per stream, as always).
     """
 
     network: Network
@@ -46,6 +54,12 @@ class MatchInputs:
     demands: pd.DataFrame
     rates: pd.DataFrame
     mode_rates: pd.DataFrame
+    chains: Chains | None = None
+
+    @property
+    def periods(self) -> int:
+        """Periods of the model (1 without a periods table)."""
+        return 1 if self.chains is None else self.chains.n_periods
 
     @property
     def parameters(self) -> Parameters:
@@ -108,16 +122,25 @@ def prepare(network: Network, scenario: Scenario) -> MatchInputs:
     s["unit_cost"] = s["money_cost"] + p.carbon_price * s["unit_co2e_t"]
     # tonnes of waste that would go to disposal (the "waste" objective)
     s["waste_t"] = (is_supply & s["category"].eq("waste") & s["base_unit"].eq("t")).astype(float)
+    chains = None
+    if network.seasons.active:  # streams per period, and the ports of stores and processes
+        from .periods import expand
+
+        sup, dem, chains = expand(s, network, p, table)
+        s = pd.concat([sup, dem])
+        is_supply = pd.Series(np.arange(len(s)) < len(sup), index=s.index)
     # labels as integer codes, factorized once: the candidate search compares numbers, not text
     for label in ("member_id", "period", "resource"):
         s[label.removesuffix("_id") + "_code"] = pd.factorize(s[label])[0].astype(np.int32)
+    mask = is_supply.to_numpy()
     return MatchInputs(
         network=network,
         scenario=scenario,
-        supplies=s[is_supply].copy(),
-        demands=s[~is_supply].copy(),
+        supplies=s[mask].copy(),
+        demands=s[~mask].copy(),
         rates=rates,
         mode_rates=mode_rates,
+        chains=chains,
     )
 
 

@@ -31,6 +31,21 @@ from ..solve import Solver, get_solver
 __all__ = ["Resilience", "resilience"]
 
 
+def _chain_members(network: Network, inputs: Any, lp: Any) -> np.ndarray:
+    """Per column of ``lp``, the member whose store or process it belongs to (None for other columns)."""
+    out = np.full(lp.shape[1], None, dtype=object)
+    ch = inputs.chains
+    if ch is None or not ch.has_ports:
+        return out
+    t, kt = ch.n_periods, ch.n_storage * ch.n_periods
+    first = lp.blocks["chain"].start
+    store = np.repeat(network.seasons.storage["member_id"].to_numpy(dtype=object), t)
+    proc = np.repeat(network.seasons.processes["member_id"].to_numpy(dtype=object), t)
+    out[first : first + 3 * kt] = np.tile(store, 3) if kt else out[first : first + 3 * kt]
+    out[first + 3 * kt : first + 3 * kt + proc.size] = proc
+    return out
+
+
 @dataclass
 class Resilience:
     """How much of a network's saving depends on each member (and exchange).
@@ -127,13 +142,22 @@ def resilience(
 
     rows = []
     member_of = streams["member_id"].to_numpy()
+    chain_member = _chain_members(network, inputs, lp)
     for member in network.members.index:  # one re-solve per member, from the previous basis
         idx = row_of_stream[member_of == member]
-        value, status = without(
-            partial(model.set_row_bounds, idx, np.zeros(idx.size), np.zeros(idx.size)),
-            partial(model.set_row_bounds, idx, q[idx], q[idx]),
-            float(stream_baseline[idx].sum()),
-        )
+        cols = np.flatnonzero(chain_member == member)  # its stores and processes stop too
+
+        def take(idx: np.ndarray = idx, cols: np.ndarray = cols) -> None:
+            model.set_row_bounds(idx, np.zeros(idx.size), np.zeros(idx.size))
+            if cols.size:
+                model.set_col_bounds(cols, np.zeros(cols.size), np.zeros(cols.size))
+
+        def give(idx: np.ndarray = idx, cols: np.ndarray = cols) -> None:
+            model.set_row_bounds(idx, q[idx], q[idx])
+            if cols.size:
+                model.set_col_bounds(cols, lp.col_lower[cols], lp.col_upper[cols])
+
+        value, status = without(take, give, float(stream_baseline[idx].sum()))
         rows.append(
             {
                 "member_id": member,

@@ -165,7 +165,15 @@ def apply_point(network: Network, scenario: Scenario, assignment: dict[str, floa
         scenario = Scenario.from_dict({**doc, "parameters": params}, folder=scenario.folder)
     if catalog:
         cat = network.catalog.extended({"resources": catalog}, file="sweep")
-        network = Network(network.members, network.streams, network.links, cat)
+        network = Network(
+            network.members,
+            network.streams,
+            network.links,
+            cat,
+            network.fixed_exchanges,
+            network.excluded_pairs,
+            network.seasons,
+        )
     if scale:
         network = apply_changes(network, Changes(scale_streams=scale))
     return network, scenario

@@ -92,6 +92,8 @@ class Pseudonyms:
         builtin = set(Catalog.builtin().resources)
         members = {m for r in results for m in r.network.members.index}
         streams = {s for r in results for s in r.network.streams.index}
+        for r in results:  # stores and processes stand beside streams in exchanges
+            streams |= set(r.network.seasons.storage.index) | set(r.network.seasons.processes.index)
         resources = {k for r in results for k in r.network.streams["resource"] if k not in builtin}
         return cls(
             members=numbered("Member", members, salt + b"m"),

@@ -54,6 +54,10 @@ class ReportData:
     """Why there are no prices (no duals, no solution), if there are none."""
     anonymised: bool = False
     generated: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    storage: pd.DataFrame | None = None
+    """Seasonal results: each store's level, charge and discharge per period (pseudonyms and rounding applied)."""
+    processes: pd.DataFrame | None = None
+    """Seasonal results: each process's throughput per period."""
 
 
 def markup_free(text: object) -> str:
@@ -260,6 +264,20 @@ def report_data(result: MatchResult, anonymise: bool = False, names: Pseudonyms 
         for k, v in result.kpis.items()
         if k in KPIS and (k not in CAPACITY_KPIS or has_capacity)
     ]
+    chains: dict[str, pd.DataFrame | None] = {"storage": None, "processes": None}
+    for name, cols in (
+        ("storage", ["storage_id", "period", "level", "charge", "discharge", "unit"]),
+        ("processes", ["process_id", "period", "throughput", "unit"]),
+    ):
+        frame = getattr(result, name)
+        if frame is None:
+            continue
+        frame = frame[cols].copy()
+        if anonymise:
+            frame[cols[0]] = frame[cols[0]].map(names.streams) if names is not None else frame[cols[0]]
+            for col in cols[2:-1]:
+                frame[col] = round_sig(frame[col])
+        chains[name] = frame
     return ReportData(
         title=result.scenario.name,
         status=result.status.value,
@@ -278,4 +296,6 @@ def report_data(result: MatchResult, anonymise: bool = False, names: Pseudonyms 
         prices=prices,
         prices_note=prices_note,
         anonymised=anonymise,
+        storage=chains["storage"],
+        processes=chains["processes"],
     )

@@ -286,6 +286,53 @@ def sankey_figures(data: ReportData) -> dict[str, go.Figure]:
     return out
 
 
+def period_figure(data: ReportData) -> go.Figure | None:
+    """A seasonal match by period: exchanged quantities stacked by resource, stores' levels over the year,
+    processes' throughput (None for a match without periods)."""
+    ex = data.exchanges
+    if "period" not in ex.columns:
+        return None
+    from plotly.subplots import make_subplots
+
+    order = list(dict.fromkeys(ex["period"].astype(str)))
+    if data.storage is not None:
+        order = list(dict.fromkeys([*data.storage["period"].astype(str), *order]))
+    rows = 1 + (data.storage is not None) + (data.processes is not None)
+    titles = ["Exchanged by period"]
+    titles += ["Storage level (after each period)"] if data.storage is not None else []
+    titles += ["Process throughput"] if data.processes is not None else []
+    fig = make_subplots(rows=rows, cols=1, subplot_titles=titles, vertical_spacing=0.12)
+    flows = ex.groupby([ex["resource"].astype(str) + " (" + ex["unit"].astype(str) + ")", ex["period"].astype(str)])[
+        "quantity"
+    ].sum()
+    for label in flows.index.get_level_values(0).unique():
+        values = flows.loc[label].reindex(order).fillna(0.0)
+        fig.add_bar(x=order, y=values.to_numpy(), name=markup_free(label), row=1, col=1)
+    row = 2
+    if data.storage is not None:
+        for sid, g in data.storage.groupby("storage_id", sort=False):
+            fig.add_scatter(
+                x=g["period"].astype(str),
+                y=g["level"],
+                mode="lines+markers",
+                name=markup_free(f"{sid} level ({g['unit'].iat[0]})"),
+                row=row,
+                col=1,
+            )
+        row += 1
+    if data.processes is not None:
+        for pid, g in data.processes.groupby("process_id", sort=False):
+            fig.add_bar(
+                x=g["period"].astype(str),
+                y=g["throughput"],
+                name=markup_free(f"{pid} ({g['unit'].iat[0]})"),
+                row=row,
+                col=1,
+            )
+    fig.update_layout(barmode="stack", height=330 * rows, margin={"l": 40, "r": 20, "t": 40, "b": 30})
+    return fig
+
+
 def comparison_figures(comparison: Comparison, labels: dict[str, str]) -> dict[str, go.Figure]:
     """Savings and CO2e avoided per scenario, and the saving of the 15 members it changes most."""
     import plotly.graph_objects as go

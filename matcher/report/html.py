@@ -35,7 +35,7 @@ from ..results.numbers import format_number
 from ..results.result import MatchResult
 from .anonymise import Pseudonyms, pseudonymise_exchanges, round_sig
 from .data import ReportData, markup_free, report_data
-from .figures import comparison_figures, map_figure, sankey_figures, unit_slug
+from .figures import comparison_figures, map_figure, period_figure, sankey_figures, unit_slug
 
 __all__ = [
     "IMAGE_FORMATS",
@@ -218,11 +218,13 @@ def render_body(data: ReportData, prefix: str = "") -> dict[str, Any]:
         u: _figure_html(f, f"{prefix}sankey-{unit_slug(u)}") for u, f in figures.items() if u not in CAPACITY_UNITS
     }
     shared = {u: _figure_html(f, f"{prefix}sankey-{unit_slug(u)}") for u, f in figures.items() if u in CAPACITY_UNITS}
+    by_period = period_figure(data)
     return {
         "data": data,
         "map": _figure_html(map_figure(data), f"{prefix}map"),
         "sankeys": sankeys,
         "capacity_sankeys": shared,
+        "periods": None if by_period is None else _figure_html(by_period, f"{prefix}periods"),
         "tables": _tables(data),
         "n_members": len(data.members),
         "n_exchanges": len(data.exchanges),

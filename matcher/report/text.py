@@ -98,9 +98,12 @@ def match_text(result: MatchResult) -> str:
                 f"saving {cur}": ex["saving"].map(format_number),
             }
         )
+        if "period" in ex.columns:
+            t.insert(0, "period", ex["period"].astype(str))
         if "implemented" in ex.columns and ex["implemented"].any():  # fixed exchanges: running, kept as they are
             t.insert(0, "", ex["implemented"].map({True: "running", False: ""}))
         lines.append(table(t, right=("quantity", "km", f"saving {cur}")))
+    lines += _chain_lines(result)
     lines += ["", "Key figures"]
     kt = result.kpi_table
     kt = pd.DataFrame(
@@ -125,6 +128,43 @@ def match_text(result: MatchResult) -> str:
         )
         lines.append(table(t, right=("left",)))
     return terminal_safe("\n".join(lines))
+
+
+def _chain_lines(result: MatchResult) -> list[str]:
+    """Stores' level, charge and discharge and processes' throughput by period (seasonal results)."""
+    lines: list[str] = []
+    if result.storage is not None and len(result.storage):
+        sto = result.storage
+        lines += ["", "Storage by period (level after the period)"]
+        lines.append(
+            table(
+                pd.DataFrame(
+                    {
+                        "store": sto["storage_id"],
+                        "period": sto["period"].astype(str),
+                        **{c: sto[c].map(format_number) + " " + sto["unit"] for c in ("level", "charge", "discharge")},
+                    }
+                ),
+                right=("level", "charge", "discharge"),
+            )
+        )
+    if result.processes is not None and len(result.processes):
+        pro = result.processes
+        lines += ["", "Processes by period"]
+        lines.append(
+            table(
+                pd.DataFrame(
+                    {
+                        "process": pro["process_id"],
+                        "period": pro["period"].astype(str),
+                        "throughput": pro["throughput"].map(format_number) + " " + pro["unit"],
+                        f"cost {result.currency}": pro["cost"].map(format_number),
+                    }
+                ),
+                right=("throughput", f"cost {result.currency}"),
+            )
+        )
+    return lines
 
 
 def comparison_text(comparison: Comparison) -> str:
@@ -180,7 +220,8 @@ def prices_text(prices: TransferPrices) -> str:
     view["range"] = (
         tp["price_receiver_optimal"].map(format_number) + " .. " + tp["price_supplier_optimal"].map(format_number)
     )
-    view = view[["from_member", "to_member", "resource", "transfer_price", "range", *cols[1:]]]
+    first = ["period"] if "period" in view.columns else []  # seasonal: a price per exchange and period
+    view = view[[*first, "from_member", "to_member", "resource", "transfer_price", "range", *cols[1:]]]
     return (
         f"Transfer prices in {prices.currency} per unit of supply, paid by the receiver to the supplier "
         "(the midpoint of the range that keeps every exchange in the core):\n"

@@ -76,6 +76,10 @@ def dual_range(result: MatchResult) -> DualRange | None:
             return None
         ends.append(sol.x)
     ids = np.concatenate([cand.inputs.supplies.index.to_numpy(), cand.inputs.demands.index.to_numpy()])
+    if result.seasonal:  # rows of a seasonal model are keyed by side and row key (a store has a row on each side)
+        ids = np.concatenate(
+            ["s:" + cand.inputs.supplies.index.astype(str), "d:" + cand.inputs.demands.index.astype(str)]
+        )
     return DualRange(
         pd.Series(ends[0][: ns + nd], index=ids, name="dual"),
         pd.Series(ends[1][: ns + nd], index=ids, name="dual"),
@@ -87,6 +91,8 @@ def _primal(
 ) -> np.ndarray:
     """The result's optimum in the column order of the whole LP (flows by pair, disposal and virgin by stream)."""
     x = np.zeros(lp.shape[1])
+    if result.primal is not None and lp.col_names is not None:  # a seasonal model: by column name
+        return pd.Series(np.asarray(lp.col_names, dtype=object)).map(result.primal).fillna(0.0).to_numpy(dtype=float)
     ex = result.exchanges
     if len(ex):
         key = pd.MultiIndex.from_arrays([supplies[edges["s"].to_numpy()], demands[edges["d"].to_numpy()]])

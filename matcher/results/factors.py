@@ -295,7 +295,7 @@ def provenance(inputs: MatchInputs, edges: pd.DataFrame, x: np.ndarray, fixed_sh
         tc = ((_join(tc[0], ship_ids)), tc[1])
         tco2 = _join(tco2, ship_ids)
     fixed = np.full(n, None, dtype=object)
-    link = edges["link"].to_numpy()
+    link = edges["link"].to_numpy() // inputs.periods  # links.csv row (periods: one capacity row each)
     has_fixed = (link >= 0) & (edges["fixed_cost"].to_numpy(dtype=float) > 0)
     if has_fixed.any():
         fixed[has_fixed] = [_link_factor(book, inputs, int(li), "fixed_cost") for li in link[has_fixed]]
@@ -303,15 +303,34 @@ def provenance(inputs: MatchInputs, edges: pd.DataFrame, x: np.ndarray, fixed_sh
 
     disp_m, disp_fx = money["disposal"]
     virg_m, virg_fx = money["virgin"]
+    # a port of a store or process is no member's stream: its side of an exchange saves nothing (periods.py)
+    own_s = sup["port_code"].to_numpy()[s] < 0 if "port_code" in sup.columns else np.ones(n, dtype=bool)
+    own_d = dem["port_code"].to_numpy()[d] < 0 if "port_code" in dem.columns else np.ones(n, dtype=bool)
+
+    def side(ids: np.ndarray, own: np.ndarray) -> np.ndarray:
+        return np.where(own, ids, None)
+
     terms_money = {
-        "disposal": (sup["money_cost"].to_numpy()[s] * x, _join(disp_m[s], disp_fx[0][s], disp_fx[1][s])),
-        "virgin": (dem["money_cost"].to_numpy()[d] * ratio * x, _join(virg_m[d], virg_fx[0][d], virg_fx[1][d], subst)),
+        "disposal": (
+            np.where(own_s, sup["money_cost"].to_numpy()[s], 0.0) * x,
+            _join(side(disp_m[s], own_s), side(disp_fx[0][s], own_s), side(disp_fx[1][s], own_s)),
+        ),
+        "virgin": (
+            np.where(own_d, dem["money_cost"].to_numpy()[d], 0.0) * ratio * x,
+            _join(side(virg_m[d], own_d), side(virg_fx[0][d], own_d), side(virg_fx[1][d], own_d), subst),
+        ),
         "transport": (-edges["transport_cost"].to_numpy(dtype=float) * x, _join(tc[0], *tc[1])),
         "fixed": (-fixed_share, _join(fixed)),
     }
     terms_co2e = {
-        "disposal": (sup["unit_co2e_t"].to_numpy()[s] * x, _join(co2e["disposal"][s])),
-        "virgin": (ratio * dem["unit_co2e_t"].to_numpy()[d] * x, _join(co2e["virgin"][d], subst)),
+        "disposal": (
+            np.where(own_s, sup["unit_co2e_t"].to_numpy()[s], 0.0) * x,
+            _join(side(co2e["disposal"][s], own_s)),
+        ),
+        "virgin": (
+            ratio * np.where(own_d, dem["unit_co2e_t"].to_numpy()[d], 0.0) * x,
+            _join(side(co2e["virgin"][d], own_d), subst),
+        ),
         "transport": (-edges["transport_co2e_t"].to_numpy(dtype=float) * x, _join(tco2)),
     }
     estimate = {str(r["id"]): bool(r["estimate"]) for r in book.rows.values()}
@@ -459,7 +478,7 @@ def _transport(
     co2 = np.full(n, None, dtype=object)
     mode = edges["mode"].astype(str).to_numpy()
     res_mode = inputs.rates["mode"].reindex(resource).astype(str).to_numpy()
-    link = edges["link"].to_numpy()
+    link = edges["link"].to_numpy() // inputs.periods  # links.csv row (periods: one capacity row each)
     links = inputs.network.links
     link_cost = np.full(n, np.nan)
     if (link >= 0).any():

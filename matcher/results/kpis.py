@@ -92,6 +92,10 @@ def kpi_values(
     delivered = x * e["ratio"].to_numpy()
     s_unit, d_unit = sup["base_unit"].to_numpy()[s], dem["base_unit"].to_numpy()[d]
     s_cat, d_cat = sup["category"].to_numpy()[s], dem["category"].to_numpy()[d]
+    if inp.chains is not None:  # what members' streams gave and received, not what went into or out of stores
+        s_cat = np.where(sup["origin"].to_numpy()[s] == "stream", s_cat, "")
+        d_cat = np.where(dem["origin"].to_numpy()[d] == "stream", d_cat, "")
+        d_unit = np.where(dem["origin"].to_numpy()[d] == "stream", d_unit, "")
     co2_base = float(total(sup, "q", "unit_co2e_t") + total(dem, "q", "unit_co2e_t"))
     co2_opt = float(
         y @ sup["unit_co2e_t"].to_numpy() + z @ dem["unit_co2e_t"].to_numpy() + x @ e["transport_co2e_t"].to_numpy()
@@ -104,6 +108,10 @@ def kpi_values(
         + e["ratio"].to_numpy() * dem["unit_co2e_t"].to_numpy()[d]
         - e["transport_co2e_t"].to_numpy()
     )
+    n_exchanges = int(len(ex))
+    if inp.chains is not None and len(ex):  # a pair that exchanges in several periods is one exchange
+        keys = ex[["supply_stream", "demand_stream"]]
+        n_exchanges = int(len(keys.drop_duplicates()))
     return {
         "savings": savings,
         "waste_diverted_t": float(x[(s_cat == "waste") & (s_unit == "t")].sum()),
@@ -120,7 +128,7 @@ def kpi_values(
         "equipment_time_shared_h": float(delivered[kind == "equipment_time"].sum()),
         "training_places_shared": float(delivered[kind == "training_places"].sum()),
         "expertise_shared_h": float(delivered[kind == "expertise"].sum()),
-        "exchanges": int(len(ex)),
+        "exchanges": n_exchanges,
         "members_involved": int(len(members)),
     }
 

@@ -99,7 +99,7 @@ POINTS = ("midpoint", "supplier", "receiver", "vertex")
 
 def exchange_prices(result: MatchResult, at: str = "midpoint") -> pd.DataFrame:
     """Per exchange: transfer price (midpoint and range), payment, each member's share (dual-based and 50/50)."""
-    st = result.streams
+    st = result.streams if result.model_rows is None else result.model_rows  # seasonal: a row per period and port
     if at not in POINTS:
         raise InvalidOption(f"unknown point {at!r} of the dual face; choose {', '.join(POINTS)}")
     if not result.status.has_solution:
@@ -112,13 +112,16 @@ def exchange_prices(result: MatchResult, at: str = "midpoint") -> pd.DataFrame:
     face = dual_range(result) if len(ex) else None
     chosen = {"midpoint": "midpoint", "supplier": "supplier_optimal", "receiver": "receiver_optimal"}
     duals = st["dual"] if face is None or at == "vertex" else getattr(face, chosen[at])
-    dual_s = duals.loc[ex["supply_stream"]].to_numpy(dtype=float)
-    dual_d = duals.loc[ex["demand_stream"]].to_numpy(dtype=float)
+    keys = result.exchange_keys
+    s_key = ex["supply_stream"] if keys is None else keys["supply_key"]
+    d_key = ex["demand_stream"] if keys is None else keys["demand_key"]
+    dual_s = duals.loc[s_key].to_numpy(dtype=float)
+    dual_d = duals.loc[d_key].to_numpy(dtype=float)
     ends = (duals, duals) if face is None else (face.supplier_optimal, face.receiver_optimal)
-    price_high = ratio * ends[0].loc[ex["demand_stream"]].to_numpy(dtype=float)
-    price_low = ratio * ends[1].loc[ex["demand_stream"]].to_numpy(dtype=float)
-    unit_s = st.loc[ex["supply_stream"], "unit_cost"].to_numpy()
-    unit_d = st.loc[ex["demand_stream"], "unit_cost"].to_numpy()
+    price_high = ratio * ends[0].loc[d_key].to_numpy(dtype=float)
+    price_low = ratio * ends[1].loc[d_key].to_numpy(dtype=float)
+    unit_s = st.loc[s_key, "unit_cost"].to_numpy()
+    unit_d = st.loc[d_key, "unit_cost"].to_numpy()
     price = ratio * dual_d
     supplier = (unit_s - dual_s) * q
     receiver = ratio * (unit_d - dual_d) * q
@@ -132,6 +135,7 @@ def exchange_prices(result: MatchResult, at: str = "midpoint") -> pd.DataFrame:
         {
             "supply_stream": ex["supply_stream"],
             "demand_stream": ex["demand_stream"],
+            **({"period": ex["period"]} if "period" in ex.columns else {}),  # prices per period: duals differ
             "from_member": ex["from_member"],
             "to_member": ex["to_member"],
             "resource": ex["resource"],

@@ -26,11 +26,20 @@ from .factors import FACTOR_COLUMNS, empty_factors, provenance
 from .kpis import KPIS, kpi_values, total
 from .numbers import json_number, json_text, records
 from .reasons import TOL, reasons
+from .seasonal import chain_tables, is_stream, stream_years
 
-__all__ = ["RESULT_FILES", "MatchResult", "read_result"]
+__all__ = ["RESULT_FILES", "SEASONAL_FILES", "MatchResult", "read_result", "result_file"]
 
 #: The files :meth:`MatchResult.to_csv` writes into its folder.
 RESULT_FILES = ("exchanges.csv", "members.csv", "streams.csv", "factors.csv", "kpis.json")
+
+#: The files it writes besides for a match with periods, storage or processes.
+SEASONAL_FILES = ("stream_periods.csv", "storage.csv", "processes.csv")
+
+
+def result_file(name: str) -> bool:
+    """Whether ``name`` is a file :meth:`MatchResult.to_csv` writes (of any match)."""
+    return name in RESULT_FILES or name in SEASONAL_FILES
 
 
 @dataclass
@@ -82,6 +91,26 @@ class MatchResult:
     """Every factor a figure of this result used (:mod:`matcher.results.factors`): ``id, what, value, unit,
     source, year, estimate`` and the columns that name what it belongs to; each exchange's
     ``saving_factors`` and ``co2e_factors`` list the ids its figures rest on."""
+    stream_periods: pd.DataFrame | None = None
+    """With periods, storage or processes: each stream's row per period (``stream_id, period``, quantity,
+    exchanged, left, ``dual`` of that period's balance row, reason); ``streams`` then holds the year."""
+    storage: pd.DataFrame | None = None
+    """Per store and period: ``level`` (after the period), ``charge``, ``discharge``, ``cost`` (None without stores)."""
+    processes: pd.DataFrame | None = None
+    """Per process and period: ``throughput``, ``cost`` (None without processes)."""
+    exchange_keys: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    """Per exchange, the model rows it joins (``supply_key``, ``demand_key``: ``s:<key>`` and ``d:<key>`` of
+    ``model_rows``)."""
+    model_rows: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    """Every balance row of a seasonal model (streams per period and ports), keyed ``s:<key>`` or ``d:<key>``:
+    ``dual``, ``unit_cost`` (0 for a port: what an exchange's saving counts), ``left``."""
+    primal: pd.Series | None = field(default=None, repr=False, compare=False)
+    """A seasonal model's solution by column name (non-zero values), to rebuild it in a related model."""
+
+    @property
+    def seasonal(self) -> bool:
+        """Whether the match has periods, storage or processes (results per period)."""
+        return self.stream_periods is not None
 
     @property
     def savings(self) -> float:
@@ -162,10 +191,45 @@ class MatchResult:
                 )
             ),
             "members": records(self.members.reset_index()),
+            **self._seasonal_dict(),
             "solver": {"name": self.solver, "version": self.solver_version},
             "versions": self.versions,
             "resolved_scenario": self.scenario.model_dump(mode="json", exclude_none=True),
         }
+
+    def _seasonal_dict(self) -> dict[str, Any]:
+        """``storage`` and ``processes`` per period, and the streams per period (only for seasonal results)."""
+        if not self.seasonal:
+            return {}
+        empty = pd.DataFrame(columns=["storage_id", "period", "level", "charge", "discharge"])
+        storage = self.storage if self.storage is not None else empty
+        processes = (
+            self.processes
+            if self.processes is not None
+            else pd.DataFrame(columns=["process_id", "period", "throughput"])
+        )
+        assert self.stream_periods is not None
+        costs = [
+            frame.rename(columns={key: "id"}).assign(kind=kind)[["id", "kind", "member_id", "period", "cost", "co2e_t"]]
+            for frame, key, kind in ((self.storage, "storage_id", "storage"), (self.processes, "process_id", "process"))
+            if frame is not None
+        ]
+        return {
+            "storage": records(storage[["storage_id", "period", "level", "charge", "discharge"]]),
+            "processes": records(processes[["process_id", "period", "throughput"]]),
+            # what stores and processes cost beyond their exchanges: savings = exchanges' savings - these costs
+            "chain_costs": records(pd.concat(costs, ignore_index=True)) if costs else [],
+            "stream_periods": records(self.stream_periods.reset_index(drop=True)),
+        }
+
+    def _seasonal_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """The tables of a seasonal result, by name (none otherwise)."""
+        out = []
+        for name in ("stream_periods", "storage", "processes"):
+            frame = getattr(self, name)
+            if frame is not None:
+                out.append((name, frame.reset_index(drop=True)))
+        return out
 
     def to_json(self, path: str | Path | None = None) -> str:
         """The result as strict JSON (no NaN tokens); written atomically to ``path`` if given."""
@@ -212,11 +276,14 @@ class MatchResult:
             for name, frame, index in tables:
                 out.append(tmp / f"{name}.csv")
                 out[-1].write_text(csv_text(frame, index=index), encoding="utf-8")
+            for name, frame in self._seasonal_tables():
+                out.append(tmp / f"{name}.csv")
+                out[-1].write_text(csv_text(frame), encoding="utf-8")
             out.append(tmp / "kpis.json")
             out[-1].write_text(json_text(kpis), encoding="utf-8")
             return out
 
-        return atomic_folder(folder, write, owns=RESULT_FILES.__contains__)
+        return atomic_folder(folder, write, owns=result_file)
 
     def to_xlsx(self, path: str | Path) -> Path:
         """One workbook with sheets kpis, exchanges, members, streams, factors (text stored as text, never formulas)."""
@@ -228,6 +295,7 @@ class MatchResult:
                 ("members", self.members, True),
                 ("streams", self.streams, True),
                 ("factors", self.factors, False),
+                *((name, frame, False) for name, frame in self._seasonal_tables()),
             ],
         )
 
@@ -271,6 +339,10 @@ def read_result(
     streams = _stream_table(cand, x, y, z, duals)
     objective = float(lp.components["cost"] @ sol.x) if lp.components else float(sol.objective)
     members = _members(inp, exchanges)
+    if inp.chains is not None:
+        base.update(_seasonal(cand, lp, sol.x, x, exchanges, streams, members))
+        streams = base.pop("streams")
+        exchanges = base.pop("exchanges")
     kpis = kpi_values(cand, x, y, z, exchanges, baseline - objective)
     return MatchResult(
         objective=objective,
@@ -283,6 +355,72 @@ def read_result(
         factors=factors,
         **base,
     )
+
+
+def _seasonal(
+    cand: Candidates,
+    lp: LinearProgram,
+    x_all: np.ndarray,
+    x: np.ndarray,
+    exchanges: pd.DataFrame,
+    rows: pd.DataFrame,
+    members: pd.DataFrame,
+) -> dict[str, Any]:
+    """The tables of a match with periods, storage or processes (:mod:`matcher.results.seasonal`).
+
+    ``exchanges`` (of model rows) gain their streams' ids and a ``period`` column, ``rows`` (the
+    streams table of model rows) becomes ``stream_periods`` and the year's ``streams``; the costs
+    of stores and processes are charged to their members' savings (``members`` in place).
+    """
+    inp = cand.inputs
+    ch = inp.chains
+    assert ch is not None
+    sup, dem = inp.supplies, inp.demands
+    keys = pd.DataFrame(
+        {
+            "supply_key": "s:" + exchanges["supply_stream"].astype(str),
+            "demand_key": "d:" + exchanges["demand_stream"].astype(str),
+        }
+    )
+    ex = exchanges.copy()
+    s_at = sup.index.get_indexer(pd.Index(exchanges["supply_stream"]))
+    d_at = dem.index.get_indexer(pd.Index(exchanges["demand_stream"]))
+    ex["supply_stream"] = sup["stream_id"].to_numpy()[s_at]
+    ex["demand_stream"] = dem["stream_id"].to_numpy()[d_at]
+    if ch.named:
+        ex.insert(2, "period", sup["period"].to_numpy()[s_at])
+    both = pd.concat([sup, dem])
+    real = np.concatenate([is_stream(sup), is_stream(dem)])
+    model_rows = pd.DataFrame(
+        {
+            "dual": rows["dual"].to_numpy() if "dual" in rows.columns else np.nan,
+            "unit_cost": np.where(real, rows["unit_cost"].to_numpy(dtype=float), 0.0),
+            "left": rows["left"].to_numpy(),
+        },
+        index=pd.Index(np.concatenate(["s:" + sup.index.astype(str), "d:" + dem.index.astype(str)])),
+    )
+    names = np.asarray(lp.col_names, dtype=object) if lp.col_names is not None else np.zeros(0, dtype=object)
+    nonzero = np.flatnonzero(np.abs(x_all) > 0) if names.size else np.zeros(0, dtype=np.int64)
+    per = rows[real].copy()
+    per.insert(0, "stream_id", both["stream_id"].to_numpy()[real])
+    per.insert(1, "period", both["period"].to_numpy()[real] if ch.named else "year")
+    per.index.name = "key"
+    streams = stream_years(per, ch.named)
+    storage, processes = chain_tables(cand, lp, x_all)
+    costs = pd.concat([storage[["member_id", "cost"]], processes[["member_id", "cost"]]])
+    by_member = costs.groupby("member_id")["cost"].sum().reindex(members.index).fillna(0.0)
+    members["saving"] -= by_member
+    members["cost_after"] = members["baseline_cost"] - members["saving"]
+    return {
+        "exchanges": ex,
+        "streams": streams,
+        "stream_periods": per,
+        "storage": storage if ch.n_storage else None,
+        "processes": processes if ch.n_processes else None,
+        "exchange_keys": keys,
+        "model_rows": model_rows,
+        "primal": pd.Series(x_all[nonzero], index=names[nonzero]),
+    }
 
 
 def _exchanges(
@@ -298,9 +436,12 @@ def _exchanges(
     fixed_share = np.zeros(len(ed))
     link = ed["link"].to_numpy()
     has_fixed = (link >= 0) & (ed["fixed_cost"].to_numpy() > 0)
-    if has_fixed.any():
-        total = pd.Series(xe[has_fixed]).groupby(link[has_fixed]).transform("sum").to_numpy()
+    if has_fixed.any():  # a link's fixed cost is for the year: shared by its flows in every period
+        yearly = link[has_fixed] // inp.periods
+        total = pd.Series(xe[has_fixed]).groupby(yearly).transform("sum").to_numpy()
         fixed_share[has_fixed] = ed["fixed_cost"].to_numpy()[has_fixed] * xe[has_fixed] / total
+    # 1 where the side is a member's stream, 0 for a port of a store or process (it avoids nothing itself)
+    own_s, own_d = (is_stream(f).astype(float)[i] for f, i in ((sup, s), (dem, d)))
     out = pd.DataFrame(
         {
             "supply_stream": sup.index.to_numpy()[s],
@@ -318,11 +459,11 @@ def _exchanges(
             "transport_cost": ed["transport_cost"].to_numpy() * xe,
             "fixed_cost": fixed_share,
             "co2e_t": ed["transport_co2e_t"].to_numpy() * xe,
-            "avoided_disposal_cost": sup["money_cost"].to_numpy()[s] * xe,
-            "avoided_virgin_cost": dem["money_cost"].to_numpy()[d] * xe * ed["ratio"].to_numpy(),
+            "avoided_disposal_cost": own_s * sup["money_cost"].to_numpy()[s] * xe,
+            "avoided_virgin_cost": own_d * dem["money_cost"].to_numpy()[d] * xe * ed["ratio"].to_numpy(),
             "co2e_avoided_t": (
-                sup["unit_co2e_t"].to_numpy()[s]
-                + ed["ratio"].to_numpy() * dem["unit_co2e_t"].to_numpy()[d]
+                own_s * sup["unit_co2e_t"].to_numpy()[s]
+                + ed["ratio"].to_numpy() * own_d * dem["unit_co2e_t"].to_numpy()[d]
                 - ed["transport_co2e_t"].to_numpy()
             )
             * xe,

@@ -49,7 +49,15 @@ from .base import Solution, Solver, Status
 from .basis import Basis
 from .highs import HighsSolver
 
-__all__ = ["PricedModel", "is_lp", "pricing_applies", "solve_by_pricing", "unit_factors", "with_quantity"]
+__all__ = [
+    "PricedModel",
+    "has_ports",
+    "is_lp",
+    "pricing_applies",
+    "solve_by_pricing",
+    "unit_factors",
+    "with_quantity",
+]
 
 
 def _has_minimum(inputs: MatchInputs) -> bool:
@@ -58,6 +66,16 @@ def _has_minimum(inputs: MatchInputs) -> bool:
         np.nan_to_num(inputs.supplies["min_quantity_base"].to_numpy(dtype=float)).any()
         or np.nan_to_num(inputs.demands["min_quantity_base"].to_numpy(dtype=float)).any()
     )
+
+
+def has_ports(inputs: MatchInputs) -> bool:
+    """Whether the model has stores or processes: columns and rows beyond pairs, disposal and virgin purchase.
+
+    Their store balance rows are side rows of the restricted model (pricing is exact with them);
+    they join the ports of one store or process across periods, so such a model is priced whole
+    rather than by components (:mod:`matcher.solve.decompose` splits pairs and streams only).
+    """
+    return inputs.chains is not None and inputs.chains.has_ports
 
 
 def pricing_applies(cand: Candidates) -> bool:
@@ -458,6 +476,8 @@ def _row_bounds(layout: RowLayout, inputs: MatchInputs) -> tuple[np.ndarray, np.
         hi.append(np.zeros(n) if b.side == "max" else np.full(n, np.inf))
     lo.append(np.full(layout.links.size, -np.inf))
     hi.append(np.where(layout.link_fixed, 0.0, layout.link_capacity))
+    lo.append(np.zeros(layout.n_chain))  # store balances
+    hi.append(np.zeros(layout.n_chain))
     return np.concatenate(lo), np.concatenate(hi)
 
 
@@ -503,7 +523,9 @@ def with_quantity(cand: Candidates, stream_id: str, quantity_base: float, units:
     per_base = float(units.loc[[stream_id]].to_numpy(dtype=float)[0])
     at = int(net.streams.index.get_indexer(pd.Index([stream_id]))[0])
     streams = _with_value(net.streams, at, {"quantity": quantity_base * per_base, "quantity_base": quantity_base})
-    network = Network(net.members, streams, net.links, net.catalog)
+    network = Network(
+        net.members, streams, net.links, net.catalog, net.fixed_exchanges, net.excluded_pairs, net.seasons
+    )
     inputs = (
         replace(inp, network=network, supplies=frame) if is_supply else replace(inp, network=network, demands=frame)
     )

@@ -124,3 +124,16 @@ def test_engine_commands_never_import_django() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "['registry', 'registry.cli']"
+
+
+def test_a_folder_with_periods_storage_or_processes_is_refused_whole(tmp_path: Path) -> None:
+    """The registry keeps streams for the year: a seasonal folder is refused, never imported without its seasons."""
+    db = tmp_path / "r.db"
+    cli("network", "add", "hs", "--name", "H", "--currency", "DKK", db=db)
+    result = cli("import", "hs", str(scenarios.path("hillerod_seasonal")), db=db)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    for table in ("periods", "profiles", "storage", "processes", "process_flows"):
+        assert f"import a folder without {table}" in result.stderr
+    out = tmp_path / "after"
+    assert cli("export", "hs", str(out), db=db).returncode == 0
+    assert (out / "streams.csv").read_text(encoding="utf-8").strip() == ""
