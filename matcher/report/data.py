@@ -19,7 +19,7 @@ from ..errors import NoSolution, Unsupported
 from ..results.factors import FACTOR_COLUMNS
 from ..results.kpis import CAPACITY_KPIS, KPIS
 from ..results.numbers import format_number
-from ..results.prices import exchange_prices
+from ..results.prices import transfer_prices
 from ..results.result import MatchResult
 from .anonymise import ROUNDED_COLUMNS, Pseudonyms, nace_section, pseudonymise_exchanges, round_one, round_sig
 
@@ -49,9 +49,17 @@ class ReportData:
     factors: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Every factor the figures rest on (``id, what, value, unit, source, year, estimate``), renamed if anonymised."""
     prices: pd.DataFrame | None = None
-    """Per exchange: transfer price at the midpoint of the optimal dual face, its range and both shares."""
+    """Per exchange: transfer price at the midpoint of the optimal dual face, its range and both shares (the
+    solver's price and no range where the range cannot be computed: ``prices_range``)."""
     prices_note: str = ""
     """Why there are no prices (no duals, no solution), if there are none."""
+    prices_basis: str = ""
+    """What the prices are, in words (:attr:`matcher.TransferPrices.basis`): the midpoint of the range, or the
+    solver's duals and why there is no range."""
+    prices_range: bool = True
+    """Whether the prices' range (and so their midpoint) could be computed."""
+    prices_fixed_binaries: bool = False
+    """Whether the prices are those of a MILP's LP with its binaries fixed (the links and pairs it opened as given)."""
     anonymised: bool = False
     generated: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     storage: pd.DataFrame | None = None
@@ -134,21 +142,24 @@ def factor_view(result: MatchResult, names: Pseudonyms | None = None) -> tuple[p
     return view, dict(zip(f["id"].astype(str), ids, strict=True))
 
 
-def _prices(result: MatchResult, names: Pseudonyms | None) -> tuple[pd.DataFrame | None, str]:
-    """Transfer prices per exchange at the midpoint of the optimal dual face, or why there are none."""
+def _prices(result: MatchResult, names: Pseudonyms | None) -> tuple[pd.DataFrame | None, str, str, bool, bool]:
+    """Transfer prices per exchange at the midpoint of the optimal dual face, or why there are none; what they
+    are in words (:attr:`~matcher.results.prices.TransferPrices.basis`), whether their range was computed and
+    whether they are those of a MILP with its binaries fixed."""
     if not len(result.exchanges):
-        return None, "no exchange, so no transfer price"
+        return None, "no exchange, so no transfer price", "", False, False
     try:
-        tp = exchange_prices(result)
+        prices = transfer_prices(result)
     except (Unsupported, NoSolution) as exc:
-        return None, str(exc)
+        return None, str(exc), "", False, False
+    tp = prices.exchanges
     if names is not None:
         tp = pseudonymise_exchanges(tp, names)
         for col in tp.columns:
             if col not in ("quantity", "unit") and pd.api.types.is_float_dtype(tp[col]):
                 tp[col] = round_sig(tp[col])
         tp["quantity"] = round_sig(tp["quantity"])
-    return tp, ""
+    return tp, "", prices.basis, not prices.note, prices.fixed_binaries
 
 
 def report_data(result: MatchResult, anonymise: bool = False, names: Pseudonyms | None = None) -> ReportData:
@@ -198,7 +209,7 @@ def report_data(result: MatchResult, anonymise: bool = False, names: Pseudonyms 
     for col in ("saving_factors", "co2e_factors"):
         if col in ex and len(ex):
             ex[col] = ex[col].map(lambda ids: [shown_id.get(i, i) for i in ids])
-    prices, prices_note = _prices(result, names if anonymise else None)
+    prices, prices_note, prices_basis, prices_range, prices_fixed = _prices(result, names if anonymise else None)
     catalog = net.catalog.table("EUR")
     categories, kinds = catalog["category"], catalog["kind"]
     if names is not None:
@@ -295,6 +306,9 @@ def report_data(result: MatchResult, anonymise: bool = False, names: Pseudonyms 
         factors=factors,
         prices=prices,
         prices_note=prices_note,
+        prices_basis=prices_basis,
+        prices_range=prices_range,
+        prices_fixed_binaries=prices_fixed,
         anonymised=anonymise,
         storage=chains["storage"],
         processes=chains["processes"],

@@ -125,7 +125,7 @@ def _tables(data: ReportData) -> dict[str, str]:
                 "resource": tp["resource"],
                 f"price {data.currency}/unit": tp["transfer_price"],
                 "range (receiver-optimal to supplier-optimal)": [
-                    f"{format_number(lo)} – {format_number(hi)}"
+                    f"{format_number(lo)} – {format_number(hi)}" if np.isfinite(lo) and np.isfinite(hi) else "–"
                     for lo, hi in zip(tp["price_receiver_optimal"], tp["price_supplier_optimal"], strict=True)
                 ],
                 f"payment {data.currency}": tp["transfer_payment"],

@@ -217,15 +217,15 @@ def prices_text(prices: TransferPrices) -> str:
     tp = prices.exchanges
     cols = ["transfer_price", "transfer_payment", "saving", "supplier_share", "receiver_share"]
     view = tp.assign(**{c: tp[c].map(format_number) for c in cols})
+    known = tp["price_receiver_optimal"].notna() & tp["price_supplier_optimal"].notna()
     view["range"] = (
         tp["price_receiver_optimal"].map(format_number) + " .. " + tp["price_supplier_optimal"].map(format_number)
-    )
+    ).where(known, "–")
     first = ["period"] if "period" in view.columns else []  # seasonal: a price per exchange and period
     view = view[[*first, "from_member", "to_member", "resource", "transfer_price", "range", *cols[1:]]]
     return (
         f"Transfer prices in {prices.currency} per unit of supply, paid by the receiver to the supplier "
-        "(the midpoint of the range that keeps every exchange in the core):\n"
-        + table(view, right=("transfer_price", "range", *cols[1:]))
+        f"({prices.basis}):\n" + table(view, right=("transfer_price", "range", *cols[1:]))
     )
 
 

@@ -24,7 +24,14 @@ exchanges takes the whole saving. The default duals are therefore the midpoint
 of the supplier-optimal and the receiver-optimal ends of that face
 (:mod:`matcher.results.dual_face`); the prices at both ends are given as the
 negotiation range. The face is convex, so the midpoint's shares stay in the core.
-For a MILP (fixed link costs, minimum quantities) the solver's duals are used.
+For a MILP (fixed link costs, minimum quantities) the face is that of its LP with
+the binaries fixed at the optimum: the prices are marginal values given the chosen
+open links and minimum-quantity decisions, and the core argument holds for that
+configuration only (:mod:`matcher.results.dual_face`); the value of a binding
+minimum quantity is shared like a link's rent. Where the range cannot be computed
+(a dual LP fails, e.g. a face unbounded on one side), the solver's duals are used,
+the range is left empty (NaN) and :attr:`TransferPrices.point` and
+:attr:`TransferPrices.note` say so.
 """
 
 from __future__ import annotations
@@ -37,11 +44,11 @@ import pandas as pd
 
 from ..engine.compatibility import blend_limited
 from ..errors import InvalidOption, NoSolution, Unsupported
-from .dual_face import dual_range
+from .dual_face import explained_dual_range
 from .numbers import records
 from .result import MatchResult
 
-__all__ = ["POINTS", "TransferPrices", "exchange_prices", "member_shares", "transfer_prices"]
+__all__ = ["POINTS", "TransferPrices", "exchange_prices", "member_shares", "price_basis", "transfer_prices"]
 
 
 @dataclass
@@ -60,6 +67,18 @@ class TransferPrices:
     currency: str
     exchanges: pd.DataFrame
     members: pd.DataFrame
+    point: str = "midpoint"
+    """Where on the optimal dual face the shares were taken: the point asked for, or ``vertex`` (the
+    solver's duals) where the face could not be computed."""
+    note: str = ""
+    """Why the range could not be computed (empty where it was)."""
+    fixed_binaries: bool = False
+    """Whether the face is that of a MILP's LP with its binaries fixed at the optimum (its configuration as given)."""
+
+    @property
+    def basis(self) -> str:
+        """What the prices are, in words: where on the optimal dual face, or why at the solver's vertex."""
+        return price_basis(self.point, self.note, self.fixed_binaries)
 
     def to_frame(self) -> pd.DataFrame:
         """The per-exchange table."""
@@ -69,6 +88,9 @@ class TransferPrices:
         """The ``prices --json`` document."""
         return {
             "currency": self.currency,
+            "point": self.point,
+            "note": self.note,
+            "fixed_binaries": self.fixed_binaries,
             "exchanges": records(self.exchanges),
             "members": records(self.members.reset_index()),
         }
@@ -89,16 +111,49 @@ def transfer_prices(result: MatchResult, at: str = "midpoint") -> TransferPrices
     InvalidOption
         For another ``at``.
     """
-    exchanges = exchange_prices(result, at)
-    return TransferPrices(result.currency, exchanges, member_shares(result, exchanges))
+    exchanges, point, note, fixed = _exchange_prices(result, at)
+    return TransferPrices(result.currency, exchanges, member_shares(result, exchanges), point, note, fixed)
 
 
 #: Where on the optimal dual face the shares are taken.
 POINTS = ("midpoint", "supplier", "receiver", "vertex")
 
+_CORE = "the range that keeps every exchange in the core"
+
+
+def price_basis(point: str, note: str = "", fixed_binaries: bool = False) -> str:
+    """What transfer prices are, in words: where on the optimal dual face, or why at the solver's vertex.
+
+    >>> price_basis("midpoint")
+    'the midpoint of the range that keeps every exchange in the core'
+    >>> price_basis("vertex", "the receiver-optimal end is unbounded")
+    "the solver's duals, not a midpoint: no range could be computed (the receiver-optimal end is unbounded)"
+    """
+    if note:
+        return f"the solver's duals, not a midpoint: no range could be computed ({note})"
+    where = {
+        "midpoint": f"the midpoint of {_CORE}",
+        "supplier": f"the supplier-optimal end of {_CORE}",
+        "receiver": f"the receiver-optimal end of {_CORE}",
+        "vertex": f"the solver's duals, one point of {_CORE}",
+    }[point]
+    if fixed_binaries:
+        where += ", given the links opened and the minimum quantities taken by the match"
+    return where
+
 
 def exchange_prices(result: MatchResult, at: str = "midpoint") -> pd.DataFrame:
-    """Per exchange: transfer price (midpoint and range), payment, each member's share (dual-based and 50/50)."""
+    """Per exchange: transfer price (midpoint and range), payment, each member's share (dual-based and 50/50).
+
+    The range is NaN where it cannot be computed, and the price then the solver's
+    (:func:`transfer_prices` says so in :attr:`TransferPrices.note`).
+    """
+    return _exchange_prices(result, at)[0]
+
+
+def _exchange_prices(result: MatchResult, at: str) -> tuple[pd.DataFrame, str, str, bool]:
+    """:func:`exchange_prices`, the point its shares were taken at, why the range is missing (if it is) and
+    whether the face is that of a MILP with its binaries fixed."""
     st = result.streams if result.model_rows is None else result.model_rows  # seasonal: a row per period and port
     if at not in POINTS:
         raise InvalidOption(f"unknown point {at!r} of the dual face; choose {', '.join(POINTS)}")
@@ -109,17 +164,20 @@ def exchange_prices(result: MatchResult, at: str = "midpoint") -> pd.DataFrame:
     ex = result.exchanges
     q = ex["quantity"].to_numpy()
     ratio = ex["delivered"].to_numpy() / np.where(q > 0, q, 1.0)
-    face = dual_range(result) if len(ex) else None
+    face, note = explained_dual_range(result) if len(ex) else (None, "")
     chosen = {"midpoint": "midpoint", "supplier": "supplier_optimal", "receiver": "receiver_optimal"}
-    duals = st["dual"] if face is None or at == "vertex" else getattr(face, chosen[at])
+    point = "vertex" if face is None else at
+    duals = st["dual"] if point == "vertex" else getattr(face, chosen[at])
     keys = result.exchange_keys
     s_key = ex["supply_stream"] if keys is None else keys["supply_key"]
     d_key = ex["demand_stream"] if keys is None else keys["demand_key"]
     dual_s = duals.loc[s_key].to_numpy(dtype=float)
     dual_d = duals.loc[d_key].to_numpy(dtype=float)
-    ends = (duals, duals) if face is None else (face.supplier_optimal, face.receiver_optimal)
-    price_high = ratio * ends[0].loc[d_key].to_numpy(dtype=float)
-    price_low = ratio * ends[1].loc[d_key].to_numpy(dtype=float)
+    if face is None:  # no range: unknown, not the vertex twice
+        price_high = price_low = np.full(len(ex), np.nan)
+    else:
+        price_high = ratio * face.supplier_optimal.loc[d_key].to_numpy(dtype=float)
+        price_low = ratio * face.receiver_optimal.loc[d_key].to_numpy(dtype=float)
     unit_s = st.loc[s_key, "unit_cost"].to_numpy()
     unit_d = st.loc[d_key, "unit_cost"].to_numpy()
     price = ratio * dual_d
@@ -131,7 +189,7 @@ def exchange_prices(result: MatchResult, at: str = "midpoint") -> pd.DataFrame:
     to_receiver = ex["demand_stream"].isin(_blended_demands(result)).to_numpy()
     supplier = supplier + np.where(to_receiver, 0.0, rent / 2)
     receiver = receiver + np.where(to_receiver, rent, rent / 2)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "supply_stream": ex["supply_stream"],
             "demand_stream": ex["demand_stream"],
@@ -152,6 +210,7 @@ def exchange_prices(result: MatchResult, at: str = "midpoint") -> pd.DataFrame:
             "receiver_share_5050": ex["saving"] / 2,
         }
     )
+    return table, point, note, face is not None and face.fixed_binaries
 
 
 def _blended_demands(result: MatchResult) -> pd.Index:

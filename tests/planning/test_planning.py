@@ -22,6 +22,7 @@ from matcher.cli import main
 from matcher.planning.pareto import pareto_front
 from matcher.planning.resilience import resilience
 from matcher.planning.sweep import parse_param, sweep
+from matcher.report.text import prices_text
 from matcher.results.prices import member_shares, transfer_prices
 from models import DataError, Network, Scenario, load
 from models.examples import random_network, scenario_for
@@ -406,3 +407,118 @@ def test_bundled_prices_have_a_range_where_the_face_is_wide() -> None:
     assert wide.any()
     mid = (tp["price_supplier_optimal"] + tp["price_receiver_optimal"]) / 2
     assert np.allclose(tp.loc[wide, "transfer_price"], mid[wide], rtol=1e-9)
+
+
+def test_hillerods_milp_prices_have_a_range_and_each_exchange_adds_up() -> None:
+    # Hillerød has a minimum quantity (S18): a MILP, priced on its LP with the binaries fixed
+    scenario, net = load(ROOT / "hillerod")
+    prices = transfer_prices(match(net, scenario))
+    assert (prices.point, prices.note, prices.fixed_binaries) == ("midpoint", "", True)
+    tp = prices.exchanges
+    wide = tp["price_supplier_optimal"] > tp["price_receiver_optimal"] + 1e-6
+    assert wide.any()
+    for saving, total in zip(tp["saving"], tp["supplier_share"] + tp["receiver_share"], strict=True):
+        assert total == pytest.approx(saving, rel=1e-9)
+    mid = (tp["price_supplier_optimal"] + tp["price_receiver_optimal"]) / 2
+    assert np.allclose(tp["transfer_price"], mid, rtol=1e-9)
+    assert "midpoint" in prices_text(prices) and "minimum quantities" in prices_text(prices)
+
+
+def _milp_pair_network(min_quantity: float) -> Network:
+    """A sawmill supplying a board maker over a link with a fixed cost, and a boiler with a minimum quantity.
+
+    A third member's link is too dear to open (its binary stays 0).
+    """
+    members = pd.DataFrame(
+        {
+            "member_id": ["A", "B", "C", "D"],
+            "name": ["Sawmill", "Board maker", "Boiler", "Far plant"],
+            "lat": [56.0, 56.0, 56.01, 56.02],
+            "lon": [12.0, 12.01, 12.0, 12.0],
+        }
+    )
+    streams = pd.DataFrame(
+        {
+            "stream_id": ["S1", "D1", "D2", "D3"],
+            "member_id": ["A", "B", "C", "D"],
+            "direction": ["supply", "demand", "demand", "demand"],
+            "resource": ["wood_waste"] * 4,
+            "quantity": [100.0, 60.0, 40.0, 50.0],
+            "unit": ["t"] * 4,
+            "disposal_cost": [10.0, None, None, None],
+            "virgin_cost": [None, 30.0, 25.0, 28.0],
+            "min_quantity": [None, None, min_quantity, None],
+        }
+    )
+    links = pd.DataFrame(
+        {
+            "from_member": ["A", "A", "A"],
+            "to_member": ["B", "C", "D"],
+            "cost_per_unit": [5.0, 4.0, 1.0],
+            "fixed_cost": [200.0, None, 1e6],
+        }
+    )
+    return Network.from_frames(members, streams, links)
+
+
+def test_milp_midpoint_duals_are_optimal_for_the_lp_with_the_binaries_fixed() -> None:
+    from matcher.engine.candidates import find_candidates
+    from matcher.engine.formulation import build_lp
+    from matcher.results.dual_face import dual_range
+    from matcher.solve import get_solver
+    from matcher.solve.base import with_fixed_integers
+
+    net, scenario = _milp_pair_network(min_quantity=30.0), Scenario(name="milp", currency="EUR", tables="-")
+    result = match(net, scenario)
+    assert result.savings == pytest.approx(60 * 35 - 200 + 40 * 31)  # A-B (fixed cost 200) and A-C, A-D closed
+    # the LP with the binaries fixed where the solver's own MILP optimum has them
+    lp = build_lp(find_candidates(net, scenario))
+    assert lp.is_mip
+    milp = get_solver("highs").solve(lp)
+    fixed = with_fixed_integers(lp, milp.x)
+    assert sorted(np.round(milp.x[lp.integrality]).tolist()) == [0.0, 1.0, 1.0]  # A-D closed
+    x, a = milp.x, fixed.A.toarray()
+    face = dual_range(result)
+    assert face is not None and face.fixed_binaries
+    activity = a @ x
+    free_col = fixed.col_lower == fixed.col_upper
+    at_lower = ~free_col & (x <= fixed.col_lower + 1e-9)
+    at_upper = ~free_col & (x >= fixed.col_upper - 1e-9)
+    between = ~free_col & ~at_lower & ~at_upper
+    equality = fixed.row_lower == fixed.row_upper
+    row_up = ~equality & (activity >= fixed.row_upper - 1e-9)
+    row_lo = ~equality & (activity <= fixed.row_lower + 1e-9)
+    for pi in (face.midpoint_rows, *face.rows):
+        rc = fixed.c - a.T @ pi  # reduced costs
+        tol = 1e-7 * np.maximum(1.0, np.abs(fixed.c))
+        assert (rc[at_lower] >= -tol[at_lower]).all() and (rc[at_upper] <= tol[at_upper]).all()
+        assert np.allclose(rc[between], 0.0, atol=1e-7)
+        assert (pi[row_up] <= 1e-7).all() and (pi[row_lo] >= -1e-7).all()
+        assert np.allclose(pi[~equality & ~row_up & ~row_lo], 0.0, atol=1e-7)  # slack rows
+        # complementary: c'x is the dual objective (row bounds at the duals' signs, fixed columns at their value)
+        bound = np.where(pi > 0, fixed.row_lower, fixed.row_upper)
+        dual_obj = pi[pi != 0] @ bound[pi != 0] + rc[free_col] @ x[free_col]
+        assert dual_obj == pytest.approx(fixed.c @ x, rel=1e-9, abs=1e-6)
+    # the midpoint lies between the ends; by hand: pi_S1 runs from -21 to 10, pi_D1 from -5 to 30, pi_D2 from -6 to 25
+    low = np.minimum(face.supplier_optimal, face.receiver_optimal)
+    high = np.maximum(face.supplier_optimal, face.receiver_optimal)
+    assert ((low - 1e-9 <= face.midpoint) & (face.midpoint <= high + 1e-9)).all()
+    tp = transfer_prices(result).exchanges.set_index("demand_stream")
+    assert tp["transfer_price"].to_dict() == pytest.approx({"D1": 12.5, "D2": 9.5})
+    assert tp["price_receiver_optimal"].to_dict() == pytest.approx({"D1": -5.0, "D2": -6.0})
+    assert tp["price_supplier_optimal"].to_dict() == pytest.approx({"D1": 30.0, "D2": 25.0})
+    assert np.allclose(tp["supplier_share"] + tp["receiver_share"], tp["saving"], rtol=1e-9)
+
+
+def test_where_no_range_can_be_computed_the_prices_say_so() -> None:
+    # D2 needs 40 t with a minimum of 40 t: one tonne less and the exchange breaks, so the face is unbounded
+    result = match(_milp_pair_network(min_quantity=40.0), Scenario(name="milp", currency="EUR", tables="-"))
+    prices = transfer_prices(result)
+    assert prices.point == "vertex" and "unbounded" in prices.note
+    tp = prices.exchanges
+    assert tp["price_receiver_optimal"].isna().all() and tp["price_supplier_optimal"].isna().all()
+    assert np.allclose(tp["transfer_price"], result.streams["dual"].loc[tp["demand_stream"]].to_numpy())
+    assert np.allclose(tp["supplier_share"] + tp["receiver_share"], tp["saving"], rtol=1e-9)
+    text = prices_text(prices)
+    assert "not a midpoint" in text and "the midpoint of" not in text
+    assert prices.to_dict()["note"] == prices.note

@@ -111,6 +111,11 @@ def test_publish_makes_one_proposal_per_exchange_once(client: Any, db: World, ru
     one = next(p for p in doc["proposals"] if (p["supply_stream"], p["demand_stream"]) == PAIR)
     assert one["transfer_price"] == pytest.approx(prices.loc[PAIR, "transfer_price"])
     assert one["supplier_saving"] == pytest.approx(prices.loc[PAIR, "supplier_share"])
+    # hillerod is a MILP (a minimum quantity): every proposal still has its range, around its price
+    for p in doc["proposals"]:
+        low, high = p["price_range"]
+        assert low - 1e-9 * abs(low) - 1e-9 <= p["transfer_price"] <= high + 1e-9 * abs(high) + 1e-9, p
+    assert any(p["price_range"][1] > p["price_range"][0] + 1e-6 for p in doc["proposals"])
     # each side is told, without the other's name
     notes = Notification.objects.filter(proposal_id=one["id"], kind="new_proposal")
     assert sorted(n.member.member_id for n in notes) == ["M02", "M09"]
