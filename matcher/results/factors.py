@@ -19,6 +19,13 @@ stream_id, from_member, to_member``). Ids are ``<kind>:<subject>``:
 ``substitute_ratio:<a>/<b>``  units of ``b`` one unit of ``a`` meets (catalog)
 ``density:<key>``, ``energy_content:<key>``  conversions of stream quantities
 ``shipment_km:stream/<id>``  a backhaul shipment's road length (its t*km over it are tonnes)
+``storage_cost:storage/<id>``  a store's cost per unit discharged (storage table)
+``process_cost:process/<id>``  a process's cost per unit of its reference (processes table)
+``process_ratio:process/<id>/<direction>/<key>``  units of ``key`` a process takes (input) or
+                            gives (output) per unit of its reference (process_flows table)
+``disposal_cost:process/<id>/<key>``  what disposing of a process's output costs, where its row
+                            states it (else the resource's); ``virgin_cost:process/<id>/<key>``
+                            what buying an input costs (none stated: never bought)
 ==========================  ==========================================================
 
 An exchange with flow :math:`x` (supply units), ratio :math:`a` and distance
@@ -33,9 +40,30 @@ beside it (monetary factors also on the currency rates they convert with):
 
 (a link's cost per unit replaces :math:`c \ell`; :math:`F` is its share of a
 link's fixed cost; for backhaul :math:`\ell` is the truck's detour and the transport
-terms are divided by the shipment's length, ``shipment_km``). A term rests on estimates when any of its factors is
-marked as one; ``saving_on_estimates`` and ``co2e_avoided_on_estimates_t``
-add up those terms, so the part on published figures is the rest.
+terms are divided by the shipment's length, ``shipment_km``). A term rests on estimates when any of
+its factors is marked as one. With :math:`E` the sum of an exchange's terms that rest on estimates
+(signed: an estimated cost counts negative) and :math:`N` its figure (its saving, or its CO2e
+avoided), ``saving_on_estimates`` and ``co2e_avoided_on_estimates_t`` are the part of :math:`N`
+that its terms on published figures alone do not account for:
+
+.. math::
+
+    \text{on estimates} = \min(\max(E, 0), N) \quad (N \ge 0), \qquad \max(\min(E, 0), N) \quad (N < 0)
+
+that is :math:`N` minus the published terms' sum :math:`N - E` clipped to :math:`[0, N]`: all of
+:math:`N` where the published terms add up to nothing or less (published transport emissions
+against estimated avoided ones), none where they alone give at least :math:`N` (the estimates only
+lower it), :math:`E` otherwise. It never exceeds the figure it is a part of nor has the other sign.
+The KPIs add up the exchanges' parts and clip the sum the same way to the network's figure
+(:func:`within`), so the costs of stores and processes, outside any exchange, are charged to the
+part on published figures first.
+
+Figures of members' tables count as their own (not estimates): a stream's or a link's. A store's,
+process's or process flow's figure counts as an estimate where its row's ``notes`` say so (begin
+with "estimate" or say "(estimate)", as the catalog's ``estimate`` source does); a substitution ratio is
+always a modelling choice of the catalog (an estimate); a disposal or virgin cost that is one of
+the catalog's ``taxes`` alone (``disposal_cost: se_landfill_tax``) is an estimate too: the choice
+that the stream would otherwise be landfilled (incinerated), gate fees left out.
 """
 
 from __future__ import annotations
@@ -54,7 +82,14 @@ from ..engine.compatibility import Routes
 if TYPE_CHECKING:
     from ..engine.inputs import MatchInputs
 
-__all__ = ["FACTOR_COLUMNS", "EXCHANGE_FACTOR_COLUMNS", "ExchangeProvenance", "empty_factors", "provenance"]
+__all__ = [
+    "FACTOR_COLUMNS",
+    "EXCHANGE_FACTOR_COLUMNS",
+    "ExchangeProvenance",
+    "empty_factors",
+    "provenance",
+    "within",
+]
 
 #: The columns (and ``match --json`` keys) of a factor, in order.
 FACTOR_COLUMNS = ("id", "what", "value", "unit", "source", "year", "estimate")
@@ -87,11 +122,29 @@ _MODE_FIELD = {"transport_cost": "cost_per_unit_km", "transport_co2e": "co2e_kg_
 _STREAM_SOURCE = "stream {} of member {}: the member's own figure (streams table)"
 _LINK_SOURCE = "link {} -> {}: the figure the links table gives"
 _NO_SOURCE = "scenario parameter {} (no source given: counted as an estimate)"
+_TAX_CHOICE = "{} -- the tax {} alone taken as the {}: a modelling choice (counted as an estimate) {}"
+_TAX_VERB = {"landfill": "landfilled", "incineration": "incinerated"}
+_SUBSTITUTE_SOURCE = (
+    "modelling choice of the {} (counted as an estimate; no published source): one {} of {} replaces {} {} of {} "
+    "a member would otherwise buy"
+)
+_TABLE_SOURCE = "{table} table, {what} {id} of member {member}: the figure it gives ({column}){note}"
+_REFERENCE_RATIO = "process {} of member {}: its reference {}, 1 unit per unit by definition (processes table)"
 _NOTHING_MOVES = "none needed: a capacity shared {} moves no goods, so it has no transport cost or emissions"
 _SHIPMENT_SOURCE = (
     "road length of shipment {} from {}'s site to its destination: great-circle km times the circuity {:g}; "
     "a backhaul exchange's transport is its tonnes (t*km over this length) over the detour"
 )
+
+
+def within(part: np.ndarray | float, whole: np.ndarray | float) -> np.ndarray:
+    """``part`` clipped to lie between 0 and ``whole`` (the part of a figure on estimates, see above).
+
+    >>> within(np.array([7000.0, -5.0, 30.0, 4.0]), np.array([6962.5, 100.0, 100.0, -10.0])).tolist()
+    [6962.5, 0.0, 30.0, 0.0]
+    """
+    w = np.asarray(whole, dtype=float)
+    return np.clip(np.asarray(part, dtype=float), np.minimum(w, 0.0), np.maximum(w, 0.0))
 
 
 def empty_factors() -> pd.DataFrame:
@@ -164,8 +217,23 @@ class _Book:
         fid = f"{kind}:{key}"
         base = self.builtin.resources.get(key)
         scope = "catalog" if base is not None and getattr(base, _CATALOG_FIELD[kind]) == f else "scenario"
+        if kind in ("disposal_cost", "virgin_cost") and not f.estimate:
+            f = self.tax_alone(f, kind, key)
         self.add(fid, _WHAT[kind].format(key), f, kind, scope, resource=key)
         return fid, self.fx(f) if kind.endswith("_cost") else (None, None)
+
+    def tax_alone(self, f: Factor, kind: str, key: str) -> Factor:
+        """``f``, or where it is one of the catalog's taxes alone, ``f`` marked as the modelling choice it is."""
+        tax = next((name for name, t in self.catalog.taxes.items() if t == f), None)
+        if tax is None:
+            return f
+        if kind == "disposal_cost":
+            verb = next((v for k, v in _TAX_VERB.items() if k in tax), "disposed of as the tax applies")
+            choice = f"that {key} would otherwise be {verb}, gate fees and other charges left out"
+        else:
+            choice = f"that the tax stands for what buying {key} costs"
+        what = _WHAT[kind].format(key)
+        return f.model_copy(update={"estimate": True, "source": _TAX_CHOICE.format(f.source, tax, what, choice)})
 
     def mode(self, kind: str, mode: str) -> tuple[str, tuple[str | None, str | None]]:
         """The id of a mode's transport factor: the scenario's parameter where it sets one, else the catalog's."""
@@ -281,6 +349,8 @@ def provenance(inputs: MatchInputs, edges: pd.DataFrame, x: np.ndarray, fixed_sh
     for kind, frame, own in (("disposal", sup, "disposal_cost"), ("virgin", dem, "virgin_cost")):
         money[kind], co2e[kind] = _stream_factors(book, frame, kind, own)
     _conversions(book, pd.concat([sup, dem]))
+    if inputs.chains is not None:
+        _chain_factors(book, inputs)
 
     s, d = edges["s"].to_numpy(), edges["d"].to_numpy()
     n = len(edges)
@@ -350,6 +420,11 @@ def provenance(inputs: MatchInputs, edges: pd.DataFrame, x: np.ndarray, fixed_sh
         co2e_est += np.where(hit, amount, 0.0)
         if p != 0:
             saving_est += np.where(hit | on_estimates(carbon_ids), p * amount, 0.0)
+    # each figure as the exchange table computes it (result.py), so that its part never exceeds it by a rounding
+    saving_all = edges["unit_saving"].to_numpy(dtype=float) * x - fixed_share
+    h_s = np.where(own_s, sup["unit_co2e_t"].to_numpy()[s], 0.0)
+    h_d = np.where(own_d, dem["unit_co2e_t"].to_numpy()[d], 0.0)
+    co2e_all = (h_s + ratio * h_d - edges["transport_co2e_t"].to_numpy(dtype=float)) * x
     co2e_ids = _join(*(ids for _, ids in terms_co2e.values()))
     money_ids = _join(*(ids for _, ids in terms_money.values()))
     saving_ids = money_ids if p == 0 else _join(money_ids, carbon_ids, co2e_ids)
@@ -358,8 +433,9 @@ def provenance(inputs: MatchInputs, edges: pd.DataFrame, x: np.ndarray, fixed_sh
         exchange_columns={
             "saving_factors": saving_ids.rows(),
             "co2e_factors": co2e_ids.rows(),
-            "saving_on_estimates": saving_est,
-            "co2e_avoided_on_estimates_t": co2e_est,
+            # the signed sums of the terms on estimates, clipped to the part of each figure they can be
+            "saving_on_estimates": within(saving_est, saving_all),
+            "co2e_avoided_on_estimates_t": within(co2e_est, co2e_all),
         },
     )
 
@@ -381,7 +457,7 @@ def _stream_factors(
         co2[at] = book.resource(co2_kind, str(key))[0]
     stated = frame[own].notna().to_numpy()
     if stated.any():
-        sid = frame.index.to_numpy()[stated].astype(str)
+        sid = _stream_ids(frame)[stated]
         ids = _prefixed(f"{cost_kind}:stream/", sid)
         cost[stated] = ids
         rates[0][stated] = rates[1][stated] = None
@@ -407,6 +483,12 @@ def _stream_factors(
     return (cost, rates), co2
 
 
+def _stream_ids(frame: pd.DataFrame) -> np.ndarray:
+    """The id of each row's stream: with periods, a row is a stream in one period (``S03@jan``), its stream ``S03``."""
+    ids = frame["stream_id"] if "stream_id" in frame.columns else frame.index.to_series()
+    return ids.astype(str).to_numpy(dtype=object)
+
+
 def _conversions(book: _Book, streams: pd.DataFrame) -> None:
     """Densities and energy contents that converted a stream's quantity into its base unit."""
     pairs = streams[["resource", "unit", "base_unit"]].drop_duplicates()
@@ -429,12 +511,14 @@ def _substitutes(book: _Book, a: np.ndarray, b: np.ndarray, ratio: np.ndarray) -
     pairs = pd.DataFrame({"a": a[other], "b": b[other], "ratio": ratio[other]}).drop_duplicates(["a", "b"])
     for ra, rb, r in pairs.itertuples(index=False):
         fid = f"substitute_ratio:{ra}/{rb}"
+        ua, ub = book.catalog[ra].unit, book.catalog[rb].unit
+        base = book.builtin.resources.get(ra)
+        builtin = base is not None and any(x.key == rb and x.ratio == r for x in base.substitutes)
         book.plain(
-            fid, f"units of {rb} that one unit of {ra} meets", float(r),
-            f"{book.catalog[rb].unit}/{book.catalog[ra].unit}",
-            f"resource catalog: {ra} substitutes {rb}"
-            + (" one for one" if r == 1 else " (an assumption; no published source)"),
-            None, bool(r != 1), "substitute_ratio", "catalog", resource=ra,
+            fid, f"units of {rb} that one unit of {ra} meets", float(r), f"{ub}/{ua}",
+            _SUBSTITUTE_SOURCE.format("built-in resource catalog" if builtin else "scenario's resource catalog",
+                                      ua, ra, f"{float(r):g}", ub, rb),
+            None, True, "substitute_ratio", "catalog" if builtin else "scenario", resource=ra,
         )  # fmt: skip
     out[other] = _prefixed(
         "substitute_ratio:", (pd.Series(a[other]).astype(str) + "/" + pd.Series(b[other]).astype(str)).to_numpy()
@@ -501,6 +585,65 @@ def _transport(
     return (cost, rates), co2
 
 
+def _noted(row: pd.Series) -> tuple[bool, str]:
+    """Whether a store's, process's or flow's row says its figures are estimates, and its note to cite."""
+    note = row.get("notes")
+    text = str(note).strip() if isinstance(note, str) else ""
+    low = text.lower()
+    estimate = low.startswith("estimate") or "(estimate)" in low
+    return estimate, f"; its note: {text}" if text else ""
+
+
+def _chain_factors(book: _Book, inputs: MatchInputs) -> None:
+    """The figures of stores, processes and process flows (their costs and ratios) that chain costs rest on."""
+    sea = inputs.network.seasons
+    cur = inputs.currency
+    for sid, row in sea.storage.iterrows():  # a handful of stores
+        est, note = _noted(row)
+        where = dict(table="storage", what="store", id=sid, member=row["member_id"], column="cost_per_unit")
+        book.plain(
+            f"storage_cost:storage/{sid}", f"cost of store {sid} per unit discharged", float(row["cost"]),
+            f"{cur}/{row['base_unit']}", _TABLE_SOURCE.format(**where, note=note), None, est,
+            "storage_cost", "stream", resource=row["resource"], stream_id=str(sid), from_member=row["member_id"],
+        )  # fmt: skip
+    procs = sea.processes
+    for pid, row in procs.iterrows():
+        est, note = _noted(row)
+        where = dict(table="processes", what="process", id=pid, member=row["member_id"], column="cost_per_unit")
+        book.plain(
+            f"process_cost:process/{pid}", f"cost of process {pid} per unit of its reference {row['reference']}",
+            float(row["cost"]), f"{cur}/{row['base_unit']}", _TABLE_SOURCE.format(**where, note=note), None, est,
+            "process_cost", "stream", resource=row["reference"], stream_id=str(pid), from_member=row["member_id"],
+        )  # fmt: skip
+    unit = {k: r.unit for k, r in book.catalog.resources.items()}
+    for _, f in sea.process_flows.iterrows():
+        pid, key, direction = str(f["process_id"]), str(f["resource"]), str(f["direction"])
+        if pid not in procs.index:
+            continue
+        member, ref = procs.at[pid, "member_id"], str(procs.at[pid, "reference"])
+        est, note = _noted(f)
+        refs = dict(resource=key, stream_id=pid, from_member=member)
+        where = dict(table="process_flows", what="process", id=pid, member=member)
+        own = key == ref
+        book.plain(
+            f"process_ratio:process/{pid}/{direction}/{key}",
+            f"units of {key} process {pid} {'takes' if direction == 'input' else 'gives'} per unit of {ref}",
+            float(f["ratio"]), f"{unit.get(key, '')}/{unit.get(ref, '')}",
+            _REFERENCE_RATIO.format(pid, member, ref) if own
+            else _TABLE_SOURCE.format(**where, column=f"ratio of {direction} {key}", note=note),
+            None, est and not own, "process_ratio", "stream", **refs,
+        )  # fmt: skip
+        column = "disposal_cost" if direction == "output" else "virgin_cost"
+        if pd.notna(f.get(column)):
+            what = "disposing of output" if direction == "output" else "buying input"
+            book.plain(
+                f"{column}:process/{pid}/{key}", f"cost of {what} {key} of process {pid}", float(f[column]),
+                f"{cur}/{unit.get(key, '')}",
+                _TABLE_SOURCE.format(**where, column=f"{column} of {direction} {key}", note=note), None, est,
+                column, "stream", **refs,
+            )  # fmt: skip
+
+
 def _shipments(book: _Book, inputs: MatchInputs, d: np.ndarray) -> np.ndarray | None:
     """The ids of the shipment lengths of backhaul exchanges into demands ``d`` (None where there is none)."""
     if not d.size:
@@ -508,9 +651,10 @@ def _shipments(book: _Book, inputs: MatchInputs, d: np.ndarray) -> np.ndarray | 
     dem = inputs.demands
     c = float(inputs.parameters.circuity)
     km = Routes.of_frames(inputs.supplies.iloc[:0], dem, c).shipment_km
-    sid = dem.index.to_numpy()[d].astype(str)
-    for pos in np.unique(d):  # one row per shipment
-        i, m = str(dem.index[pos]), str(dem["member_id"].iat[pos])
+    ids = _stream_ids(dem)
+    sid = ids[d]
+    for pos in np.unique(d):  # one row per shipment (its length is the same in every period)
+        i, m = str(ids[pos]), str(dem["member_id"].iat[pos])
         book.plain(
             f"shipment_km:stream/{i}", f"road length of backhaul shipment {i}", float(km[pos]), "km",
             _SHIPMENT_SOURCE.format(i, m, c), None, False, "shipment_km", "stream", stream_id=i, from_member=m,

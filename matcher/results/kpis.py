@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.candidates import Candidates
+from .factors import within
 
 __all__ = ["CAPACITY_KPIS", "KPIS", "Kpi", "exchange_kpis", "kpi_values", "total"]
 
@@ -41,13 +42,19 @@ KPIS: dict[str, Kpi] = {
         "currency",
         "8.4",
         "Savings on estimates",
-        "part of the savings made by terms with a factor marked as an estimate",
+        "the part of the savings that terms on published factors alone do not account for: per exchange, its "
+        "terms with a factor marked as an estimate, summed and kept between 0 and its saving; the exchanges' "
+        "parts added up and kept between 0 and the savings (costs of stores and processes are taken from the "
+        "published part first), so never more than the savings",
     ),
     "co2e_avoided_on_estimates_t": Kpi(
         "t CO2e",
         "13.2",
         "CO2e on estimates",
-        "part of the CO2e avoided made by terms with a factor marked as an estimate",
+        "the part of the CO2e avoided that terms on published factors alone do not account for: per exchange, "
+        "its avoided-disposal, avoided-virgin and transport terms with a factor marked as an estimate, summed "
+        "and kept between 0 and its CO2e avoided (all of it where published transport emissions outweigh the "
+        "published avoided ones); the exchanges' parts added up and kept between 0 and the CO2e avoided",
     ),
     "transport_tkm": Kpi("t*km", "9.4", "Transport work", "road and pipe transport work of mass exchanged"),
     "backhaul_tkm": Kpi(
@@ -119,8 +126,11 @@ def kpi_values(
         "water_reused_m3": float(delivered[(d_cat == "water") & (d_unit == "m3")].sum()),
         "energy_recovered_mwh": float(delivered[(d_cat == "energy") & (d_unit == "MWh")].sum()),
         "co2e_avoided_t": co2_base - co2_opt,
-        "savings_on_estimates": float(ex["saving_on_estimates"].sum()) if len(ex) else 0.0,
-        "co2e_avoided_on_estimates_t": float(ex["co2e_avoided_on_estimates_t"].sum()) if len(ex) else 0.0,
+        # the exchanges' parts on estimates, never more than the figure they are a part of (factors.py)
+        "savings_on_estimates": float(within(ex["saving_on_estimates"].sum(), savings)) if len(ex) else 0.0,
+        "co2e_avoided_on_estimates_t": (
+            float(within(ex["co2e_avoided_on_estimates_t"].sum(), co2_base - co2_opt)) if len(ex) else 0.0
+        ),
         "transport_tkm": float((x * e["distance_km"].to_numpy())[s_unit == "t"].sum()),
         "backhaul_tkm": float(x[backhaul].sum()),
         "backhaul_co2e_avoided_t": float((gain_co2 * x)[backhaul].sum()),
@@ -133,10 +143,11 @@ def kpi_values(
     }
 
 
-#: KPIs that are sums of an exchange column (provenance: the part resting on estimates).
+#: KPIs that are sums of an exchange column (provenance: the part resting on estimates), kept between 0 and the
+#: sum of the column of the figure they are a part of.
 _ON_ESTIMATES = {
-    "savings_on_estimates": "saving_on_estimates",
-    "co2e_avoided_on_estimates_t": "co2e_avoided_on_estimates_t",
+    "savings_on_estimates": ("saving_on_estimates", "saving"),
+    "co2e_avoided_on_estimates_t": ("co2e_avoided_on_estimates_t", "co2e_avoided_t"),
 }
 
 
@@ -186,7 +197,11 @@ def exchange_kpis(
         "exchanges": int(len(ex)),
         "members_involved": int(len(members)),
         **{
-            k: float(ex[column].to_numpy(dtype=float).sum()) if column in ex.columns else float("nan")
-            for k, column in _ON_ESTIMATES.items()
+            k: (
+                float(within(ex[column].to_numpy(dtype=float).sum(), ex[whole].to_numpy(dtype=float).sum()))
+                if column in ex.columns
+                else float("nan")
+            )
+            for k, (column, whole) in _ON_ESTIMATES.items()
         },
     }
