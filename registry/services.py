@@ -497,11 +497,14 @@ def export_folder(user: Any, network: Network, folder: str | Path, request: Http
     return written
 
 
-def import_folder(user: Any, network: Network, folder: str | Path, request: HttpRequest | None = None) -> int:
+def import_folder(
+    user: Any, network: Network, folder: str | Path, request: HttpRequest | None = None, label: str | None = None
+) -> int:
     """Replace the network's members, streams, links and scenario by a scenario folder, all or nothing.
 
     Members missing from the folder are kept inactive (their users and history stay); each
-    member's streams become its next version.
+    member's streams become its next version. ``label`` names the folder in the audit log and
+    the versions (default: the folder's path; an upload names its file).
 
     Returns
     -------
@@ -550,6 +553,12 @@ def import_folder(user: Any, network: Network, folder: str | Path, request: Http
         by_member.setdefault(row["member_id"], []).append(i)
     with transaction.atomic():
         locked = Network.objects.select_for_update().get(pk=network.pk)
+        # the folder replaces every member's streams: it may not break an implemented exchange either
+        streams_file = Path(scenario.streams or "streams.csv").name
+        broken = broken_commitments(locked, None, streams, {}, streams_file, engine.catalog)
+        if broken:  # named again with the rows of the streams file
+            rows = _file_rows(scenario)
+            raise DataError(broken_commitments(locked, None, streams, rows, streams_file, engine.catalog))
         locked.scenario = {
             k: v for k, v in scenario.model_dump(mode="json", include={"parameters", "catalog"}).items() if v
         }
@@ -590,7 +599,7 @@ def import_folder(user: Any, network: Network, folder: str | Path, request: Http
                 version=versions.get(mid, 0) + 1,
                 current=True,
                 data_version=locked.data_version,
-                file_name=f"import {Path(folder).name}"[:200],
+                file_name=f"import {label or Path(folder).name}"[:200],
                 streams_count=len(positions),
                 created_by=user if getattr(user, "is_authenticated", False) else None,
             )
@@ -617,13 +626,25 @@ def import_folder(user: Any, network: Network, folder: str | Path, request: Http
             user,
             request,
             network_id=locked.pk,
-            folder=str(folder),
+            folder=label or str(folder),
             members=len(members_rows),
             streams=len(stream_rows),
             data_version=locked.data_version,
         )
     network.refresh_from_db()
     return locked.data_version
+
+
+def _file_rows(scenario: Any) -> dict[str, int | None]:
+    """Each stream id's row in a scenario's streams file (CSV; none for other kinds of files)."""
+    from models.tables import read_csv
+
+    if not scenario.streams or Path(scenario.streams).suffix.lower() not in (".csv", ".txt"):
+        return {}
+    try:
+        return _rows_of(read_csv(scenario.path(scenario.streams)))
+    except DataError:
+        return {}
 
 
 def engine_frames(rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -746,3 +746,29 @@ def test_the_stream_form_and_delete_keep_an_implemented_exchange(client: Any, db
     assert counts() == before
     assert browser.post("/n/hillerod/stream/S11/edit/", {**form, "quantity": "1300"}).status_code == 302
     assert call(client, db, "POST", f"{BASE}/matches", "facilitator").status_code == 201
+
+
+def test_an_import_that_would_break_an_implemented_exchange_is_refused(
+    client: Any, db: World, run_id: int, tmp_path: Any
+) -> None:
+    import shutil
+
+    import scenarios
+    from registry import services
+    from registry.models import Network
+
+    _implemented(client, db, run_id, 1234.5)
+    folder = tmp_path / "hillerod"
+    shutil.copytree(scenarios.path("hillerod"), folder)
+    text = (folder / "streams.csv").read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("S11;")) + 1
+    lines[row - 1] = lines[row - 1].replace(";5000;", ";1000;")
+    (folder / "streams.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = counts()
+    network = Network.objects.get(slug="hillerod")
+    with pytest.raises(services.DataError) as caught:
+        services.import_folder(None, network, folder)
+    assert [(i.file, i.row, i.column) for i in caught.value.issues] == [("streams.csv", row, "quantity")]
+    assert "1,234.5 t" in caught.value.issues[0].message
+    assert counts() == before
