@@ -12,7 +12,9 @@ be empty) it imports a region of ``--members`` members (``regions.py``, fixed se
   the engine's intake and stored as a new version), ``--repeat`` times;
 * ``match``: the facilitator's ``POST /api/v1/networks/{slug}/matches`` on the whole registry (the
   snapshot, the solve, the stored run; end to end), then one member's submission changing one
-  stream's quantity and the same request again (``match after one submission``).
+  stream's quantity and the same request again (``match after one submission``; the server keeps
+  the first run's model and re-solves it warm, ``registry/warm.py``: the path each run took is read
+  from the stored runs).
 
 Times are wall-clock seconds on the machine it runs on; it prints a markdown table.
 """
@@ -188,6 +190,14 @@ def match(server: Server, token: str) -> tuple[float, dict[str, Any]]:
     return seconds, reply.json()
 
 
+def run_paths(ids: list[int]) -> list[str]:
+    """How each stored run was solved (``warm`` or ``cold``: registry.warm), read from the database."""
+    from registry.models import MatchRun
+
+    timings = dict(MatchRun.objects.filter(pk__in=ids).values_list("pk", "timings"))
+    return [str((timings.get(i) or {}).get("path", "?")) for i in ids]
+
+
 def one_change(server: Server, user: dict[str, Any]) -> None:
     path = f"/api/v1/networks/{SLUG}/streams"
     rows = call(server, "GET", path, user["token"]).json()
@@ -236,6 +246,7 @@ def main() -> None:
             )
         finally:
             server.stop()
+        paths = run_paths([doc["id"], doc2["id"]])
     figures = {
         "database": "PostgreSQL" if args.db else "SQLite (WAL)",
         "workers": args.workers,
@@ -243,6 +254,7 @@ def main() -> None:
         "import_s": imported,
         "match_s": cold,
         "match_after_one_submission_s": again,
+        "match_paths": paths,
         "exchanges": len(doc["result"].get("exchanges", [])),
         "versions": [doc["version"], doc2["version"]],
         "submission_s": writes,
@@ -257,7 +269,7 @@ def main() -> None:
     print("|---|---|")
     print(f"| import of the region and {args.clients + 3} users (in process) | {imported:.2f} s |")
     print(f"| match, end to end (POST .../matches, {figures['exchanges']} exchanges) | {cold:.2f} s |")
-    print(f"| match after one member's submission | {again:.2f} s |")
+    print(f"| match after one member's submission ({paths[1]} path) | {again:.2f} s |")
     print(
         f"| submission of {args.rows} rows (POST .../submissions), median of {args.repeat} | "
         f"{statistics.median(writes):.3f} s (max {max(writes):.3f} s) |"

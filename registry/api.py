@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from models import DataError, Issue
 from models.readers import parse_json
 
-from . import matching, proposals, services
+from . import folders, matching, proposals, services
 from .auth import LoginRefused, check_login, new_token, user_for_token
 from .messages import translated_issues
 from .models import MatchRun, Member, Proposal, Stream, Submission
@@ -185,6 +185,21 @@ def submissions(request: HttpRequest, slug: str) -> HttpResponse:
     if sub.state == Submission.State.DRAFT:
         return JsonResponse({"draft": sub.pk, "rows": sub.streams_count}, status=201)
     return JsonResponse({"version": sub.version, "streams": sub.streams_count}, status=201)
+
+
+@endpoint("POST")
+def imports(request: HttpRequest, slug: str) -> HttpResponse:
+    """``POST`` (facilitator), multipart field ``file``: a zip file of a scenario folder replaces the network's
+    members, streams, links and scenario, all or nothing: 201 ``{"version"}``, or 422 with every problem."""
+    network = network_for(request.user, slug)
+    require(request.user, "import_export")
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise DataError(
+            [Issue("request", None, "file", _("send the scenario folder as a zip file in the multipart field 'file'"))]
+        )
+    version = folders.import_zip(request.user, network, upload.name or "upload.zip", upload.read(), request=request)
+    return JsonResponse({"version": version}, status=201)
 
 
 def submission_record(sub: Submission) -> dict[str, Any]:

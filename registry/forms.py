@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from models import Catalog
 
-__all__ = ["LoginForm", "MatchForm", "StreamForm", "UploadForm", "resource_choices"]
+__all__ = ["ImportForm", "LoginForm", "MatchForm", "StreamForm", "UploadForm", "resource_choices"]
 
 #: Units the stream form suggests (any unit pint converts is accepted); the last ones are those of capacities.
 UNIT_SUGGESTIONS = (
@@ -115,6 +115,12 @@ class UploadForm(forms.Form):
 
     file = forms.FileField(label=_("Streams file (CSV or XLSX)"))
     member_id = forms.CharField(label=_("Member id (facilitators)"), max_length=100, required=False)
+
+
+class ImportForm(forms.Form):
+    """A scenario folder as a zip file (facilitators)."""
+
+    file = forms.FileField(label=_("Scenario folder (zip)"))
 
 
 class MatchForm(forms.Form):

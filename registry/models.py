@@ -203,6 +203,9 @@ class MatchRun(models.Model):
     result = models.JSONField(default=dict)
     status = models.CharField(max_length=40)
     seconds = models.FloatField(default=0.0)
+    #: how the run was solved: ``path`` (``warm``: the previous run's model re-solved after stream changes, or
+    #: ``cold``), why, the changes, and the engine's timings (:mod:`registry.warm`)
+    timings = models.JSONField(default=dict, blank=True)
     report_html = models.TextField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -458,6 +458,8 @@ def set_status(
             Issue("request", None, "status", _("the status is one of: %(choices)s") % {"choices": ", ".join(S.values)})
         )
     with transaction.atomic():
+        if target == S.IMPLEMENTED:  # checked against the streams as they stand: no submission moves meanwhile
+            Network.objects.select_for_update().filter(pk=network.pk).first()
         p = _one(user, network, proposal_id, lock=True)
         side = _side(account, p)
         if not facilitator and side is None:

@@ -30,7 +30,7 @@ from models.readers import read_text
 from models.tables import RawTable, read_frame
 
 from . import audit
-from .commitments import commitments
+from .commitments import broken_commitments, commitments
 from .intake import check_cells, check_streams, raw_from_json, raw_to_json, read_upload
 from .models import Account, Link, Member, Network, Role, Stream, Submission
 from .scoping import account_of, require
@@ -266,18 +266,47 @@ def _accept(user: Any, network: Network, member: Member, raw: RawTable, request:
                 for s in sorted(taken)
             ]
         )
-    return _store(user, network, member, checked, raw.file, request)
+    return _store(user, network, member, checked, raw.file, request, _rows_of(raw))
+
+
+def _rows_of(raw: RawTable) -> dict[str, int | None]:
+    """Each stream id's row in the submitted table."""
+    if "stream_id" not in raw.frame:
+        return {}
+    return {s: int(r) for s, r in zip(raw.frame["stream_id"].astype(str).str.strip(), raw.rows)}
 
 
 def _store(
-    user: Any, network: Network, member: Member, checked: EngineNetwork, file_name: str, request: HttpRequest | None
+    user: Any,
+    network: Network,
+    member: Member,
+    checked: EngineNetwork,
+    file_name: str,
+    request: HttpRequest | None,
+    positions: dict[str, int | None],
 ) -> Submission:
-    """Store validated streams as the member's next version, in one transaction."""
+    """Store validated streams as the member's next version, in one transaction.
+
+    Under the network's lock the new streams are checked against the network's implemented
+    exchanges and declined pairs (:func:`registry.commitments.broken_commitments`): streams that
+    would make the next match refuse, or drop a running exchange, are refused with the row
+    (``positions``: stream id -> row) and column of each.
+
+    Raises
+    ------
+    DataError
+        If the new streams break an implemented exchange; nothing is stored.
+    """
     frame = checked.to_frames()["streams"]
     derived = checked.streams.reindex(frame["stream_id"])[list(_DERIVED)].reset_index(drop=True)
     rows = records_of(frame)
     with transaction.atomic():
         locked = Network.objects.select_for_update().get(pk=network.pk)
+        broken = broken_commitments(
+            locked, {member.member_id}, checked.streams, positions, file_name, catalog_of(locked)
+        )
+        if broken:
+            raise DataError(broken)
         last = Submission.objects.filter(member=member, state=Submission.State.ACCEPTED).order_by("-version").first()
         version = (last.version or 0) + 1 if last else 1
         locked.data_version += 1
@@ -380,7 +409,9 @@ def save_stream(
         raise DataError(
             [Issue("form", None, "stream_id", _("this stream id is taken in this network; choose another"))]
         )
-    return _store(user, network, member, checked, "form", request)
+    positions: dict[str, int | None] = {r["stream_id"]: i for i, r in enumerate(rows)}
+    positions[str(edited.get("stream_id", "")).strip()] = None  # the form's own row: the message goes beside its field
+    return _store(user, network, member, checked, "form", request, positions)
 
 
 def delete_stream(
@@ -399,7 +430,7 @@ def delete_stream(
         raise DataError([Issue("form", None, "", _("a member keeps at least one stream; submit new ones first"))])
     raw = read_frame(frame_of(rows, "streams"), "streams")
     checked = check_streams(RawTable(raw.frame, raw.rows, "form"), member, catalog_of(network))
-    return _store(user, network, member, checked, "form", request)
+    return _store(user, network, member, checked, "form", request, {r["stream_id"]: i for i, r in enumerate(rows)})
 
 
 # ----------------------------------------------------------------------------- import and export
@@ -466,11 +497,14 @@ def export_folder(user: Any, network: Network, folder: str | Path, request: Http
     return written
 
 
-def import_folder(user: Any, network: Network, folder: str | Path, request: HttpRequest | None = None) -> int:
+def import_folder(
+    user: Any, network: Network, folder: str | Path, request: HttpRequest | None = None, label: str | None = None
+) -> int:
     """Replace the network's members, streams, links and scenario by a scenario folder, all or nothing.
 
     Members missing from the folder are kept inactive (their users and history stay); each
-    member's streams become its next version.
+    member's streams become its next version. ``label`` names the folder in the audit log and
+    the versions (default: the folder's path; an upload names its file).
 
     Returns
     -------
@@ -536,6 +570,12 @@ def import_folder(user: Any, network: Network, folder: str | Path, request: Http
         by_member.setdefault(row["member_id"], []).append(i)
     with transaction.atomic():
         locked = Network.objects.select_for_update().get(pk=network.pk)
+        # the folder replaces every member's streams: it may not break an implemented exchange either
+        streams_file = Path(scenario.streams or "streams.csv").name
+        broken = broken_commitments(locked, None, streams, {}, streams_file, engine.catalog)
+        if broken:  # named again with the rows of the streams file
+            rows = _file_rows(scenario)
+            raise DataError(broken_commitments(locked, None, streams, rows, streams_file, engine.catalog))
         locked.scenario = {
             k: v for k, v in scenario.model_dump(mode="json", include={"parameters", "catalog"}).items() if v
         }
@@ -576,7 +616,7 @@ def import_folder(user: Any, network: Network, folder: str | Path, request: Http
                 version=versions.get(mid, 0) + 1,
                 current=True,
                 data_version=locked.data_version,
-                file_name=f"import {Path(folder).name}"[:200],
+                file_name=f"import {label or Path(folder).name}"[:200],
                 streams_count=len(positions),
                 created_by=user if getattr(user, "is_authenticated", False) else None,
             )
@@ -603,13 +643,25 @@ def import_folder(user: Any, network: Network, folder: str | Path, request: Http
             user,
             request,
             network_id=locked.pk,
-            folder=str(folder),
+            folder=label or str(folder),
             members=len(members_rows),
             streams=len(stream_rows),
             data_version=locked.data_version,
         )
     network.refresh_from_db()
     return locked.data_version
+
+
+def _file_rows(scenario: Any) -> dict[str, int | None]:
+    """Each stream id's row in a scenario's streams file (CSV; none for other kinds of files)."""
+    from models.tables import read_csv
+
+    if not scenario.streams or Path(scenario.streams).suffix.lower() not in (".csv", ".txt"):
+        return {}
+    try:
+        return _rows_of(read_csv(scenario.path(scenario.streams)))
+    except DataError:
+        return {}
 
 
 def engine_frames(rows: list[dict[str, Any]]) -> pd.DataFrame:

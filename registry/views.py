@@ -28,9 +28,9 @@ from django.views.decorators.http import require_POST
 
 from models import DataError
 
-from . import matching, proposals, services
+from . import folders, matching, proposals, services
 from .auth import LoginRefused, check_login
-from .forms import UNIT_SUGGESTIONS, LoginForm, MatchForm, StreamForm, UploadForm, resource_choices
+from .forms import UNIT_SUGGESTIONS, ImportForm, LoginForm, MatchForm, StreamForm, UploadForm, resource_choices
 from .messages import translated_issues
 from .models import AuditEvent, MatchRun, Member, Proposal, Stream, Submission
 from .scoping import Role, account_of, may, network_for, require
@@ -419,6 +419,28 @@ def export(request: HttpRequest, network: Any) -> HttpResponse:
     response = HttpResponse(buffer.getvalue(), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{network.slug}-v{version}.zip"'
     return response
+
+
+@_page
+def import_page(request: HttpRequest, network: Any) -> HttpResponse:
+    """Import a scenario folder uploaded as a zip file (facilitator): all or nothing, every problem listed."""
+    require(request.user, "import_export")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    issues = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        f = form.cleaned_data["file"]
+        try:
+            version = folders.import_zip(request.user, network, f.name, f.read(), request=request)
+        except DataError as exc:
+            issues = translated_issues(exc)
+            status = 422
+        else:
+            messages.success(request, _("Imported as data version %(version)s.") % {"version": version})
+            return redirect("registry:members", slug=network.slug)
+    elif request.method == "POST":
+        status = 400
+    return render(request, "registry/import.html", {"form": form, "issues": issues}, status=status)
 
 
 @_page

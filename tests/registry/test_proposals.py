@@ -653,3 +653,127 @@ def test_proposal_pages_speak_danish_swedish_and_norwegian(
         "nb": "skjult til begge er interessert",
     }[lang]
     assert hidden in html
+
+
+# ------------------------------------------------------------------------------------------ submissions keep them
+def _implemented(client: Any, world: World, run_id: int, quantity: float) -> int:
+    """S11 (M09) -> D03 (M02) implemented at ``quantity`` t a year, through the API."""
+    publish(client, world, run_id)
+    pid = the_proposal(client, world)
+    for role in ("member", "member2"):
+        call(client, world, "POST", f"{BASE}/proposals/{pid}/answer", role, {"answer": "interested"})
+    call(client, world, "POST", f"{BASE}/proposals/{pid}/status", "member", {"status": "agreed"})
+    done = call(
+        client,
+        world,
+        "POST",
+        f"{BASE}/proposals/{pid}/status",
+        "member",
+        {"status": "implemented", "quantity": quantity, "date": "2025-01-01"},
+    )
+    assert done.status_code == 200, done.content
+    return pid
+
+
+def _submit(client: Any, world: World, role: str, text: str, name: str = "mine.csv") -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
+    return client.post(f"{BASE}/submissions", {"file": upload}, **bearer(world, role))
+
+
+HEADER = "stream_id,member_id,direction,resource,quantity,unit\n"
+
+
+def test_a_submission_below_an_implemented_exchange_is_refused_and_matches_keep_running(
+    client: Any, db: World, run_id: int
+) -> None:
+    from registry.models import Stream
+
+    _implemented(client, db, run_id, 1234.5)
+    before = counts()
+    # less than the exchange takes: 422 naming the row and the quantity column, nothing stored
+    low = _submit(client, db, "member", HEADER + "S90,M09,demand,heat_low,800,MWh\nS11,M09,supply,wood_waste,1000,t\n")
+    assert low.status_code == 422, low.content
+    errors = low.json()["errors"]
+    assert [(e["file"], e["row"], e["column"]) for e in errors] == [("mine.csv", 3, "quantity")]
+    assert "an implemented exchange takes 1,234.5 t a year" in errors[0]["message"]
+    assert "facilitator must end that exchange first" in errors[0]["message"]
+    assert counts() == before
+    # the same amount in another unit of the resource is read in that unit
+    kg = _submit(client, db, "member", HEADER + "S11,M09,supply,wood_waste,1000000,kg\n").json()["errors"]
+    assert [(e["row"], e["column"]) for e in kg] == [(2, "quantity")] and "1,234,500 kg" in kg[0]["message"]
+    # the stream left out: 422 naming stream_id
+    gone = _submit(client, db, "member", HEADER + "S90,M09,demand,heat_low,800,MWh\n")
+    assert gone.status_code == 422
+    assert [(e["row"], e["column"]) for e in gone.json()["errors"]] == [(None, "stream_id")]
+    assert "S11" in gone.json()["errors"][0]["message"] and "1,234.5 t" in gone.json()["errors"][0]["message"]
+    # turned into a demand, or another resource: 422
+    turned = _submit(client, db, "member", HEADER + "S11,M09,demand,wood_waste,5000,t\n").json()["errors"]
+    assert [(e["row"], e["column"]) for e in turned] == [(2, "direction")]
+    # the receiving side: its demand may not fall below what the exchange delivers
+    d03 = Stream.objects.get(network__slug="hillerod", stream_id="D03", current=True)
+    rows = [s.data for s in Stream.objects.filter(member=d03.member, current=True).order_by("position")]
+    from registry.tables import csv_of, frame_of
+
+    text = csv_of(frame_of([{**r, "quantity": 100.0} if r["stream_id"] == "D03" else r for r in rows], "streams"))
+    receiver = _submit(client, db, "member2", text)
+    assert receiver.status_code == 422
+    found = receiver.json()["errors"]
+    assert [(e["row"], e["column"]) for e in found] == [(2 + [r["stream_id"] for r in rows].index("D03"), "quantity")]
+    assert "delivers" in found[0]["message"]
+    assert counts() == before
+    # nothing was broken: the match still runs and keeps the exchange
+    assert call(client, db, "POST", f"{BASE}/matches", "facilitator").status_code == 201
+    # at the exchange's amount, or above, the submission is taken; the next match runs and keeps it
+    for quantity in ("1234.5", "3000"):
+        ok = _submit(client, db, "member", HEADER + f"S11,M09,supply,wood_waste,{quantity},t\n")
+        assert ok.status_code == 201, ok.content
+        again = call(client, db, "POST", f"{BASE}/matches", "facilitator")
+        assert again.status_code == 201, again.content
+        kept = [e for e in again.json()["result"]["exchanges"] if (e["supply_stream"], e["demand_stream"]) == PAIR]
+        assert kept and kept[0]["implemented"] is True and kept[0]["quantity"] == pytest.approx(1234.5)
+
+
+def test_the_stream_form_and_delete_keep_an_implemented_exchange(client: Any, db: World, run_id: int) -> None:
+    from test_registry_pages import signed_in
+
+    _implemented(client, db, run_id, 1234.5)
+    before = counts()
+    browser = signed_in(db, "member")
+    form = {"stream_id": "S11", "direction": "supply", "resource": "wood_waste", "quantity": "1000", "unit": "t"}
+    page = browser.post("/n/hillerod/stream/S11/edit/", form)
+    assert page.status_code == 422
+    html = page.content.decode()
+    assert "an implemented exchange takes 1,234.5 t a year" in html
+    deleted = browser.post("/n/hillerod/stream/S11/delete/", follow=True)
+    assert "S11 is missing" in deleted.content.decode()
+    assert counts() == before
+    assert browser.post("/n/hillerod/stream/S11/edit/", {**form, "quantity": "1300"}).status_code == 302
+    assert call(client, db, "POST", f"{BASE}/matches", "facilitator").status_code == 201
+
+
+def test_an_import_that_would_break_an_implemented_exchange_is_refused(
+    client: Any, db: World, run_id: int, tmp_path: Any
+) -> None:
+    import shutil
+
+    import scenarios
+    from registry import services
+    from registry.models import Network
+
+    _implemented(client, db, run_id, 1234.5)
+    folder = tmp_path / "hillerod"
+    shutil.copytree(scenarios.path("hillerod"), folder)
+    text = (folder / "streams.csv").read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("S11;")) + 1
+    lines[row - 1] = lines[row - 1].replace(";5000;", ";1000;")
+    (folder / "streams.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = counts()
+    network = Network.objects.get(slug="hillerod")
+    with pytest.raises(services.DataError) as caught:
+        services.import_folder(None, network, folder)
+    assert [(i.file, i.row, i.column) for i in caught.value.issues] == [("streams.csv", row, "quantity")]
+    assert "1,234.5 t" in caught.value.issues[0].message
+    assert counts() == before
