@@ -9,6 +9,11 @@ Regenerated deliberately once since: the documents gained the ``factors`` table,
 provenance columns and the two KPIs on estimates, and their CO2e and Kalundborg's savings moved with
 the primary figures that replaced two rounded catalog factors (road-freight CO2e 0.12 -> 0.12366 kg
 per t.km, Defra/DECC 2012; Danish landfill tax 63.7 EUR/t -> 475 DKK/t, the act's own figure).
+Then again (2026-12-07) when modelling choices became estimates (substitution ratios, a disposal cost
+equal to a landfill tax alone, biogas at natural gas's emissions) and the parts on estimates were
+kept within their figures: only ``estimate`` flags, sources, the on-estimate figures and the seasonal
+scenario's per-stream factor ids moved; costs, flows and CO2e are as before. Each exchange carries
+``implemented`` (running exchanges, kept as they are) since the proposals work.
 """
 
 from __future__ import annotations
