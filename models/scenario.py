@@ -46,7 +46,16 @@ from .errors import DataError, Issue, ScenarioError, pydantic_message
 from .numbers import Number, check_number, limit_text
 from .readers import load_yaml, shown
 
-__all__ = ["OBJECTIVE_NAMES", "Changes", "ObjectiveName", "Parameters", "Scenario", "TransportParameters"]
+__all__ = [
+    "OBJECTIVE_NAMES",
+    "PATH_KEYS",
+    "SEASON_KEYS",
+    "Changes",
+    "ObjectiveName",
+    "Parameters",
+    "Scenario",
+    "TransportParameters",
+]
 
 #: What a match may minimise: money, emissions, or waste left to disposal (the one list of these words).
 ObjectiveName = Literal["cost", "co2e", "waste"]
@@ -161,6 +170,12 @@ class Changes(BaseModel):
         return not any(getattr(self, f) for f in type(self).model_fields)
 
 
+#: The optional tables of periods, storage and processes a scenario may name (:mod:`models.seasons`).
+SEASON_KEYS = ("periods", "profiles", "storage", "processes", "process_flows")
+#: The keys of a scenario file that name a table file (each relative to the scenario's folder; ``extends`` too).
+PATH_KEYS = ("members", "streams", "links", *SEASON_KEYS, "tables", "fixed_exchanges", "excluded_pairs")
+
+
 class Scenario(BaseModel):
     """A scenario file: a name, a currency, the tables and the parameters.
 
@@ -197,20 +212,7 @@ class Scenario(BaseModel):
     def _one_or_more(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    @field_validator(
-        "members",
-        "streams",
-        "links",
-        "periods",
-        "profiles",
-        "storage",
-        "processes",
-        "process_flows",
-        "tables",
-        "fixed_exchanges",
-        "excluded_pairs",
-        "extends",
-    )
+    @field_validator(*PATH_KEYS, "extends")
     @classmethod
     def _file_name(cls, value: str | None) -> str | None:
         if value is not None:
@@ -289,22 +291,6 @@ class Scenario(BaseModel):
         return yaml.safe_dump(self.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True)
 
 
-_PATH_KEYS = (
-    "members",
-    "streams",
-    "links",
-    "periods",
-    "profiles",
-    "storage",
-    "processes",
-    "process_flows",
-    "tables",
-    "fixed_exchanges",
-    "excluded_pairs",
-)
-
-#: The optional tables of periods, storage and processes a scenario may name (:mod:`models.seasons`).
-SEASON_KEYS = ("periods", "profiles", "storage", "processes", "process_flows")
 _KEYS = frozenset(Scenario.model_fields)
 _NOT_A_SCENARIO = "not a scenario file (expected a YAML mapping with name, members, streams)"
 _BAD_NAME = re.compile("\x00")  # the one character no file name may hold
@@ -377,7 +363,7 @@ def _read_doc(path: Path, label: str | None = None) -> tuple[dict[str, Any], Pat
     if not isinstance(doc, dict) or not any(isinstance(k, str) and k in _KEYS for k in doc):
         raise ScenarioError([Issue(label, None, "", _NOT_A_SCENARIO)])
     issues = [Issue(label, None, _where((k,)), "unknown key (keys are text)") for k in doc if not isinstance(k, str)]
-    for key in ("extends", *_PATH_KEYS):
+    for key in ("extends", *PATH_KEYS):
         if doc.get(key) is not None and not _is_name(doc[key]):
             issues.append(Issue(label, None, key, "expected a file or folder name"))
     res = doc.get("resources")
@@ -415,7 +401,7 @@ def _resolve(path: Path, seen: tuple[Path, ...], label: str | None) -> _Resolved
     base_label = _display(target / "scenario.yaml" if target.is_dir() else target)
     base = _resolve(target, (*seen, path), base_label)
     base_doc, base_folder = base.doc, base.folder
-    for key in _PATH_KEYS:
+    for key in PATH_KEYS:
         if isinstance(base_doc.get(key), str):
             base_doc[key] = os.path.relpath(base_folder / base_doc[key], path.parent)
     base_res = base_doc.get("resources") or []

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from models import DataError, Issue
 from models.readers import load_yaml, shown
+from models.scenario import PATH_KEYS
 
 from .intake import safe_file_name
 from .models import Network
@@ -35,7 +36,7 @@ __all__ = ["MAX_ENTRIES", "import_zip", "unpack"]
 #: Most entries (files and folders) an uploaded archive may hold.
 MAX_ENTRIES = 200
 #: The scenario file's keys that name files or folders (``models.scenario``), and how deep ``extends`` may go.
-_PATH_KEYS = ("extends", "members", "streams", "links", "tables", "fixed_exchanges", "excluded_pairs")
+_PATH_KEYS = ("extends", *PATH_KEYS)
 _MAX_EXTENDS = 10
 _CHUNK = 64 * 1024
 

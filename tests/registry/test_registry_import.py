@@ -265,3 +265,13 @@ def test_a_broken_table_names_file_row_and_column_and_changes_nothing(client: An
     # a folder with no tables: named without the server's folders
     empty = _refused(client, db, zip_of({"notes.txt": b"nothing here"}))
     assert "symbiose-import" not in str(empty)
+
+
+@pytest.mark.parametrize("key", ["periods", "profiles", "storage", "processes", "process_flows", "fixed_exchanges"])
+def test_every_table_key_naming_a_file_outside_the_folder_is_refused(client: Any, db: World, key: str) -> None:
+    """The optional tables (seasons, commitments) are files a scenario names too: none may leave the folder."""
+    files = folder_files("hillerod")
+    yaml_text = files["scenario.yaml"].decode() + f"\n{key}: /etc/passwd\n"
+    errors = _refused(client, db, zip_of(folder_files("hillerod", **{"scenario.yaml": yaml_text.encode()})))
+    assert [(e["file"], e["row"], e["column"]) for e in errors] == [("scenario.yaml", None, key)]
+    assert "root:" not in str(errors)
