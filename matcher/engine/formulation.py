@@ -47,6 +47,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from models.commitments import split_over_periods
+
 from .candidates import Candidates, commitment_pairs
 from .compatibility import blend_mask, limit_columns
 from .objective import flow_components, slack_components, weighted
@@ -544,11 +546,13 @@ def fixed_flows(cand: Candidates) -> np.ndarray:
     if not row.size:
         return out
     quantity = fixed["quantity_base"].to_numpy(dtype=float)[row]
-    if inp.chains is not None:
-        ratio = fixed["ratio"].to_numpy(dtype=float)[row]
-        cap = np.minimum(inp.supplies["q"].to_numpy(dtype=float)[s], inp.demands["q"].to_numpy(dtype=float)[d] / ratio)
-        total = np.bincount(row, weights=cap, minlength=len(fixed))[row]
-        quantity = quantity * cap / np.where(total > 0, total, 1.0)
+    if inp.chains is not None:  # the pair's amount in each period both streams share, as the network's check has it
+        t = inp.supplies["t"].to_numpy(dtype=np.int64)[s]
+        supply, demand = np.zeros((len(fixed), inp.periods)), np.zeros((len(fixed), inp.periods))
+        supply[row, t] = inp.supplies["q"].to_numpy(dtype=float)[s]
+        demand[row, t] = inp.demands["q"].to_numpy(dtype=float)[d]
+        whole = fixed["quantity_base"].to_numpy(dtype=float)
+        quantity = split_over_periods(whole, fixed["ratio"].to_numpy(dtype=float), supply, demand)[row, t]
     keys = s * len(inp.demands) + d
     e = cand.edges
     edge_keys = e["s"].to_numpy().astype(np.int64) * len(inp.demands) + e["d"].to_numpy()
