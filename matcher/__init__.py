@@ -16,16 +16,47 @@ down the layers, never back::
 <Status.OPTIMAL: 'optimal'>
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .api import WarmMatch, compare, match, run
 from .errors import InvalidOption, NoSolution, NotSolved, SymbioseError, UnknownId, UnknownSolver, Unsupported
-from .planning.pareto import ParetoFront, pareto_front
-from .planning.resilience import Resilience, resilience
-from .planning.sweep import Sweep, parse_param, sweep
-from .report import write_comparison, write_images, write_report
 from .results.comparison import Comparison
-from .results.prices import TransferPrices, transfer_prices
 from .results.result import MatchResult
 from .solve import Status, available_solvers
+
+if TYPE_CHECKING:
+    from .planning.pareto import ParetoFront, pareto_front
+    from .planning.resilience import Resilience, resilience
+    from .planning.sweep import Sweep, parse_param, sweep
+    from .report import write_comparison, write_images, write_report
+    from .results.prices import TransferPrices, transfer_prices
+
+#: Names imported on first use (``matcher.sweep``...): a match never loads the planning tools or the report.
+_LAZY = {
+    "ParetoFront": ".planning.pareto",
+    "pareto_front": ".planning.pareto",
+    "Resilience": ".planning.resilience",
+    "resilience": ".planning.resilience",
+    "Sweep": ".planning.sweep",
+    "parse_param": ".planning.sweep",
+    "sweep": ".planning.sweep",
+    "write_comparison": ".report",
+    "write_images": ".report",
+    "write_report": ".report",
+    "TransferPrices": ".results.prices",
+    "transfer_prices": ".results.prices",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Comparison",

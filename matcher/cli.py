@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -39,18 +39,16 @@ from .api import METHODS, compare, run
 from .engine.objective import OBJECTIVES
 from .errors import InvalidOption, NoSolution
 from .outputs import CSV, HTML, IMAGES, MPS, PLOT, RESULTS, TABLE, TEMPLATES, XLSX, check_outputs
-from .planning.pareto import pareto_front
-from .planning.resilience import resilience as find_resilience
-from .planning.sweep import MAX_POINTS, grid_size, parse_param
-from .planning.sweep import sweep as run_sweep
-from .report import write_comparison, write_figure, write_images, write_report
-from .report.anonymise import Pseudonyms
-from .report.text import comparison_text, match_text, pareto_text, prices_text, resilience_text, sweep_text
-from .results.export import write_csv
+from .planning import MAX_POINTS
+from .report.text import match_text
 from .results.numbers import json_text
-from .results.prices import transfer_prices
-from .results.result import MatchResult
 from .solve import solver_names
+
+if TYPE_CHECKING:
+    from .results.result import MatchResult
+
+# The planning tools, the HTML report and its figures, exports and transfer prices are imported by the commands
+# that use them: a match never loads them.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -271,6 +269,9 @@ def demo(**opts: Any) -> None:
 @_friendly
 def report(path: Path, out: Path, anonymise: bool, png: Path | None, solver: str, time_limit: float | None) -> None:
     """Match PATH and write a self-contained HTML report (map, Sankey, KPI cards, tables)."""
+    from .report import write_images, write_report
+    from .report.anonymise import Pseudonyms
+
     check_outputs(("--out", out, HTML), ("--png", png, IMAGES))
     result = _solved(run(path, solver=solver, time_limit=time_limit, progress=_progress(False)))
     names = Pseudonyms.of([result]) if anonymise else None  # the same pseudonyms in the page and the images
@@ -301,6 +302,9 @@ def compare_cmd(
     """Match two or more scenarios and compare them with the first."""
     if len(paths) < 2:
         raise click.UsageError("compare needs at least two scenarios")
+    from .report import write_comparison
+    from .report.text import comparison_text
+
     check_outputs(("--out", out, TABLE), ("--html", html, HTML))
     progress = _progress(as_json)
     comparison = compare(list(paths), solver=solver, time_limit=time_limit, progress=progress)
@@ -352,6 +356,11 @@ def pareto(
     """Trade-off between two objectives by the epsilon-constraint method (each point optimal for its bound)."""
     if x == y:
         raise click.UsageError("--x and --y must differ")
+    from .planning.pareto import pareto_front
+    from .report import write_figure
+    from .report.text import pareto_text
+    from .results.export import write_csv
+
     check_outputs(("--out", out, CSV), ("--plot", plot, PLOT))
     scenario, network = load(path)
     bar = _counter("points", quiet=as_json)
@@ -375,6 +384,9 @@ def pareto(
 @_friendly
 def resilience(path: Path, exchanges: bool, as_json: bool, time_limit: float | None) -> None:
     """Rank members by how much of the network's saving depends on them."""
+    from .planning.resilience import resilience as find_resilience
+    from .report.text import resilience_text
+
     scenario, network = load(path)
     bar = _counter("re-solves", quiet=as_json)
     result = find_resilience(network, scenario, exchanges=exchanges, time_limit=time_limit, progress=bar)
@@ -392,6 +404,10 @@ def resilience(path: Path, exchanges: bool, as_json: bool, time_limit: float | N
 @_friendly
 def prices(path: Path, as_json: bool, out: Path | None) -> None:
     """Fair transfer prices per exchange (from the duals) and each member's share, beside a 50/50 split."""
+    from .report.text import prices_text
+    from .results.export import write_csv
+    from .results.prices import transfer_prices
+
     check_outputs(("--out", out, CSV))
     tp = transfer_prices(_solved(run(path)))
     if out is not None:
@@ -450,6 +466,12 @@ def sweep(
     max_points: int,
 ) -> None:
     """Match the scenario at every point of a parameter grid, in parallel."""
+    from .planning.sweep import grid_size, parse_param
+    from .planning.sweep import sweep as run_sweep
+    from .report import write_figure
+    from .report.text import sweep_text
+    from .results.export import write_csv
+
     try:
         parsed = [parse_param(p) for p in params]
     except InvalidOption as exc:

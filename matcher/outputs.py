@@ -19,7 +19,6 @@ from pathlib import Path
 from models.files import check_writable
 
 from .errors import InvalidOption
-from .report.html import image_name
 from .results.result import result_file
 
 __all__ = [
@@ -66,6 +65,15 @@ HTML = Kind("an HTML page", (".html", ".htm"))
 PLOT = Kind("a plot (HTML page or PNG, SVG, PDF image)", (".html", ".png", ".svg", ".pdf"))
 MPS = Kind("an MPS model", (".mps",))
 RESULTS = Kind("a folder of result tables", folder=True, owns=result_file)
+
+
+def image_name(name: str) -> bool:
+    """Whether ``name`` is a file :func:`~matcher.report.html.write_images` writes (``map.png``,
+    ``sankey-MWh.svg``...); here, not in the report, so checking outputs never imports the report."""
+    stem, _, fmt = name.rpartition(".")
+    return fmt in ("png", "svg", "pdf", "jpeg", "webp") and (stem == "map" or stem.startswith("sankey-"))
+
+
 IMAGES = Kind("a folder of images", folder=True, owns=image_name)
 TEMPLATES = Kind("a folder of templates", folder=True, owns=None)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import DataError, Issue, pydantic_message
@@ -345,8 +346,14 @@ def _val(f: Factor | None) -> float:
 _BUILTIN = "resources.yaml (built-in)"
 
 
-def _builtin_document() -> Any:
-    return parse_yaml((_DATA / "resources.yaml").read_text(encoding="utf-8"), _BUILTIN)
+def _builtin_document(bounded: bool = False) -> Any:
+    """The built-in catalog's YAML document. It ships with symbiose, so libyaml's safe loader reads it whole (the
+    bounded reader of :mod:`models.readers`, for files users give, composes in Python and takes twice as long);
+    ``bounded`` reads it as a user's file (``tests/engine/test_sparse_startup.py``: both read the same)."""
+    text = (_DATA / "resources.yaml").read_text(encoding="utf-8")
+    if bounded or not getattr(yaml, "__with_libyaml__", False):
+        return parse_yaml(text, _BUILTIN)
+    return yaml.load(text, Loader=yaml.CSafeLoader)
 
 
 @cache

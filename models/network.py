@@ -11,11 +11,13 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from .catalog import Catalog, ewc_table, hazardous_codes, normalise_ewc
 from .commitments import check_commitments, empty_excluded, empty_fixed
@@ -147,20 +149,16 @@ class Network:
         files: dict[str, str] = {}
         for name, model in TABLES.items():
             raw = tables.get(name)
-            if raw is None:
-                raw = RawTable(pd.DataFrame(columns=list(model.model_fields)), np.array([], dtype=int), f"{name}")
-            frame, found = parse_table(raw, model)
-            parsed[name], files[name] = frame, raw.file
+            frame, found = parse_table(raw, model) if raw is not None else _absent(name, model)
+            parsed[name], files[name] = frame, name if raw is None else raw.file
             issues += found
             if name != "links" and frame.empty:
-                issues.append(Issue(raw.file, None, "", f"the {name} table has no rows"))
+                issues.append(Issue(files[name], None, "", f"the {name} table has no rows"))
         given = tuple(name for name in SEASON_TABLES if name in tables)
         for name, model in SEASON_TABLES.items():
             raw = tables.get(name)
-            if raw is None:
-                raw = RawTable(pd.DataFrame(columns=list(model.model_fields)), np.array([], dtype=int), name)
-            frame, found = parse_table(raw, model)
-            parsed[name], files[name] = frame, raw.file
+            frame, found = parse_table(raw, model) if raw is not None else _absent(name, model)
+            parsed[name], files[name] = frame, name if raw is None else raw.file
             issues += found
         members, streams, links = parsed["members"], parsed["streams"], parsed["links"]
         issues += _check_members(members, files["members"])
@@ -304,6 +302,20 @@ def _dupes(frame: pd.DataFrame, column: str, file: str, what: str) -> list[Issue
     ]
 
 
+def _absent(name: str, model: type[BaseModel]) -> tuple[pd.DataFrame, list[Issue]]:
+    """An absent table as :func:`~models.validate.parse_table` parses it with no rows (its own copy each time)."""
+    frame, found = _parsed_absent(name, model)
+    return frame.copy(), list(found)
+
+
+@cache
+def _parsed_absent(name: str, model: type[BaseModel]) -> tuple[pd.DataFrame, tuple[Issue, ...]]:
+    # parsed once per process: most networks give none of the optional tables, and parsing costs even without rows
+    raw = RawTable(pd.DataFrame(columns=list(model.model_fields)), np.array([], dtype=int), name)
+    frame, found = parse_table(raw, model)
+    return frame, tuple(found)
+
+
 def _check_members(members: pd.DataFrame, file: str) -> list[Issue]:
     return _dupes(members, "member_id", file, "member_id")
 
@@ -334,7 +346,8 @@ def _check_streams(
     issues += _unknown_refs(streams, "resource", pd.Index(list(catalog.resources)), file, "resource in the catalog")
 
     def flag(mask: pd.Series, column: str, message: str) -> None:
-        issues.extend(Issue(file, int(r), column, message) for r in streams.loc[mask, "_row"])
+        if mask.any():  # (selecting no rows costs as much as selecting some)
+            issues.extend(Issue(file, int(r), column, message) for r in streams.loc[mask, "_row"])
 
     table = catalog.table("EUR")
     known = streams["resource"].isin(table.index)
@@ -444,7 +457,8 @@ def _check_routes(
     issues: list[Issue] = []
 
     def flag(mask: pd.Series, column: str, message: str) -> None:
-        issues.extend(Issue(file, int(r), column, message) for r in streams.loc[mask, "_row"])
+        if mask.any():  # (selecting no rows costs as much as selecting some)
+            issues.extend(Issue(file, int(r), column, message) for r in streams.loc[mask, "_row"])
 
     lat, lon, member = streams["dest_lat"], streams["dest_lon"], streams["dest_member"]
     has_point = lat.notna() | lon.notna()

@@ -60,4 +60,5 @@ Number = Annotated[float, BeforeValidator(_not_yes_no), AfterValidator(check_num
 
 def too_large(values: pd.Series) -> pd.Series:
     """Mask of the values at or above the limit in absolute value (NaN is not flagged)."""
-    return values.abs().ge(limits.MAX_ABS_NUMBER) & values.notna()
+    big = np.abs(values.to_numpy(dtype=float, na_value=np.nan)) >= limits.MAX_ABS_NUMBER  # NaN compares False
+    return pd.Series(big, index=values.index, name=values.name)

@@ -36,7 +36,7 @@ _ID = r"^[^\s,;]+( [^\s,;]+)*$"
 class Location(BaseModel):
     """A point in WGS84 degrees."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     lat: Number = Field(ge=-90, le=90, description="latitude, WGS84 degrees")
     lon: Number = Field(ge=-180, le=180, description="longitude, WGS84 degrees")
@@ -45,7 +45,7 @@ class Location(BaseModel):
 class Member(BaseModel):
     """A company, utility or institution in the network (one row of members.csv)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     member_id: str = Field(min_length=1, pattern=_ID, description="unique id, e.g. M01")
     name: str = Field(min_length=1, description="display name; confidential outside the network")
@@ -71,7 +71,7 @@ class Stream(BaseModel):
     a demand's shipment likewise; the supply may limit its detour (``max_detour_km``).
     """
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     stream_id: str = Field(min_length=1, pattern=_ID, description="unique id, e.g. S001")
     member_id: str = Field(min_length=1, description="member_id of the member it belongs to")
@@ -121,7 +121,7 @@ class Link(BaseModel):
     Its values override the computed ones for every exchange between the pair.
     """
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     from_member: str = Field(min_length=1, description="supplying member_id")
     to_member: str = Field(min_length=1, description="receiving member_id")
@@ -137,7 +137,7 @@ class Link(BaseModel):
 class Period(BaseModel):
     """One period of the year (one row of periods.csv); row order is time order, and the year is cyclic."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     period: str = Field(min_length=1, pattern=r"^[^@\s,;]+( [^@\s,;]+)*$", description="label, e.g. jan or winter")
     hours: Number = Field(gt=0, description="hours the period lasts (a year: 8766)")
@@ -146,7 +146,7 @@ class Period(BaseModel):
 class Profile(BaseModel):
     """The weight of one period in a profile (one row of profiles.csv)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     profile: str = Field(min_length=1, pattern=_ID, description="profile name, named in streams.csv")
     period: str = Field(min_length=1, description="a period of periods.csv")
@@ -156,7 +156,7 @@ class Profile(BaseModel):
 class Storage(BaseModel):
     """A store of one resource at a member (one row of storage.csv)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     storage_id: str = Field(min_length=1, pattern=_ID, description="unique id, e.g. TES1")
     member_id: str = Field(min_length=1, description="member_id of the member that runs it")
@@ -174,7 +174,7 @@ class Storage(BaseModel):
 class Process(BaseModel):
     """A conversion process at a member (one row of processes.csv), e.g. a biogas plant or a heat pump."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     process_id: str = Field(min_length=1, pattern=_ID, description="unique id, e.g. BIO1")
     member_id: str = Field(min_length=1, description="member_id of the member that runs it")
@@ -187,7 +187,7 @@ class Process(BaseModel):
 class ProcessFlow(BaseModel):
     """One input or output of a process, per unit of its reference (one row of process_flows.csv)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     process_id: str = Field(min_length=1, description="a process of processes.csv")
     resource: str = Field(min_length=1, description="catalog key")

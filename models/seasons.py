@@ -108,10 +108,15 @@ _DERIVED = {
 
 
 def _issues(frame: pd.DataFrame, mask: pd.Series | np.ndarray, file: str, column: str, message: str) -> list[Issue]:
-    return [Issue(file, int(r), column, message) for r in frame.loc[np.asarray(mask, dtype=bool), "_row"]]
+    rows = np.asarray(mask, dtype=bool)
+    if not rows.any():
+        return []
+    return [Issue(file, int(r), column, message) for r in frame.loc[rows, "_row"]]
 
 
 def _dupes(frame: pd.DataFrame, columns: list[str], file: str, what: str) -> list[Issue]:
+    if frame.empty:  # (most networks give no periods, storage or processes)
+        return []
     key = frame[columns[0]].astype(str)
     for col in columns[1:]:
         key = key + " / " + frame[col].astype(str)
@@ -126,6 +131,8 @@ def _dupes(frame: pd.DataFrame, columns: list[str], file: str, what: str) -> lis
 
 
 def _unknown(frame: pd.DataFrame, column: str, known: pd.Index, file: str, what: str) -> list[Issue]:
+    if frame.empty:
+        return []
     bad = frame[column].notna() & ~frame[column].isin(known)
     return [
         Issue(file, int(r), column, f"{v!r} is not {what}")

@@ -38,13 +38,12 @@ from ..errors import InvalidOption
 from ..results.kpis import KPIS
 from ..results.numbers import records
 from ..solve.basis import Basis
+from . import MAX_POINTS
 
 __all__ = ["MAX_POINTS", "Sweep", "apply_point", "chunks", "grid", "grid_size", "parse_param", "run_chain", "sweep"]
 
 #: Status of a point that could not be matched (bad values, a factor that does not exist).
 FAILED = "failed"
-#: The most points a sweep runs unless ``max_points`` allows more (``symbiose sweep --max-points``).
-MAX_POINTS = 10_000
 
 
 @dataclass

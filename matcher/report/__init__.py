@@ -6,6 +6,19 @@
 :mod:`~matcher.report.anonymise` the pseudonyms and rounding.
 """
 
-from .html import render_comparison, render_report, write_comparison, write_figure, write_images, write_report
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .html import render_comparison, render_report, write_comparison, write_figure, write_images, write_report
 
 __all__ = ["render_comparison", "render_report", "write_comparison", "write_figure", "write_images", "write_report"]
+
+
+def __getattr__(name: str) -> Any:
+    """The names of :mod:`~matcher.report.html`, imported on first use (the terminal text of a match
+    never loads the HTML report)."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import html
+
+    return getattr(html, name)

@@ -30,6 +30,7 @@ from models.catalog import CAPACITY_UNITS
 from models.files import atomic_folder, atomic_write, atomic_write_text
 
 from ..errors import RenderFailed
+from ..outputs import image_name
 from ..results.comparison import Comparison
 from ..results.numbers import format_number
 from ..results.result import MatchResult
@@ -246,12 +247,6 @@ def write_report(
 
 #: The formats :func:`write_images` writes by default.
 IMAGE_FORMATS = ("png", "svg")
-
-
-def image_name(name: str) -> bool:
-    """Whether ``name`` is a file :func:`write_images` writes (``map.png``, ``sankey-MWh.svg``...)."""
-    stem, _, fmt = name.rpartition(".")
-    return fmt in ("png", "svg", "pdf", "jpeg", "webp") and (stem == "map" or stem.startswith("sankey-"))
 
 
 @contextmanager

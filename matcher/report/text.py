@@ -8,16 +8,19 @@ bidirectional overrides are shown as visible escapes (:func:`terminal_safe`).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..planning.pareto import ParetoFront
-from ..planning.resilience import Resilience
-from ..planning.sweep import Sweep
-from ..results.comparison import Comparison
 from ..results.numbers import format_number
-from ..results.prices import TransferPrices
-from ..results.result import MatchResult
+
+if TYPE_CHECKING:  # annotations only: a match's text never imports the planning tools
+    from ..planning.pareto import ParetoFront
+    from ..planning.resilience import Resilience
+    from ..planning.sweep import Sweep
+    from ..results.comparison import Comparison
+    from ..results.prices import TransferPrices
+    from ..results.result import MatchResult
 
 __all__ = [
     "terminal_safe",

@@ -52,6 +52,7 @@ def get_solver(name: str) -> Solver:
         if not solver.runs_here():
             raise UnknownSolver(f"the PuLP solver {solver.pulp_name!r} is not available here")
         return solver
-    if key not in available_solvers():
+    backend = _REGISTRY.get(key)
+    if backend is None or not backend.is_available():  # only the named backend is probed (not CBC for HiGHS)
         raise UnknownSolver(f"unknown solver {name!r}; available: {', '.join(sorted(available_solvers()))}")
-    return _REGISTRY[key]()
+    return backend()
