@@ -152,7 +152,8 @@ def _primal(
     """The result's optimum in the column order of the whole LP (flows by pair, disposal and virgin by stream)."""
     x = np.zeros(lp.shape[1])
     if result.primal is not None and lp.col_names is not None:  # a seasonal model: by column name
-        return pd.Series(np.asarray(lp.col_names, dtype=object)).map(result.primal).fillna(0.0).to_numpy(dtype=float)
+        named = pd.Series(np.asarray(lp.col_names, dtype=object)).map(result.primal).fillna(0.0)
+        return np.array(named, dtype=float)  # a copy of its own: binaries are set on it
     ex = result.exchanges
     if len(ex):
         key = pd.MultiIndex.from_arrays([supplies[edges["s"].to_numpy()], demands[edges["d"].to_numpy()]])

@@ -653,3 +653,24 @@ def test_an_excluded_pair_never_flows_in_any_period(method: str) -> None:
     assert not ((ex["supply_stream"] == "s1") & (ex["demand_stream"] == "d1")).any()
     assert ((ex["supply_stream"] == "s2") & (ex["demand_stream"] == "d1")).any()
     assert result.objective >= base.objective - 1e-9 * abs(base.objective)
+
+
+def test_prices_of_the_bundled_seasonal_scenario_a_milp_are_midpoints_within_their_range() -> None:
+    """Seasonal Hillerød has a minimum quantity (a MILP): its prices come from the LP with the binaries fixed."""
+    from click.testing import CliRunner
+
+    import scenarios
+    from matcher.cli import main
+
+    r = CliRunner().invoke(main, ["prices", str(scenarios.path("hillerod_seasonal")), "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["point"] == "midpoint" and doc["fixed_binaries"] is True
+    ex = pd.DataFrame(doc["exchanges"])
+    assert len(ex) and ex["period"].notna().all()
+    low, high, price = ex["price_receiver_optimal"], ex["price_supplier_optimal"], ex["transfer_price"]
+    assert (low <= price + 1e-6 * price.abs().clip(lower=1)).all() and (
+        price <= high + 1e-6 * high.abs().clip(lower=1)
+    ).all()
+    shares = ex["supplier_share"] + ex["receiver_share"]
+    assert np.allclose(shares, ex["saving"], rtol=1e-9, atol=1e-6)
