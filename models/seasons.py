@@ -150,6 +150,32 @@ def _factor(resource: str, unit: str, table: pd.DataFrame) -> tuple[float, str |
         return np.nan, str(exc)
 
 
+def _unit_factors(
+    frame: pd.DataFrame, resource: str, rate: bool, resources: pd.Index, table: pd.DataFrame, file: str
+) -> tuple[pd.Series, list[Issue]]:
+    """Per row, the factor from its ``unit`` to its resource's base unit, and the rows whose unit is of the
+    wrong kind: a store's capacity is an amount, a process's a rate (``rate``). One conversion per row
+    (stores and processes are a handful)."""
+    factor = pd.Series(np.nan, index=frame.index)
+    issues: list[Issue] = []
+    known = frame[resource].isin(resources) & frame["unit"].notna()
+    for i in frame.index[known]:
+        unit = str(frame.at[i, "unit"])
+        row = int(frame.at[i, "_row"])
+        if is_rate(unit) != rate:
+            wrong = (
+                f"capacity is a rate (MW, t/h, m3/d), not the amount {unit!r}"
+                if rate
+                else f"capacity is an amount (MWh, t, m3), not the rate {unit!r}"
+            )
+            issues.append(Issue(file, row, "unit", wrong))
+            continue
+        factor[i], problem = _factor(frame.at[i, resource], unit, table)
+        if problem:
+            issues.append(Issue(file, row, "unit", problem))
+    return factor, issues
+
+
 def check_seasons(
     parsed: Mapping[str, pd.DataFrame],
     files: Mapping[str, str],
@@ -256,23 +282,8 @@ def _check_storage(
     issues += _unknown(storage, "member_id", member_ids, file, f"a member_id in {mfile}")
     issues += _unknown(storage, "resource", resources, file, "a resource in the catalog")
     storage = storage.copy()
-    known = storage["resource"].isin(resources) & storage["unit"].notna()
-    factor = pd.Series(np.nan, index=storage.index)
-    for i in storage.index[known]:  # one conversion per store (a handful)
-        unit = str(storage.at[i, "unit"])
-        if is_rate(unit):
-            issues.append(
-                Issue(
-                    file,
-                    int(storage.at[i, "_row"]),
-                    "unit",
-                    f"capacity is an amount (MWh, t, m3), not the rate {unit!r}",
-                )
-            )
-            continue
-        factor[i], problem = _factor(storage.at[i, "resource"], unit, table)
-        if problem:
-            issues.append(Issue(file, int(storage.at[i, "_row"]), "unit", problem))
+    factor, found = _unit_factors(storage, "resource", False, resources, table, file)
+    issues += found
     storage["base_unit"] = storage["resource"].map(table["unit"])
     storage["capacity_base"] = storage["capacity"] * factor
     storage["max_charge_base"] = (storage["max_charge"] * factor).fillna(np.inf)
@@ -309,23 +320,8 @@ def _check_processes(
     if len(flows) and "processes" not in given:
         issues.append(Issue(ffile, None, "", "process flows need a processes table (processes: processes.csv)"))
     processes = processes.copy()
-    known = processes["reference"].isin(resources) & processes["unit"].notna()
-    factor = pd.Series(np.nan, index=processes.index)
-    for i in processes.index[known]:  # one conversion per process (a handful)
-        unit = str(processes.at[i, "unit"])
-        if not is_rate(unit):
-            issues.append(
-                Issue(
-                    file,
-                    int(processes.at[i, "_row"]),
-                    "unit",
-                    f"capacity is a rate (MW, t/h, m3/d), not the amount {unit!r}",
-                )
-            )
-            continue
-        factor[i], problem = _factor(processes.at[i, "reference"], unit, table)
-        if problem:
-            issues.append(Issue(file, int(processes.at[i, "_row"]), "unit", problem))
+    factor, found = _unit_factors(processes, "reference", True, resources, table, file)
+    issues += found
     processes["base_unit"] = processes["reference"].map(table["unit"])
     processes["capacity_base"] = processes["capacity"] * factor / HOURS_PER_YEAR  # per hour
     processes["cost"] = processes["cost_per_unit"].fillna(0.0)

@@ -463,12 +463,10 @@ def test_seasonal_invariants_and_pricing_equal_the_whole_lp(seed: int) -> None:
     assert priced.objective == pytest.approx(whole.objective, rel=1e-9, abs=1e-6)
 
 
-pypsa = pytest.importorskip("pypsa")
-
-
 @settings(SETTINGS, max_examples=5)
 @given(st.integers(0, 10_000))
 def test_the_optimum_is_the_one_pypsa_finds_for_the_same_network(seed: int) -> None:
+    pytest.importorskip("pypsa")
     from crosscheck import pypsa_objective
 
     scenario, net = _random_seasonal(seed)
@@ -478,6 +476,7 @@ def test_the_optimum_is_the_one_pypsa_finds_for_the_same_network(seed: int) -> N
 
 
 def test_the_bundled_example_matches_pypsa() -> None:
+    pytest.importorskip("pypsa")
     from crosscheck import pypsa_objective
 
     scenario, net = seasonal()
@@ -674,3 +673,28 @@ def test_prices_of_the_bundled_seasonal_scenario_a_milp_are_midpoints_within_the
     ).all()
     shares = ex["supplier_share"] + ex["receiver_share"]
     assert np.allclose(shares, ex["saving"], rtol=1e-9, atol=1e-6)
+
+
+def test_a_store_capacity_is_an_amount_and_a_process_capacity_a_rate() -> None:
+    store = pd.DataFrame([{"storage_id": "K", "member_id": "B", "resource": "heat_low", "capacity": 10, "unit": "MW"}])
+    processes = pd.DataFrame(
+        [{"process_id": "P", "member_id": "B", "reference": "biogas_feedstock", "capacity": 10, "unit": "t"}]
+    )
+    flows = pd.DataFrame(
+        {"process_id": ["P"], "resource": ["biogas_feedstock"], "direction": ["input"], "ratio": [1.0]}
+    )
+    streams = [
+        {
+            "stream_id": "s",
+            "member_id": "A",
+            "direction": "supply",
+            "resource": "heat_low",
+            "quantity": 1,
+            "unit": "MWh",
+        }
+    ]
+    with pytest.raises(DataError) as err:
+        _net(streams, storage=store, processes=processes, process_flows=flows)
+    found = {(i.column, i.message) for i in err.value.issues}
+    assert ("unit", "capacity is an amount (MWh, t, m3), not the rate 'MW'") in found
+    assert ("unit", "capacity is a rate (MW, t/h, m3/d), not the amount 't'") in found
