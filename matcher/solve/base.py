@@ -119,6 +119,9 @@ class IncrementalModel(Protocol):
     def set_col_bounds(self, cols: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
         """Change the bounds of some columns."""
 
+    def set_basis(self, col_status: np.ndarray, row_status: np.ndarray) -> bool:
+        """Start the next solve from this basis (:class:`BasisStatus` codes); returns whether it was taken."""
+
     def solve(self) -> Solution:
         """Solve from the current basis; ``x`` and duals cover the model's columns and rows now (see :meth:`basis`)."""
 

@@ -192,6 +192,9 @@ class DecomposedModel:
             rounds=max((m.stats["rounds"] for m in self.models), default=0.0),
             columns=sum((m.stats.get("columns", 0.0) for m in self.models), 0.0),
         )
+        trees = [m.stats["tree_pivots"] for m in self.models if "tree_pivots" in m.stats]
+        if trees:  # parts started from the network simplex's tree (pure transport parts)
+            self.stats.update(tree_parts=float(len(trees)), tree_pivots=float(sum(trees)))
         sols = [m.solution for m in self.models if m.solution is not None]
         sol = _summary(sols)
         if sol.status.has_solution:  # streams in no part are disposed of or bought virgin

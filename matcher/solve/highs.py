@@ -268,6 +268,9 @@ class HighsModel:
         idx = np.asarray(cols, dtype=np.int32)
         self.h.changeColsBounds(idx.size, idx, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float))
 
+    def set_basis(self, col_status: np.ndarray, row_status: np.ndarray) -> bool:
+        return _set_basis(self.h, col_status, row_status)
+
     def solve(self) -> Solution:
         began = time.perf_counter()
         self.h.run()

@@ -45,7 +45,7 @@ from ..engine.formulation import LinearProgram, RowLayout, build_lp, capacity_li
 from ..engine.inputs import MatchInputs
 from ..engine.objective import flow_components, gain, slack_components, weighted
 from ..errors import InvalidOption, NotSolved, UnknownId, Unsupported
-from .base import Solution, Solver, Status
+from .base import BasisStatus, Solution, Solver, Status
 from .basis import Basis
 from .highs import HighsSolver
 
@@ -178,6 +178,8 @@ class PricedModel:
         self.stats: dict[str, float] = {"build": time.perf_counter() - t, "rounds": 0.0}
         self.solution: Solution | None = None
         self.units = unit_factors(inp.network) if units is None else units
+        # a pure transport part starts from the network simplex's tree (on the first solve: parts run in parallel)
+        self._tree_start = start is None and k is not None and self._is_transport()
 
     def _pairs(self, e: pd.DataFrame, first: bool = False) -> None:
         """Take the pairs of ``e`` in as candidates (after those already known)."""
@@ -211,10 +213,72 @@ class PricedModel:
         """Candidate pairs known to the model (in it or not, removed streams' included)."""
         return int(self.s_all.size)
 
+    #: Pairs from which a pure transport part starts from the network simplex's tree (below, HiGHS from the
+    #: best pairs is as fast and a small match needs no numba).
+    tree_min_pairs = 50_000
+    #: The network simplex first solves over each stream's ``tree_first_k`` best pairs, then over all.
+    tree_first_k = 10
+
+    def _is_transport(self) -> bool:
+        """Whether the model is a pure transport problem the network simplex solves (:mod:`.netsimplex`):
+        no side row, no period, no integer column, no fixed exchange, every pair at ratio 1, finite costs."""
+        if (
+            self.n_pairs < self.tree_min_pairs
+            or self.layout.n_side
+            or self.cand.inputs.chains is not None
+            or self.is_mip
+            or self.in_model.all()
+            or not (self.ratio_all == 1.0).all()
+            or not np.isnan(fixed_flows(self.cand)).all()
+            or not np.isfinite(self.c_all).all()
+        ):
+            return False
+        from . import netsimplex
+
+        return netsimplex.available()
+
+    def _start_from_tree(self, deadline: float | None = None) -> None:
+        """Take the pairs of the network simplex's optimal tree into the model and start HiGHS from that basis.
+
+        Only where the solve starts: the pricing rounds that follow prove the optimum over every
+        candidate pair at HiGHS's own duals, whatever the tree was (a tree cut short by
+        ``deadline`` is feasible, and HiGHS goes on from it).
+        """
+        from .netsimplex import LOWER, TREE, UPPER, solve_transport
+
+        inp = self.cand.inputs
+        disposal, virgin = slack_components(inp)
+        weights = inp.parameters.objective_weights
+        p, q = weighted(disposal, weights), weighted(virgin, weights)
+        pair_gain = p[self.s_all] + q[self.d_all] - self.c_all
+        best = np.flatnonzero(best_pairs(self.s_all, self.d_all, pair_gain, self.ns, self.nd, self.tree_first_k))
+        tree = solve_transport(
+            self.s_all, self.d_all, self.c_all, self.upper_all,
+            inp.supplies["q"].to_numpy(dtype=float), inp.demands["q"].to_numpy(dtype=float), p, q, first=best,
+            deadline=deadline,
+        )  # fmt: skip
+        self.stats["tree_pivots"] = float(tree.pivots)
+        self._enter(np.flatnonzero((tree.pair_state != LOWER) & ~self.in_model))
+        code = {TREE: int(BasisStatus.BASIC), LOWER: int(BasisStatus.AT_LOWER), UPPER: int(BasisStatus.AT_UPPER)}
+
+        def codes(states: np.ndarray) -> np.ndarray:
+            return np.select([states == TREE, states == UPPER], [code[TREE], code[UPPER]], code[LOWER])
+
+        col = np.full(self.kept.n_columns, int(BasisStatus.AT_LOWER), dtype=np.int8)
+        held = np.flatnonzero(self.in_model)
+        col[self.col_of[held]] = codes(tree.pair_state[held])
+        col[self.col_y] = codes(tree.disposal_state)
+        col[self.col_z] = codes(tree.virgin_state)
+        row = np.full(self.kept_names.size, int(BasisStatus.AT_LOWER), dtype=np.int8)
+        self.kept.set_basis(col, row)
+
     def solve(self, max_rounds: int = 200) -> Solution:
         """Solve, adding pairs with a negative reduced cost until none is left (or time runs out)."""
-        rounds = 0
         deadline = None if self.time_limit is None else time.perf_counter() + self.time_limit
+        if self._tree_start:
+            self._tree_start = False
+            self._start_from_tree(deadline)
+        rounds = 0
         last: Solution | None = None  # the last round solved to optimality: feasible for the whole problem
         while True:
             rounds += 1
