@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -122,7 +122,10 @@ class DecomposedModel:
     streams of one part in place; ``solved`` joins the solutions into one of the
     whole model. The same interface as :class:`~matcher.solve.pricing.PricedModel`.
     With ``release``, ``cand.edges`` is emptied once the parts hold their pairs
-    (``cand`` then describes the inputs and stage counts only).
+    (``cand`` then describes the inputs and stage counts only). With ``eager``, each
+    part's first solve starts on a worker thread as soon as the part is built, so that
+    building the next parts (which holds the GIL) overlaps the solves (which do not);
+    :meth:`solve` then waits for them.
     """
 
     def __init__(
@@ -136,6 +139,7 @@ class DecomposedModel:
         units: pd.Series | None = None,
         backend: Solver | None = None,
         release: bool = False,
+        eager: bool = False,
     ) -> None:
         self.cand = cand
         self.workers = max(1, workers or os.cpu_count() or 1)
@@ -149,9 +153,20 @@ class DecomposedModel:
         for j, part in enumerate(self.parts):
             self.part_of[part.supplies] = j
             self.part_of[ns + part.demands] = j
-        # built one after another here (building holds the GIL); only the solves run in parallel
+        # built one after another here (building holds the GIL); with `eager`, each part's first solve starts on
+        # a worker thread as soon as it is built (the solvers release the GIL), while the next part is built
         self.backend = backend
-        self.models = [PricedModel(_sub(cand, part), k=k, start=start, backend=backend) for part in self.parts]
+        self.deadline = None if time_limit is None else time.perf_counter() + time_limit
+        eager = eager and self.workers > 1 and len(self.parts) > 1
+        pool = ThreadPoolExecutor(max_workers=self.workers) if eager else None
+        self._started: dict[int, Future[None]] = {}
+        self.models = []
+        for j, part in enumerate(self.parts):
+            self.models.append(PricedModel(_sub(cand, part), k=k, start=start, backend=backend))
+            if pool is not None:
+                self._started[j] = pool.submit(self._solve_one, self.models[-1])
+        if pool is not None:
+            pool.shutdown(wait=False)  # the threads end when their solves do
         if release:  # the parts hold copies of their pairs: the whole table goes (the caller gave it up)
             cand.edges = cand.edges.iloc[:0]
         self.link_part: dict[int, int] = {}  # the part that holds each capacity row
@@ -173,19 +188,20 @@ class DecomposedModel:
 
         Returns the status and objective of the whole; :meth:`solved` joins the full solution.
         """
-        deadline = None if self.time_limit is None else time.perf_counter() + self.time_limit
-
-        def solve(model: PricedModel) -> None:
-            model.time_limit = None if deadline is None else max(deadline - time.perf_counter(), 0.0)
-            model.solve()
-
+        if self._started:  # the first solves, started while the parts were built
+            started, self._started = self._started, {}
+            for future in started.values():
+                future.result()  # raises what the solve raised
+            self.stale -= set(started)
+        else:
+            self.deadline = None if self.time_limit is None else time.perf_counter() + self.time_limit
         todo = [self.models[j] for j in sorted(self.stale)]
         if len(todo) > 1 and self.workers > 1:
             with ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as pool:
-                list(pool.map(solve, todo))
+                list(pool.map(self._solve_one, todo))
         else:
             for model in todo:
-                solve(model)
+                self._solve_one(model)
         self.stale.clear()
         self._joined = None
         self.stats.update(
@@ -206,6 +222,11 @@ class DecomposedModel:
             )
             sol.objective = sum(s.objective for s in sols) + float(c_slack[alone] @ q[alone])
         return sol
+
+    def _solve_one(self, model: PricedModel) -> None:
+        """Solve one part within what is left of the time limit."""
+        model.time_limit = None if self.deadline is None else max(self.deadline - time.perf_counter(), 0.0)
+        model.solve()
 
     def set_quantity(self, stream_id: str, quantity_base: float) -> None:
         """Change one stream's yearly quantity (base units; 0 removes it); re-solve with :meth:`solve`."""
@@ -363,7 +384,7 @@ def solve_by_components(
     once the parts hold their pairs, so the whole table is not kept through the solve.
     """
     model = DecomposedModel(
-        cand, workers=workers, k=k, time_limit=time_limit, start=start, backend=backend, release=release
+        cand, workers=workers, k=k, time_limit=time_limit, start=start, backend=backend, release=release, eager=True
     )
     model.solve()
     final, lp, sol = model.solved()

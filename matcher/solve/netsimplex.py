@@ -20,8 +20,10 @@ bases are the spanning trees of that graph, and the simplex method on it
 alone: potentials :math:`\pi` with :math:`c_{ij} - \pi_i + \pi_j = 0` on tree
 arcs, the entering arc chosen by block search (the most negative reduced cost in
 a block of about :math:`\sqrt m` arcs, as LEMON's network simplex does), the
-leaving arc by the last blocking arc of the cycle from its apex, which keeps the
-tree strongly feasible and excludes cycling. The start is the tree where every
+leaving arc by the last blocking arc of the cycle from its apex (found by marking
+the path of one end to the root), which keeps the tree strongly feasible and
+excludes cycling; the subtree cut off is hung again from the entering arc and its
+potentials shift by one constant. The start is the tree where every
 supply is disposed of and every demand bought virgin (strongly feasible: demands
 without a quantity take no pair).
 
@@ -100,9 +102,10 @@ def _kernel(  # noqa: C901, PLR0912, PLR0915 - one loop, as the method is writte
     block: int,
     max_pivots: int,
     eps: float,
+    position: np.ndarray,
 ) -> tuple[int, bool]:
     """Pivot from the tree given until none of the first ``m`` arcs prices out (see the module's docstring);
-    the arrays are updated in place.
+    the arrays are updated in place (``position[0]``: the arc the entering-arc search goes on from).
 
     Returns the pivots made and whether the tree is optimal over those arcs.
     """
@@ -110,7 +113,7 @@ def _kernel(  # noqa: C901, PLR0912, PLR0915 - one loop, as the method is writte
     stack = np.empty(n, dtype=np.int64)
     mark = np.zeros(n, dtype=np.int64)
     stamp = 0
-    next_arc = 0
+    next_arc = position[0] if position[0] < m else 0
     pivots = 0
     while pivots < max_pivots:
         # --- entering arc: block search from where the last search ended
@@ -136,6 +139,7 @@ def _kernel(  # noqa: C901, PLR0912, PLR0915 - one loop, as the method is writte
         if enter < 0:
             return pivots, True
         next_arc = e
+        position[0] = e
         pivots += 1
         # --- the cycle: the entering arc and the tree path between its ends, through their apex
         if state[enter] == LOWER:
@@ -330,6 +334,14 @@ def solve_transport(
     kernel = _compiled() if compiled else _kernel
     if kernel is None:
         raise RuntimeError("numba is not installed")
+    # the compiled kernel has no bounds checks: positions are checked here
+    if npairs and not (0 <= s.min() and s.max() < ns and 0 <= d.min() and d.max() < nd):
+        raise ValueError("a pair's supply or demand position is out of range")
+    if first is not None:
+        first = np.asarray(first)
+        first = np.flatnonzero(first) if first.dtype == bool else np.unique(first.astype(np.int64))
+        if first.size and not (0 <= first[0] and first[-1] < npairs):
+            raise ValueError("`first` names a pair out of range")
     # arcs: disposal (s -> R) and virgin purchase (R -> d) first, then the pairs, those of `first` ahead
     order = np.arange(npairs) if first is None else _first_then_rest(first, npairs)
     src = np.concatenate([np.arange(ns), np.full(nd, root), s[order]]).astype(np.int64)
@@ -353,18 +365,20 @@ def solve_transport(
     next_sib = np.concatenate([np.arange(1, root), [-1, -1]])[:n].astype(np.int64)
     prev_sib = np.concatenate([[-1], np.arange(root - 1), [-1]])[:n].astype(np.int64)
     pivots, optimal = 0, False
+    position = np.zeros(1, dtype=np.int64)  # where the entering-arc search goes on from, across runs
     for m in dict.fromkeys([root + (npairs if first is None else first.size), src.size]):
         left = 20 * m + 10_000 if max_pivots is None else int(max_pivots)
         block = max(10, int(BLOCK_FACTOR * np.sqrt(m)))
-        while left > 0:  # in runs of CHUNK pivots, so that a deadline is seen between them
+        # in runs of CHUNK pivots, so that a deadline is seen before each
+        while left > 0 and (deadline is None or time.perf_counter() < deadline):
             run = min(left, CHUNK)
             done, optimal = kernel(
                 src, dst, cost, cap, flow, state, parent, pred, pdir, pi, first_child, next_sib, prev_sib,
-                m, block, run, 1e-10,
+                m, block, run, 1e-10, position,
             )  # fmt: skip
             pivots += done
             left -= done
-            if optimal or done < run or (deadline is not None and time.perf_counter() >= deadline):
+            if optimal or done < run:
                 break
         if not optimal:
             break
