@@ -168,6 +168,7 @@ class _Book:
         self.catalog = inputs.network.catalog
         self.builtin = Catalog.builtin()
         self.rows: dict[str, dict[str, object]] = {}
+        self.stated: list[pd.DataFrame] = []  # factors streams state, a table per kind (many rows, no estimate)
 
     def add(self, fid: str, what: str, f: Factor, kind: str, scope: str, **refs: object) -> None:
         if fid in self.rows:
@@ -257,9 +258,11 @@ class _Book:
         return fid, self.fx(f) if kind == "transport_cost" else (None, None)
 
     def frame(self) -> pd.DataFrame:
-        if not self.rows:
+        if not self.rows and not self.stated:
             return empty_factors()
-        out = pd.DataFrame(list(self.rows.values())).reindex(columns=[*FACTOR_COLUMNS, *_EXTRA])
+        tables = [pd.DataFrame(list(self.rows.values())), *self.stated] if self.rows else self.stated
+        out = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+        out = out.drop_duplicates("id", keep="first").reindex(columns=[*FACTOR_COLUMNS, *_EXTRA])
         out["year"] = out["year"].astype("Int64")  # a year, or none where the figure states none
         out["estimate"] = out["estimate"].astype(bool)
         return out.sort_values("id", kind="stable").reset_index(drop=True)
@@ -403,7 +406,8 @@ def provenance(inputs: MatchInputs, edges: pd.DataFrame, x: np.ndarray, fixed_sh
         ),
         "transport": (-edges["transport_co2e_t"].to_numpy(dtype=float) * x, _join(tco2)),
     }
-    estimate = {str(r["id"]): bool(r["estimate"]) for r in book.rows.values()}
+    estimate = {i: False for table in book.stated for i in table["id"]}  # what streams state is no estimate
+    estimate.update({str(r["id"]): bool(r["estimate"]) for r in book.rows.values()})
 
     def on_estimates(ids: _Ids) -> np.ndarray:
         return _any_estimate(ids, estimate)
@@ -478,8 +482,7 @@ def _stream_factors(
                 "from_member": frame["member_id"].to_numpy()[stated],
             }
         )
-        for row in rows.to_dict("records"):
-            book.rows.setdefault(str(row["id"]), {str(k): v for k, v in row.items()})
+        book.stated.append(rows.drop_duplicates("id"))  # with periods, one stream has a row per period
     return (cost, rates), co2
 
 

@@ -72,7 +72,7 @@ def test_a_small_match_imports_neither_pint_nor_scipy_nor_pulp() -> None:
         "print(sorted({m for m in sys.modules for m in (m, m.split('.')[0])} & heavy))\n"
     )
     heavy = [
-        *("pint", "scipy", "pulp", "dask", "plotly", "jinja2", "openpyxl", "kaleido", "networkx"),
+        *("pint", "scipy", "pulp", "dask", "plotly", "jinja2", "openpyxl", "kaleido", "networkx", "numba"),
         # the registry's commands are entry points, loaded only when called
         *("django", "registry", "argon2", "waitress", "psycopg"),
         # the planning tools, the HTML report and transfer prices: their commands import them
