@@ -69,7 +69,7 @@ def measure(name: str, members: int, seed: int) -> dict:
         t = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", HIGHS, str(mps)], capture_output=True, text=True, check=True)
         out["highs_process"] = time.perf_counter() - t
-        highs = json.loads(done.stdout)
+        highs = json.loads(done.stdout.strip().splitlines()[-1])  # after HiGHS's banner
         out.update(highs_solve=highs["solve"], highs_objective=highs["objective"], highs_status=highs["status"])
     out["pairs"] = len(build_candidates(prepare(network, scenario)).edges)
     out["ratio_to_solve"] = out["symbiose"] / out["highs_solve"]

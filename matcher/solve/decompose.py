@@ -188,12 +188,7 @@ class DecomposedModel:
 
         Returns the status and objective of the whole; :meth:`solved` joins the full solution.
         """
-        if self._started:  # the first solves, started while the parts were built
-            started, self._started = self._started, {}
-            for future in started.values():
-                future.result()  # raises what the solve raised
-            self.stale -= set(started)
-        else:
+        if not self._settle():
             self.deadline = None if self.time_limit is None else time.perf_counter() + self.time_limit
         todo = [self.models[j] for j in sorted(self.stale)]
         if len(todo) > 1 and self.workers > 1:
@@ -223,6 +218,18 @@ class DecomposedModel:
             sol.objective = sum(s.objective for s in sols) + float(c_slack[alone] @ q[alone])
         return sol
 
+    def _settle(self) -> bool:
+        """Wait for the first solves started while the parts were built (``eager``); whether there were any.
+
+        Called before anything reads or changes the parts' models."""
+        if not self._started:
+            return False
+        started, self._started = self._started, {}
+        for future in started.values():
+            future.result()  # raises what the solve raised
+        self.stale -= set(started)
+        return True
+
     def _solve_one(self, model: PricedModel) -> None:
         """Solve one part within what is left of the time limit."""
         model.time_limit = None if self.deadline is None else max(self.deadline - time.perf_counter(), 0.0)
@@ -230,6 +237,7 @@ class DecomposedModel:
 
     def set_quantity(self, stream_id: str, quantity_base: float) -> None:
         """Change one stream's yearly quantity (base units; 0 removes it); re-solve with :meth:`solve`."""
+        self._settle()
         self.cand, row = with_quantity(self.cand, stream_id, quantity_base, self.units)
         j = int(self.part_of[row])
         if j >= 0:  # only the bound of its row in its part's model: the joined result reads quantities from here
@@ -255,6 +263,7 @@ class DecomposedModel:
         makes a part of its own. Returns False, changing nothing, where its pairs would join
         several parts: the caller rebuilds the model then.
         """
+        self._settle()
         inp = cand.inputs
         ns, nd = len(inp.supplies), len(inp.demands)
         ns0 = ns - 1 if supply else ns
@@ -317,6 +326,7 @@ class DecomposedModel:
         """Take one stream out (``cand``: the whole network's inputs and counts without it, from
         :func:`~matcher.engine.candidates.without_stream`): its row in its part's kept model is held at
         zero and its pairs leave (:meth:`~matcher.solve.pricing.PricedModel.remove_stream`)."""
+        self._settle()
         ns = len(self.cand.inputs.supplies)
         at = position if supply else ns + position
         j = int(self.part_of[at])
@@ -346,6 +356,7 @@ class DecomposedModel:
 
     def solved(self) -> tuple[Candidates, LinearProgram, Solution]:
         """Candidates of the pairs in the models, their LP, and the joined solution in that LP's column order."""
+        self._settle()
         if self.stale or any(m.solution is None for m in self.models):
             raise NotSolved("solve the model first (a stream changed since the last solve)")
         if self._joined is None:

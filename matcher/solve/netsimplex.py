@@ -282,7 +282,10 @@ def _compiled() -> Any:
         import numba
     except ImportError:
         return None
-    return numba.njit(cache=True, nogil=True)(_kernel)
+    try:
+        return numba.njit(cache=True, nogil=True)(_kernel)
+    except RuntimeError:  # no writable place for numba's cache (a read-only install): compiled in each process
+        return numba.njit(nogil=True)(_kernel)
 
 
 def available() -> bool:

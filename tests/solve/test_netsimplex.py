@@ -170,3 +170,54 @@ def test_only_pure_large_parts_start_from_the_tree(monkeypatch: pytest.MonkeyPat
     # a demand with a blended limit, or a substitute at another ratio, makes the part a general LP
     scenario_g, general = random_network(5, n_members=25, n_streams=160, spread_deg=0.2)
     assert not PricedModel(build_candidates(prepare(general, scenario_g)))._tree_start
+
+
+def test_without_a_writable_cache_the_kernel_is_compiled_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only install (numba finds nowhere to cache) still solves: the kernel is compiled without a cache."""
+    import numba
+
+    njit = numba.njit
+
+    def no_cache(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if kwargs.get("cache"):
+            raise RuntimeError("cannot cache function '_kernel': no locator available")
+        return njit(*args, **kwargs)
+
+    monkeypatch.setattr(numba, "njit", no_cache)
+    netsimplex._compiled.cache_clear()
+    try:
+        p = {
+            "s": np.array([0, 0, 1]), "d": np.array([0, 1, 1]), "c": np.array([1.0, 2.0, 1.0]),
+            "upper": np.full(3, np.inf), "supply": np.array([5.0, 5.0]), "demand": np.array([4.0, 4.0]),
+            "disposal": np.array([10.0, 10.0]), "virgin": np.array([10.0, 10.0]),
+        }  # fmt: skip
+        tree = solve_transport(**p)
+        assert tree.optimal and tree.objective == pytest.approx(networkx_cost(p))
+    finally:
+        netsimplex._compiled.cache_clear()
+
+
+@pytest.mark.parametrize("change_first", [False, True])
+def test_parts_solved_while_built_give_the_optimum(change_first: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``eager``: each part's first solve starts while the next is built; a change made before ``solve`` waits
+    for them, and the optimum equals the one of parts solved after building."""
+    from matcher.solve.decompose import DecomposedModel
+
+    monkeypatch.setattr(PricedModel, "tree_min_pairs", 0)
+    scenario, net = pure_network(6)
+    sid = net.streams.index[0]
+    new_q = float(net.streams.loc[sid, "quantity_base"]) * 0.5
+    objectives = []
+    for eager in (False, True):
+        model = DecomposedModel(build_candidates(prepare(net, scenario)), workers=2, min_pairs=0, eager=eager)
+        assert len(model.parts) >= 2
+        if change_first:
+            model.set_quantity(sid, new_q)
+        objectives.append(model.solve().objective)
+        model.solved()
+    assert objectives[0] == pytest.approx(objectives[1], rel=1e-12)
+    if change_first:
+        streams = net.to_frames()["streams"]
+        streams.loc[streams["stream_id"] == sid, "quantity"] *= 0.5
+        changed = Network.from_frames(net.to_frames()["members"], streams)
+        assert matcher.match(changed, scenario).solver_objective == pytest.approx(objectives[1], rel=1e-9)
