@@ -69,6 +69,9 @@ that the stream would otherwise be landfilled (incinerated), gate fees left out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import chain
+from operator import getitem
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -268,58 +271,67 @@ class _Book:
         return out.sort_values("id", kind="stable").reset_index(drop=True)
 
 
-def _flat(cells: tuple[object, ...]) -> list[str]:
-    out: list[str] = []
-    for c in cells:
-        if isinstance(c, str):
-            out.append(c)
-        elif isinstance(c, list):
-            out.extend(c)
-    return out
+def _ids_of(value: object) -> list[str]:
+    """The ids a cell holds: one (a str), several (a list) or none (None)."""
+    if isinstance(value, str):
+        return [value]
+    return list(value) if isinstance(value, list) else []
 
 
 @dataclass(frozen=True)
 class _Ids:
-    """Per row, a list of ids, stored as a code per row into the few distinct lists."""
+    """Per row, a list of ids: the ids of each source in order, each once.
 
-    codes: np.ndarray
-    lists: np.ndarray
+    ``sources`` are columns of ids stored as a code per row and a value per code (an id,
+    a list of ids, or None); ``code`` numbers each row's combination of them. The lists are
+    built only when asked (:meth:`rows`), once per distinct combination, so that joins of
+    joins cost no Python loop.
+    """
+
+    code: np.ndarray
+    sources: tuple[tuple[np.ndarray, np.ndarray], ...]
+
+    @cached_property
+    def lists(self) -> np.ndarray:
+        """The list of ids of each combination (by ``code``)."""
+        first = np.unique(self.code, return_index=True)[1]
+        out = np.empty(len(first), dtype=object)
+        if not self.sources:
+            out[:] = [[] for _ in range(len(first))]
+            return out
+        ids = [[tuple(_ids_of(v)) for v in values] for _, values in self.sources]  # per source, per code
+        rows = np.stack([codes[first] for codes, _ in self.sources], axis=1).tolist()
+        out[:] = [list(dict.fromkeys(chain.from_iterable(map(getitem, ids, row)))) for row in rows]
+        return out
 
     def rows(self) -> np.ndarray:
         """One list per row (rows with the same combination share it)."""
-        return self.lists[self.codes]
-
-
-def _codes(part: np.ndarray | _Ids) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of a column of ids (str or None), and one value per code."""
-    if isinstance(part, _Ids):
-        return part.codes, part.lists
-    codes, uniques = pd.factorize(np.asarray(part, dtype=object), use_na_sentinel=False)
-    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+        return self.lists[self.code]
 
 
 def _join(*parts: np.ndarray | _Ids) -> _Ids:
-    """Per row, the ids in ``parts`` (arrays of ids or None, or :class:`_Ids`) in order, each once.
-
-    Rows share few combinations (resources x modes x sources), so each distinct combination's
-    list is built once.
-    """
-    coded = [_codes(p) for p in parts]
-    n = len(coded[0][0]) if coded else 0
+    """Per row, the ids in ``parts`` (arrays of ids or None, or :class:`_Ids`) in order, each once."""
+    sources: list[tuple[np.ndarray, np.ndarray]] = []
+    for part in parts:
+        if isinstance(part, _Ids):
+            sources.extend(part.sources)
+        else:
+            codes, uniques = pd.factorize(np.asarray(part, dtype=object), use_na_sentinel=False)
+            sources.append((codes.astype(np.int64), np.asarray(uniques, dtype=object)))
+    n = len(sources[0][0]) if sources else 0
     code = np.zeros(n, dtype=np.int64)
-    for codes, values in coded:  # pairs of codes, numbered again at each step so they stay below n
+    for codes, values in sources:  # pairs of codes, numbered again at each step so they stay below n
         code = pd.factorize(code * max(len(values), 1) + codes)[0].astype(np.int64)
-    first = np.unique(code, return_index=True)[1]
-    lists = np.empty(len(first), dtype=object)
-    for k, row in enumerate(first):  # one per distinct combination
-        lists[k] = list(dict.fromkeys(_flat(tuple(values[codes[row]] for codes, values in coded))))
-    return _Ids(code.astype(np.int64), lists)
+    return _Ids(code, tuple(sources))
 
 
 def _any_estimate(ids: _Ids, estimate: dict[str, bool]) -> np.ndarray:
     """Per row, whether any of its ids is an estimate."""
-    flags = np.array([any(estimate[i] for i in v) for v in ids.lists], dtype=bool)
-    return flags[ids.codes] if len(ids.codes) else np.zeros(0, dtype=bool)
+    flags = np.zeros(len(ids.code), dtype=bool)
+    for codes, values in ids.sources:  # one flag per distinct value of each source
+        if len(values):
+            flags |= np.array([any(estimate[i] for i in _ids_of(v)) for v in values], dtype=bool)[codes]
+    return flags
 
 
 def _prefixed(prefix: str, values: np.ndarray) -> np.ndarray:
@@ -418,7 +430,7 @@ def provenance(inputs: MatchInputs, edges: pd.DataFrame, x: np.ndarray, fixed_sh
     co2e_est = np.zeros(n)
     one = np.empty(1, dtype=object)
     one[0] = carbon
-    carbon_ids = _Ids(np.zeros(n, dtype=np.int64), one)
+    carbon_ids = _Ids(np.zeros(n, dtype=np.int64), ((np.zeros(n, dtype=np.int64), one),))
     for amount, ids in terms_co2e.values():
         hit = on_estimates(ids)
         co2e_est += np.where(hit, amount, 0.0)
