@@ -161,8 +161,9 @@ class DecomposedModel:
         pool = ThreadPoolExecutor(max_workers=self.workers) if eager else None
         self._started: dict[int, Future[None]] = {}
         self.models = []
+        tree = len(cand.edges) >= PricedModel.tree_min_total
         for j, part in enumerate(self.parts):
-            self.models.append(PricedModel(_sub(cand, part), k=k, start=start, backend=backend))
+            self.models.append(PricedModel(_sub(cand, part), k=k, start=start, backend=backend, tree=tree))
             if pool is not None:
                 self._started[j] = pool.submit(self._solve_one, self.models[-1])
         if pool is not None:

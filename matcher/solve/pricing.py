@@ -111,7 +111,8 @@ class PricedModel:
     the current basis (a warm re-solve). With ``k=None`` every pair enters at
     once (for models where pricing would not be exact). ``start``, the basis
     of a related model, replaces the best ``k`` pairs by the pairs it holds
-    and starts the simplex from it. The backend must keep models between solves
+    and starts the simplex from it. With ``tree`` (the default), a large pure transport
+    model starts from the network simplex's tree (:meth:`_start_from_tree`). The backend must keep models between solves
     (:attr:`~matcher.solve.base.Feature.INCREMENTAL`; HiGHS by default).
 
     Streams are added (:meth:`add_streams`: their balance rows, disposal or virgin
@@ -129,6 +130,7 @@ class PricedModel:
         start: Basis | None = None,
         units: pd.Series | None = None,
         backend: Solver | None = None,
+        tree: bool = True,
     ) -> None:
         self.cand = cand
         self.time_limit = time_limit
@@ -179,7 +181,7 @@ class PricedModel:
         self.solution: Solution | None = None
         self.units = unit_factors(inp.network) if units is None else units
         # a pure transport part starts from the network simplex's tree (on the first solve: parts run in parallel)
-        self._tree_start = start is None and k is not None and self._is_transport()
+        self._tree_start = tree and start is None and k is not None and self._is_transport()
 
     def _pairs(self, e: pd.DataFrame, first: bool = False) -> None:
         """Take the pairs of ``e`` in as candidates (after those already known)."""
@@ -216,6 +218,9 @@ class PricedModel:
     #: Pairs from which a pure transport part starts from the network simplex's tree (below, HiGHS from the
     #: best pairs is as fast and a small match needs no numba).
     tree_min_pairs = 50_000
+    #: Pairs of the whole match from which its parts may start from trees (:class:`~.decompose.DecomposedModel`):
+    #: below, importing numba and loading its kernel cost more than the trees save (measured on ``towns``).
+    tree_min_total = 150_000
     #: The network simplex first solves over each stream's ``tree_first_k`` best pairs, then over all.
     tree_first_k = 10
 

@@ -150,6 +150,7 @@ def test_a_match_started_from_the_tree_reaches_the_whole_lps_optimum(
     cand = build_candidates(prepare(net, scenario))
     whole = HighsSolver().solve(build_lp(cand))
     monkeypatch.setattr(PricedModel, "tree_min_pairs", 0)
+    monkeypatch.setattr(PricedModel, "tree_min_total", 0)
     started = matcher.match(net, scenario)
     assert started.timings["pricing_tree_parts"] == 2  # one part per resource, each started from its tree
     assert started.timings["pricing_rounds"] == 1  # the tree was optimal: the first prices prove it
@@ -165,6 +166,7 @@ def test_only_pure_large_parts_start_from_the_tree(monkeypatch: pytest.MonkeyPat
     cand = build_candidates(prepare(net, scenario))
     assert not PricedModel(cand)._tree_start  # below the threshold
     monkeypatch.setattr(PricedModel, "tree_min_pairs", 0)
+    monkeypatch.setattr(PricedModel, "tree_min_total", 0)
     assert PricedModel(cand)._tree_start
     assert not PricedModel(cand, k=None)._tree_start  # every pair at once: nothing to start
     # a demand with a blended limit, or a substitute at another ratio, makes the part a general LP
@@ -204,6 +206,8 @@ def test_parts_solved_while_built_give_the_optimum(change_first: bool, monkeypat
     from matcher.solve.decompose import DecomposedModel
 
     monkeypatch.setattr(PricedModel, "tree_min_pairs", 0)
+
+    monkeypatch.setattr(PricedModel, "tree_min_total", 0)
     scenario, net = pure_network(6)
     sid = net.streams.index[0]
     new_q = float(net.streams.loc[sid, "quantity_base"]) * 0.5
@@ -221,3 +225,11 @@ def test_parts_solved_while_built_give_the_optimum(change_first: bool, monkeypat
         streams.loc[streams["stream_id"] == sid, "quantity"] *= 0.5
         changed = Network.from_frames(net.to_frames()["members"], streams)
         assert matcher.match(changed, scenario).solver_objective == pytest.approx(objectives[1], rel=1e-9)
+
+
+def test_a_small_match_starts_no_tree_and_imports_no_numba(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below ``tree_min_total`` pairs in all, numba's import and kernel would cost more than trees save."""
+    monkeypatch.setattr(PricedModel, "tree_min_pairs", 0)
+    scenario, net = pure_network(1)
+    assert len(build_candidates(prepare(net, scenario)).edges) < PricedModel.tree_min_total
+    assert "pricing_tree_parts" not in matcher.match(net, scenario).timings

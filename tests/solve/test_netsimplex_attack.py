@@ -232,6 +232,7 @@ def _whole(net, scenario) -> float:  # type: ignore[no-untyped-def]
 def test_tree_start_under_other_objective_weights(objective: object, monkeypatch: pytest.MonkeyPatch) -> None:
     """Parts started from the tree reach the whole LP's optimum for CO2e and mixed objectives too."""
     monkeypatch.setattr(PricedModel, "tree_min_pairs", 0)
+    monkeypatch.setattr(PricedModel, "tree_min_total", 0)
     _, net = pure_network(3, n_members=150)
     scenario = scenario_for("pure", max_distance_km=30.0, objective=objective)
     started = matcher.match(net, scenario)
@@ -243,6 +244,7 @@ def test_warm_changes_after_a_tree_start_equal_cold_matches(monkeypatch: pytest.
     """After a tree start, warm quantity changes (to 0, x100, tiny, back), an added and a removed stream
     reach the objective of a cold match of the changed network."""
     monkeypatch.setattr(PricedModel, "tree_min_pairs", 0)
+    monkeypatch.setattr(PricedModel, "tree_min_total", 0)
     scenario, net = pure_network(5, n_members=150)
     warm = WarmMatch(net, scenario)
     assert warm.model.stats.get("tree_parts") == 2
@@ -271,6 +273,7 @@ def test_warm_changes_after_a_tree_start_equal_cold_matches(monkeypatch: pytest.
 def test_a_tree_cut_short_by_the_time_limit_is_feasible(monkeypatch: pytest.MonkeyPatch) -> None:
     """With the tree stopped by the time limit (short runs of pivots), the match is feasible, not below the optimum."""
     monkeypatch.setattr(PricedModel, "tree_min_pairs", 0)
+    monkeypatch.setattr(PricedModel, "tree_min_total", 0)
     monkeypatch.setattr(netsimplex, "CHUNK", 50)
     scenario, net = pure_network(1, n_members=150)
     best = _whole(net, scenario)
