@@ -226,7 +226,8 @@ class PricedModel:
 
     def _is_transport(self) -> bool:
         """Whether the model is a pure transport problem the network simplex solves (:mod:`.netsimplex`):
-        no side row, no period, no integer column, no fixed exchange, every pair at ratio 1, finite costs."""
+        no side row, no period, no integer column, no fixed exchange, every pair at ratio 1, finite costs (pairs,
+        disposal, virgin purchase)."""
         if (
             self.n_pairs < self.tree_min_pairs
             or self.layout.n_side
@@ -236,6 +237,10 @@ class PricedModel:
             or not (self.ratio_all == 1.0).all()
             or not np.isnan(fixed_flows(self.cand)).all()
             or not np.isfinite(self.c_all).all()
+            or not all(
+                np.isfinite(weighted(c, self.cand.inputs.parameters.objective_weights)).all()
+                for c in slack_components(self.cand.inputs)
+            )
         ):
             return False
         from . import netsimplex

@@ -233,3 +233,19 @@ def test_a_small_match_starts_no_tree_and_imports_no_numba(monkeypatch: pytest.M
     scenario, net = pure_network(1)
     assert len(build_candidates(prepare(net, scenario)).edges) < PricedModel.tree_min_total
     assert "pricing_tree_parts" not in matcher.match(net, scenario).timings
+
+
+def test_a_part_with_a_cost_that_is_not_finite_starts_no_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Potentials of a tree through an infinite or undefined disposal cost mean nothing: such a part is priced
+    from its best pairs."""
+    from dataclasses import replace
+
+    monkeypatch.setattr(PricedModel, "tree_min_pairs", 0)
+    scenario, net = pure_network(2)
+    cand = build_candidates(prepare(net, scenario))
+    assert PricedModel(cand)._tree_start
+    for bad in (np.inf, np.nan):
+        supplies = cand.inputs.supplies.copy()
+        supplies.iloc[0, supplies.columns.get_loc("unit_cost")] = bad
+        spoiled = replace(cand, inputs=replace(cand.inputs, supplies=supplies))
+        assert not PricedModel(spoiled)._tree_start
