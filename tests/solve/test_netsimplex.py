@@ -96,15 +96,19 @@ def test_optimum_equals_networkx_and_its_tree_is_a_basis(
     assert set(np.unique(tree.pair_state)) <= {LOWER, TREE, UPPER}
 
 
-def test_the_iteration_limit_leaves_a_feasible_tree_not_called_optimal() -> None:
-    rng = np.random.default_rng(3)
-    ns = nd = 30
-    s, d = np.divmod(np.arange(ns * nd), nd)
-    p = {
+def dense_instance(n: int = 30, seed: int = 3) -> dict[str, np.ndarray]:
+    """A transport problem with every pair of ``n`` supplies and ``n`` demands, all worth exchanging."""
+    rng = np.random.default_rng(seed)
+    s, d = np.divmod(np.arange(n * n), n)
+    return {
         "s": s, "d": d, "c": rng.uniform(0, 10, s.size), "upper": np.full(s.size, np.inf),
-        "supply": rng.uniform(1, 9, ns), "demand": rng.uniform(1, 9, nd),
-        "disposal": np.full(ns, 20.0), "virgin": np.full(nd, 20.0),
+        "supply": rng.uniform(1, 9, n), "demand": rng.uniform(1, 9, n),
+        "disposal": np.full(n, 20.0), "virgin": np.full(n, 20.0),
     }  # fmt: skip
+
+
+def test_the_iteration_limit_leaves_a_feasible_tree_not_called_optimal() -> None:
+    p = dense_instance()
     stopped = solve_transport(**p, max_pivots=3)
     full = solve_transport(**p)
     assert not stopped.optimal and stopped.pivots <= 3

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from test_netsimplex import pure_network
+from test_netsimplex import dense_instance, pure_network
 
 import matcher
 from matcher.api import WarmMatch
@@ -209,14 +209,7 @@ def test_a_pair_of_a_supply_out_of_range_is_refused() -> None:
 def test_no_run_of_pivots_starts_after_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
     """A deadline already passed stops after the first run of pivots: the second stage must not start a new run."""
     monkeypatch.setattr(netsimplex, "CHUNK", 50)
-    rng = np.random.default_rng(3)
-    n = 30
-    s, d = np.divmod(np.arange(n * n), n)
-    p = {
-        "s": s, "d": d, "c": rng.uniform(0, 10, s.size), "upper": np.full(s.size, np.inf),
-        "supply": rng.uniform(1, 9, n), "demand": rng.uniform(1, 9, n),
-        "disposal": np.full(n, 20.0), "virgin": np.full(n, 20.0),
-    }  # fmt: skip
+    p = dense_instance()
     first = np.array([0])  # one pair: the first stage is optimal after at most one pivot
     assert solve_transport(**p, first=first).pivots > 60
     late = solve_transport(**p, first=first, deadline=time.perf_counter() - 1.0)
