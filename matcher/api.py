@@ -26,7 +26,7 @@ from .engine.search import PairSearch
 from .errors import InvalidOption, UnknownId, Unsupported
 from .results.comparison import Comparison
 from .results.comparison import compare as compare_results
-from .results.result import MatchResult, read_result
+from .results.result import MatchResult, read_later, read_result
 from .solve import Feature, Solver, get_solver
 from .solve.basis import Basis
 from .solve.bounded import solve_by_search
@@ -272,11 +272,11 @@ class WarmMatch:
         return {"candidates": t1 - t0, "solve": time.perf_counter() - t1}
 
     def result(self) -> MatchResult:
-        """The current solution as a result."""
+        """The current solution as a result: its status and objective at once, its tables (exchanges, members,
+        streams, KPIs, factors, basis) read from the solution the first time one is used
+        (:func:`~matcher.results.result.read_later`), and never affected by later changes."""
         if self._result is None:
-            t = time.perf_counter()
-            cand, lp, sol = self.model.solved()
-            self._result = read_result(cand, lp, sol, {"results": time.perf_counter() - t})
+            self._result = read_later(self.model.snapshot(), self.model.cand.inputs)
         return self._result
 
     @property

@@ -287,6 +287,15 @@ class Catalog:
         density, energy, kind, reach_km, max_detour_km``; missing factors are NaN (transport ones fall back
         to the mode's defaults in the matcher).
         """
+        # built once per currency while the resources and rates stay the same (a copy each time: callers may change it)
+        key = (tuple(self.resources.items()), tuple(self.currencies.items()))
+        tables: dict[str, tuple[tuple[Any, ...], pd.DataFrame]] = self.__dict__.setdefault("_tables", {})
+        kept = tables.get(currency)
+        if kept is None or kept[0] != key:
+            kept = tables[currency] = (key, self._table(currency))
+        return kept[1].copy()
+
+    def _table(self, currency: str) -> pd.DataFrame:
         rows = []
         for r in self.resources.values():
             rows.append(

@@ -455,6 +455,9 @@ def _check_routes(
     """
     file = files["streams"]
     issues: list[Issue] = []
+    if not route.any() and streams[["dest_lat", "dest_lon", "dest_member", "max_detour_km"]].isna().all(axis=None):
+        streams["route_lat"] = streams["route_lon"] = np.nan  # no route and nothing of one: nothing to check
+        return issues
 
     def flag(mask: pd.Series, column: str, message: str) -> None:
         if mask.any():  # (selecting no rows costs as much as selecting some)

@@ -16,7 +16,7 @@ and resolves every quantity to base units (capacities and hourly limits).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -201,6 +201,19 @@ def check_seasons(
     -------
     Seasons, list of Issue
     """
+    if not given and streams["period"].isna().all() and streams["profile"].isna().all():
+        return _without_seasons(parsed, files), []  # nothing to check against anything
+    return _checked(parsed, files, members, streams, catalog, given)
+
+
+def _checked(
+    parsed: Mapping[str, pd.DataFrame],
+    files: Mapping[str, str],
+    members: pd.DataFrame,
+    streams: pd.DataFrame,
+    catalog: Catalog,
+    given: tuple[str, ...],
+) -> tuple[Seasons, list[Issue]]:
     issues: list[Issue] = []
     table = catalog.table("EUR")
     resources = pd.Index(list(catalog.resources))
@@ -273,6 +286,21 @@ def check_seasons(
         given=tuple(given),
     )
     return seasons, issues
+
+
+def _without_seasons(parsed: Mapping[str, pd.DataFrame], files: Mapping[str, str]) -> Seasons:
+    """The seasons of a network without any of the optional tables: what the checks make of their empty
+    frames, found once (each frame copied each time)."""
+    global _EMPTY
+    if _EMPTY is None:
+        members = pd.DataFrame({"member_id": pd.Series(dtype=object), "_row": pd.Series(dtype=int)})
+        streams = pd.DataFrame({c: pd.Series(dtype=object) for c in ("stream_id", "period", "profile", "_row")})
+        _EMPTY = _checked(parsed, files, members, streams, Catalog.builtin(), ())[0]
+    frames = ("profiles", "storage", "processes", "process_flows")
+    return replace(_EMPTY, **{name: getattr(_EMPTY, name).copy() for name in frames})
+
+
+_EMPTY: Seasons | None = None
 
 
 def _check_storage(

@@ -427,12 +427,12 @@ class _Rates:
         sup = inputs.supplies
         rates = inputs.rates.reindex(sup["resource"].to_numpy())
         links = inputs.network.links.reindex(columns=["distance_km", "cost_per_unit", "capacity", "fixed_cost", "mode"])
-        labels = pd.concat([rates["mode"], links["mode"], pd.Series(inputs.mode_rates.index)]).dropna().astype(str)
-        modes = sorted(set(labels))
-        code = {m: i for i, m in enumerate(modes)}
+        labels = pd.concat([rates["mode"], links["mode"], pd.Series(inputs.mode_rates.index)]).dropna()
+        modes = sorted(set(labels.unique().astype(str)))
+        index = pd.Index(modes)
 
         def codes(values: pd.Series) -> np.ndarray:
-            return values.map(code).fillna(-1).to_numpy(dtype=np.int8)
+            return index.get_indexer(values.astype(object).where(values.notna(), None)).astype(np.int8)
 
         mode_rates = inputs.mode_rates.reindex(modes)
         per_resource = inputs.rates.assign(mode=codes(inputs.rates["mode"]))

@@ -34,7 +34,9 @@ Rules
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -138,8 +140,20 @@ class Routes:
         return detour <= self.limit_km[s] * (1 + 1e-12) + 1e-9, detour
 
 
+_PAIRS: weakref.WeakKeyDictionary[Catalog, tuple[tuple[Any, ...], pd.DataFrame]] = weakref.WeakKeyDictionary()
+
+
 def resource_pairs(catalog: Catalog) -> pd.DataFrame:
-    """Resource pairs that may exchange: ``supply_resource, demand_resource, ratio``."""
+    """Resource pairs that may exchange: ``supply_resource, demand_resource, ratio`` (kept per catalog while its
+    resources stay the same: a kept match searches one stream's pairs many times)."""
+    key = tuple(catalog.resources.items())
+    kept = _PAIRS.get(catalog)
+    if kept is None or kept[0] != key:
+        kept = _PAIRS[catalog] = (key, _resource_pairs(catalog))
+    return kept[1]
+
+
+def _resource_pairs(catalog: Catalog) -> pd.DataFrame:
     keys = list(catalog.resources)
     same = pd.DataFrame({"supply_resource": keys, "demand_resource": keys, "ratio": 1.0})
     subs = pd.DataFrame(

@@ -153,11 +153,12 @@ def appended(inputs: MatchInputs, one: MatchInputs, network: Network) -> tuple[M
     """
     supply = len(one.supplies) == 1
     row = (one.supplies if supply else one.demands).copy()
-    both = pd.concat([inputs.supplies, inputs.demands])
+    frames = (inputs.supplies, inputs.demands)
     for label in ("member_id", "period", "resource"):
         code = label.removesuffix("_id") + "_code"
-        same = both[code].to_numpy()[both[label].to_numpy() == row[label].iat[0]]
-        known = both[code].to_numpy()
+        value = row[label].iat[0]
+        same = np.concatenate([f[code].to_numpy()[f[label].to_numpy() == value] for f in frames])
+        known = np.concatenate([f[code].to_numpy() for f in frames])
         row[code] = np.int32(same[0] if same.size else (known.max() + 1 if known.size else 0))
     if supply:
         return replace(inputs, network=network, supplies=pd.concat([inputs.supplies, row])), True

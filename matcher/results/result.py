@@ -7,6 +7,9 @@ members, so member savings add up to the network's saving.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,8 +22,10 @@ from models.files import atomic_folder, atomic_write_text
 
 from ..engine.candidates import Candidates
 from ..engine.formulation import LinearProgram, fixed_flows
+from ..engine.inputs import MatchInputs
 from ..solve.base import Solution, Status
 from ..solve.basis import Basis
+from ..solve.pricing import Snapshot
 from .export import csv_text, write_workbook
 from .factors import FACTOR_COLUMNS, empty_factors, provenance
 from .kpis import KPIS, kpi_values, total
@@ -28,7 +33,16 @@ from .numbers import json_number, json_text, records
 from .reasons import TOL, reasons
 from .seasonal import chain_tables, is_stream, stream_years
 
-__all__ = ["RESULT_FILES", "SEASONAL_FILES", "MatchResult", "read_result", "result_file"]
+__all__ = [
+    "RESULT_FILES",
+    "SEASONAL_FILES",
+    "MatchResult",
+    "baseline_cost",
+    "deferred_result",
+    "read_later",
+    "read_result",
+    "result_file",
+]
 
 #: The files :meth:`MatchResult.to_csv` writes into its folder.
 RESULT_FILES = ("exchanges.csv", "members.csv", "streams.csv", "factors.csv", "kpis.json")
@@ -300,14 +314,109 @@ class MatchResult:
         )
 
 
+#: The fields of a result that a deferred result reads from the solution on first use.
+DEFERRED_FIELDS = (
+    "exchanges",
+    "members",
+    "streams",
+    "kpis",
+    "basis",
+    "factors",
+    "stream_periods",
+    "storage",
+    "processes",
+    "exchange_keys",
+    "model_rows",
+    "primal",
+)
+
+
+class _Deferred(MatchResult):
+    """A :class:`MatchResult` whose tables (:data:`DEFERRED_FIELDS`) are read on first use (:func:`deferred_result`)."""
+
+    def _read(self) -> None:
+        lock = self.__dict__.get("_lock")
+        if lock is None:
+            return
+        with lock:
+            load = self.__dict__.get("_load")
+            if load is None:  # read by another thread meanwhile
+                return
+            t = time.perf_counter()
+            full = load()
+            for name in DEFERRED_FIELDS:
+                self.__dict__[name] = full.__dict__[name]
+            self.timings["results"] = time.perf_counter() - t
+            del self.__dict__["_load"]
+
+    def __getstate__(self) -> dict[str, Any]:  # pickled and copied whole
+        self._read()
+        return {k: v for k, v in self.__dict__.items() if k not in ("_load", "_lock")}
+
+
+def _deferred_field(name: str) -> property:
+    def get(self: _Deferred) -> Any:
+        self._read()
+        return self.__dict__[name]
+
+    def put(self: _Deferred, value: Any) -> None:
+        self._read()
+        self.__dict__[name] = value
+
+    return property(get, put)
+
+
+for _name in DEFERRED_FIELDS:
+    setattr(_Deferred, _name, _deferred_field(_name))
+
+
+def deferred_result(load: Callable[[], MatchResult], **head: Any) -> MatchResult:
+    """A result that holds ``head`` (every field of :class:`MatchResult` but :data:`DEFERRED_FIELDS`) at once,
+    and reads its tables with ``load`` the first time one of them is used (once, also across threads).
+
+    What a kept match returns after each change (:class:`~matcher.api.WarmMatch`): its status and
+    objective are known when the solve ends, the tables are read only if someone reads them.
+    ``load`` must not depend on anything that changes later; ``timings["results"]`` records the reading.
+    """
+    missing = {f for f in MatchResult.__dataclass_fields__ if f not in DEFERRED_FIELDS} - set(head)
+    if missing:
+        raise TypeError(f"deferred_result lacks {sorted(missing)}")
+    result = _Deferred.__new__(_Deferred)
+    result.__dict__.update(head, _load=load, _lock=threading.Lock())
+    return result
+
+
 # ---------------------------------------------------------------------- reading back
+def baseline_cost(inp: MatchInputs) -> float:
+    """The cost with nothing exchanged: every surplus disposed of, every need bought virgin."""
+    return float(total(inp.supplies, "q", "unit_cost") + total(inp.demands, "q", "unit_cost"))
+
+
+def read_later(snapshot: Snapshot, inp: MatchInputs, timings: dict[str, float] | None = None) -> MatchResult:
+    """A result of a solved model's ``snapshot``: status and objectives at once, tables read on first use
+    (:func:`deferred_result`; ``inp``: the inputs the model holds)."""
+    return deferred_result(
+        lambda: read_result(*snapshot.solved()),
+        scenario=inp.scenario,
+        network=inp.network,
+        status=snapshot.status,
+        message=snapshot.message,
+        currency=inp.currency,
+        objective=snapshot.objective,
+        baseline_cost=baseline_cost(inp),
+        solver=snapshot.solver,
+        solver_version=snapshot.solver_version,
+        timings=dict(timings or {}),
+        solver_objective=snapshot.solver_objective,
+    )
+
+
 def read_result(
     cand: Candidates, lp: LinearProgram, sol: Solution, timings: dict[str, float] | None = None
 ) -> MatchResult:
     """Turn a solver's :class:`Solution` into a :class:`MatchResult`."""
     inp = cand.inputs
-    sup, dem = inp.supplies, inp.demands
-    baseline = float(total(sup, "q", "unit_cost") + total(dem, "q", "unit_cost"))
+    baseline = baseline_cost(inp)
     base: dict[str, Any] = dict(
         scenario=inp.scenario,
         network=inp.network,

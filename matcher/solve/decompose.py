@@ -37,7 +37,7 @@ from ..engine.objective import slack_components, weighted
 from ..errors import NotSolved
 from .base import BasisStatus, Solution, Solver, Status
 from .basis import Basis
-from .pricing import PricedModel, unit_factors, with_quantity
+from .pricing import PricedModel, Snapshot, money_cost, unit_factors, with_quantity
 
 __all__ = ["DecomposedModel", "Part", "solve_by_components", "split"]
 
@@ -209,15 +209,20 @@ class DecomposedModel:
             self.stats.update(tree_parts=float(len(trees)), tree_pivots=float(sum(trees)))
         sols = [m.solution for m in self.models if m.solution is not None]
         sol = _summary(sols)
-        if sol.status.has_solution:  # streams in no part are disposed of or bought virgin
-            alone = self.part_of < 0
-            weights = self.cand.inputs.parameters.objective_weights
-            c_slack = np.concatenate([weighted(c, weights) for c in slack_components(self.cand.inputs)])
-            q = np.concatenate(
-                [self.cand.inputs.supplies["q"].to_numpy(float), self.cand.inputs.demands["q"].to_numpy(float)]
-            )
-            sol.objective = sum(s.objective for s in sols) + float(c_slack[alone] @ q[alone])
+        if sol.status.has_solution:
+            sol.objective = sum(s.objective for s in sols) + self._alone()[1]
         return sol
+
+    def _alone(self) -> tuple[float, float]:
+        """The money cost and the weighted objective of the streams in no part (disposed of or bought virgin)."""
+        alone = self.part_of < 0
+        inp = self.cand.inputs
+        q = np.concatenate([inp.supplies["q"].to_numpy(float), inp.demands["q"].to_numpy(float)])[alone]
+        disposal, virgin = slack_components(inp)
+        weights = inp.parameters.objective_weights
+        cost = np.concatenate([disposal["cost"], virgin["cost"]])[alone]
+        objective = np.concatenate([weighted(disposal, weights), weighted(virgin, weights)])[alone]
+        return float(cost @ q), float(objective @ q)
 
     def _settle(self) -> bool:
         """Wait for the first solves started while the parts were built (``eager``); whether there were any.
@@ -357,26 +362,47 @@ class DecomposedModel:
 
     def solved(self) -> tuple[Candidates, LinearProgram, Solution]:
         """Candidates of the pairs in the models, their LP, and the joined solution in that LP's column order."""
+        if self._joined is None:
+            self._joined = self.snapshot().solved()
+        return self._joined
+
+    def snapshot(self) -> Snapshot:
+        """The solution as it stands, unaffected by later changes (:class:`~.pricing.Snapshot`).
+
+        Its status and objectives are the parts' (the worst status; the sums of their objectives and
+        of the costs of the streams in no part); the parts' solutions are joined into one of the
+        whole model only when :meth:`~.pricing.Snapshot.solved` asks. Each part's solution is read
+        once per solve, so after a change only the changed part's is read again.
+        """
         self._settle()
         if self.stale or any(m.solution is None for m in self.models):
             raise NotSolved("solve the model first (a stream changed since the last solve)")
-        if self._joined is None:
-            # the whole model's rows: every stream's, and the capacity rows of every part (parts share no link)
-            link, cap, fixed = (
-                np.concatenate([getattr(m.layout, a) for m in self.models] or [np.zeros(0)])
-                for a in ("links", "link_capacity", "link_fixed")
-            )
-            order = np.argsort(link, kind="stable")
-            links = (link[order].astype(np.int64), cap[order].astype(float), fixed[order].astype(bool))
-            layout = row_layout(replace(self.cand, edges=self.cand.edges.iloc[:0]), links)
-            self._joined = _join(
-                self.cand,
-                self.parts,
-                [m.entered() for m in self.models],
-                layout,
-                [m.final_layout() for m in self.models],
-            )
-        return self._joined
+        solved = [m.solved() for m in self.models]
+        layouts = [m.final_layout() for m in self.models]
+        # the whole model's rows: every stream's, and the capacity rows of every part (parts share no link)
+        link, cap, fixed = (
+            np.concatenate([getattr(m.layout, a) for m in self.models] or [np.zeros(0)])
+            for a in ("links", "link_capacity", "link_fixed")
+        )
+        order = np.argsort(link, kind="stable")
+        links = (link[order].astype(np.int64), cap[order].astype(float), fixed[order].astype(bool))
+        cand = self.cand
+        parts = [Part(p.supplies.copy(), p.demands.copy(), p.edges) for p in self.parts]  # changed in place later
+        sol = _summary([s for _, _, s in solved])
+        cost = objective = float("nan")
+        if sol.status.has_solution:
+            alone = self._alone()
+            cost = sum(money_cost(lp, s) for _, lp, s in solved) + alone[0]
+            objective = sum(float(s.objective) for _, _, s in solved) + alone[1]
+        joined: list[tuple[Candidates, LinearProgram, Solution]] = []
+
+        def join() -> tuple[Candidates, LinearProgram, Solution]:
+            if not joined:
+                layout = row_layout(replace(cand, edges=cand.edges.iloc[:0]), links)
+                joined.append(_join(cand, parts, [(f, s) for f, _, s in solved], layout, layouts))
+            return joined[0]
+
+        return Snapshot(sol.status, sol.message, sol.solver, sol.solver_version, cost, objective, join)
 
 
 def solve_by_components(

@@ -33,7 +33,8 @@ whole problem but not proven optimal, and its status says so
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -51,8 +52,10 @@ from .highs import HighsSolver
 
 __all__ = [
     "PricedModel",
+    "Snapshot",
     "has_ports",
     "is_lp",
+    "money_cost",
     "pricing_applies",
     "solve_by_pricing",
     "unit_factors",
@@ -101,6 +104,36 @@ def _initial(cand: Candidates, k: int) -> np.ndarray:
     pair_gain = gain(e, inp.parameters.objective_weights)
     s, d = e["s"].to_numpy(), e["d"].to_numpy()
     return np.flatnonzero(best_pairs(s, d, pair_gain, len(inp.supplies), len(inp.demands), k))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A solved model as it stood, apart from later changes: its status and objectives at once, the joined
+    solution (candidates of the pairs that entered, their LP, the solution) when :meth:`solved` asks for it.
+
+    ``objective`` is the money cost (the ``cost`` component), ``solver_objective`` what the solver
+    minimised (the weighted components); both NaN without a solution.
+    """
+
+    status: Status
+    message: str
+    solver: str
+    solver_version: str
+    objective: float
+    solver_objective: float
+    join: Callable[[], tuple[Candidates, LinearProgram, Solution]]
+
+    def solved(self) -> tuple[Candidates, LinearProgram, Solution]:
+        """Candidates of the pairs in the model, their LP and the solution, as they stood."""
+        return self.join()
+
+
+def money_cost(lp: LinearProgram, sol: Solution) -> float:
+    """The money cost of ``sol`` in ``lp`` (as :func:`~matcher.results.result.read_result` counts it; NaN
+    without values)."""
+    if not sol.status.has_solution or sol.x is None:
+        return float("nan")
+    return float(lp.components["cost"] @ sol.x) if lp.components else float(sol.objective)
 
 
 class PricedModel:
@@ -179,6 +212,7 @@ class PricedModel:
         self.n_first_columns = lp0.c.size
         self.stats: dict[str, float] = {"build": time.perf_counter() - t, "rounds": 0.0}
         self.solution: Solution | None = None
+        self._solved: tuple[Solution | None, tuple[Candidates, LinearProgram, Solution]] | None = None
         self.units = unit_factors(inp.network) if units is None else units
         # a pure transport part starts from the network simplex's tree (on the first solve: parts run in parallel)
         self._tree_start = tree and start is None and k is not None and self._is_transport()
@@ -371,12 +405,14 @@ class PricedModel:
 
     def set_quantity(self, stream_id: str, quantity_base: float) -> None:
         """Change one stream's yearly quantity (base units; 0 removes it); re-solve with :meth:`solve`."""
+        self._solved = None
         self.cand, row = with_quantity(self.cand, stream_id, quantity_base, self.units)
         self.kept.set_row_bounds([int(self.kept_row[row])], [quantity_base], [quantity_base])
 
     def add_pairs(self, pairs: pd.DataFrame) -> None:
         """Take in more candidate pairs of the model's streams (columns of ``Candidates.edges``, on no link of
         a capacity row the model lacks); the next :meth:`solve` prices them with the others."""
+        self._solved = None
         self._pairs(pairs)
         self.in_model = np.concatenate([self.in_model, np.zeros(len(pairs), dtype=bool)])
         self.side = self.layout.side_entries(self.s_all, self.d_all, self.ratio_all, self.link_all)
@@ -391,6 +427,7 @@ class PricedModel:
         kept model; their pairs become candidates for pricing (all at once for a demand that
         virgin purchase alone cannot serve). The next :meth:`solve` starts from the current basis.
         """
+        self._solved = None
         if self.is_mip:
             raise Unsupported("streams are added in place to LPs only")
         ns0, nd0 = self.ns, self.nd
@@ -437,6 +474,7 @@ class PricedModel:
 
         The results (:meth:`entered`) leave it out; its row and columns stay in the kept model, empty.
         """
+        self._solved = None
         if self.is_mip:
             raise Unsupported("streams are removed in place from LPs only")
         (self.alive_s if supply else self.alive_d)[position] = False
@@ -522,9 +560,21 @@ class PricedModel:
         return np.concatenate([rows, extra])
 
     def solved(self) -> tuple[Candidates, LinearProgram, Solution]:
-        """Candidates of the pairs in the model, their LP, and the solution in that LP's column order."""
-        final, sol = self.entered()
-        return final, build_lp(final, self.final_layout()), sol
+        """Candidates of the pairs in the model, their LP, and the solution in that LP's column order.
+
+        Read once per solution (until the model changes or is solved again)."""
+        if self._solved is None or self._solved[0] is not self.solution:
+            final, sol = self.entered()
+            self._solved = (self.solution, (final, build_lp(final, self.final_layout()), sol))
+        return self._solved[1]
+
+    def snapshot(self) -> Snapshot:
+        """The solution as it stands, unaffected by later changes (:class:`Snapshot`)."""
+        final, lp, sol = self.solved()
+        objective = float(sol.objective) if sol.status.has_solution else float("nan")
+        cost = money_cost(lp, sol)
+        status = sol.status
+        return Snapshot(status, sol.message, sol.solver, sol.solver_version, cost, objective, lambda: (final, lp, sol))
 
 
 def _union_links(

@@ -698,3 +698,22 @@ def test_a_store_capacity_is_an_amount_and_a_process_capacity_a_rate() -> None:
     found = {(i.column, i.message) for i in err.value.issues}
     assert ("unit", "capacity is an amount (MWh, t, m3), not the rate 'MW'") in found
     assert ("unit", "capacity is a rate (MW, t/h, m3/d), not the amount 't'") in found
+
+
+def test_a_network_without_the_optional_tables_gets_what_their_checks_make_of_nothing(monkeypatch) -> None:
+    """``check_seasons`` skips the checks where no optional table is given (a stream added to a kept match is
+    checked alone); the seasons must be those the checks make, and each network's frames its own."""
+    import models.network
+    import models.seasons as seasons_module
+    import scenarios
+    from models import load
+
+    _, fast = load(scenarios.path("hillerod"))
+    _, other = load(scenarios.path("hillerod"))
+    monkeypatch.setattr(models.network, "check_seasons", seasons_module._checked)
+    _, slow = load(scenarios.path("hillerod"))
+    assert not fast.seasons.active and fast.seasons.periods is None and fast.seasons.given == slow.seasons.given
+    for name in ("profiles", "storage", "processes", "process_flows"):
+        pd.testing.assert_frame_equal(getattr(fast.seasons, name), getattr(slow.seasons, name))
+        assert getattr(fast.seasons, name) is not getattr(other.seasons, name)
+    pd.testing.assert_frame_equal(fast.streams, slow.streams)

@@ -150,3 +150,97 @@ def test_an_added_stream_with_a_taken_id_or_a_bad_row_changes_nothing() -> None:
     with pytest.raises(matcher.SymbioseError, match="member"):
         warm.add_stream({**row, "stream_id": "NEW", "member_id": "NOBODY"})
     assert warm.result().solver_objective == before and "NEW" not in warm.network.streams.index
+
+
+def _tables(result: matcher.MatchResult) -> dict[str, object]:
+    return {
+        "objective": result.objective,
+        "solver_objective": result.solver_objective,
+        "exchanges": result.exchanges.drop(columns=["saving_factors", "co2e_factors"]),
+        "streams": result.streams,
+        "members": result.members,
+        "kpis": result.kpis,
+    }
+
+
+def _same(a: dict[str, object], b: dict[str, object]) -> None:
+    assert a["objective"] == pytest.approx(b["objective"], rel=1e-9, abs=1e-6)
+    assert a["solver_objective"] == pytest.approx(b["solver_objective"], rel=1e-9, abs=1e-6)
+    for name in ("exchanges", "streams", "members"):
+        x, y = a[name], b[name]
+        assert isinstance(x, pd.DataFrame) and isinstance(y, pd.DataFrame)
+        pd.testing.assert_frame_equal(x, y, check_exact=False, rtol=1e-7, atol=1e-6)
+    assert a["kpis"] == pytest.approx(b["kpis"], rel=1e-7, abs=1e-6)
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([{"cost": 1.0}, {"cost": 1.0, "co2e": 150.0}, {"co2e": 1.0}]))
+def test_a_result_read_after_later_changes_shows_the_match_it_came_from(seed: int, weights: dict[str, float]) -> None:
+    """A warm result's tables are read on first use: they must be those of its own solve, not of a later one.
+
+    Two kept matches take the same changes; one reads each result at once, the other only after all
+    of them (the solves are the same, so must the tables be)."""
+    _, net = random_network(seed, n_members=20, n_streams=120, spread_deg=0.2)
+    scenario = scenario_for(max_distance_km=60.0, objective=weights)
+    streams = _frames(net)["streams"]
+    sid, gone = str(streams["stream_id"].iloc[0]), str(streams["stream_id"].iloc[1])
+    new = {**streams.iloc[2].dropna().to_dict(), "stream_id": "NEW"}
+    q = float(streams["quantity"].iloc[0])
+
+    def steps(warm: matcher.WarmMatch, read: bool) -> list[object]:
+        out = []
+        for call, *args in (
+            (warm.change_stream, sid, 0.5 * q),
+            (warm.remove_stream, gone),
+            (warm.add_stream, new),
+            (warm.change_stream, sid, 3.0 * q),
+        ):
+            result = call(*args)
+            out.append(_tables(result) if read else result)
+        return out
+
+    at_once = steps(matcher.WarmMatch(net, scenario), read=True)
+    later = steps(matcher.WarmMatch(net, scenario), read=False)
+    for now, result in zip(at_once, later):
+        assert isinstance(result, matcher.MatchResult)
+        _same(_tables(result), now)  # type: ignore[arg-type]
+        check_result(result)
+    # the objectives known before any table is read: the optimum of a cold match (check_result: and the money
+    # cost the tables add up to; that cost is the optimum's only where money is the whole objective)
+    cold, warm = match(net, scenario), matcher.WarmMatch(net, scenario).result()
+    assert warm.solver_objective == pytest.approx(cold.solver_objective, rel=1e-9, abs=1e-6)
+    if weights == {"cost": 1.0}:
+        assert warm.objective == pytest.approx(cold.objective, rel=1e-9, abs=1e-6)
+    check_result(warm)
+
+
+def test_a_deferred_result_is_read_once_whatever_the_threads_and_pickles_whole() -> None:
+    import pickle
+    from concurrent.futures import ThreadPoolExecutor
+
+    from matcher.results.result import DEFERRED_FIELDS, deferred_result
+
+    _, net = random_network(3, n_members=15, n_streams=80)
+    scenario = scenario_for(max_distance_km=60.0)
+    full = match(net, scenario)
+    calls = []
+
+    def load() -> matcher.MatchResult:
+        calls.append(1)
+        return full
+
+    head = {k: v for k, v in vars(full).items() if k not in DEFERRED_FIELDS}
+    with pytest.raises(TypeError, match="objective"):
+        deferred_result(load, **{k: v for k, v in head.items() if k != "objective"})
+    lazy = deferred_result(load, **head)
+    assert not calls and lazy.savings == full.savings  # the head needs no reading
+    with ThreadPoolExecutor(4) as pool:
+        frames = list(pool.map(lambda _: lazy.exchanges, range(8)))
+    assert len(calls) == 1 and all(f is full.exchanges for f in frames)
+    assert "results" in lazy.timings and lazy.basis is full.basis
+    lazy.exchanges = lazy.exchanges.iloc[:0]  # a table can be set like any field
+    assert lazy.exchanges.empty and len(calls) == 1
+    again = pickle.loads(pickle.dumps(deferred_result(load, **head)))  # read before pickling
+    assert len(calls) == 2 and type(again).__name__ == "_Deferred"
+    pd.testing.assert_frame_equal(again.streams, full.streams)
+    assert again.to_json() == full.to_json()
