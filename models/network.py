@@ -514,6 +514,8 @@ def _check_routes(
 
 
 def _check_links(links: pd.DataFrame, members: pd.DataFrame, files: Mapping[str, str]) -> list[Issue]:
+    if links.empty:
+        return []
     file = files["links"]
     known = pd.Index(members["member_id"].dropna())
     issues = _unknown_refs(links, "from_member", known, file, f"member_id in {files['members']}")

@@ -132,8 +132,8 @@ def _great_circle_km(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _group_pairs(inputs: MatchInputs) -> pd.DataFrame:
     """All resource-compatible (s, d, ratio) groups, as index arrays per group."""
     pairs = resource_pairs(inputs.network.catalog)
-    present_s = set(inputs.supplies["resource"])
-    present_d = set(inputs.demands["resource"])
+    present_s = inputs.supplies["resource"].unique()
+    present_d = inputs.demands["resource"].unique()
     return pairs[pairs["supply_resource"].isin(present_s) & pairs["demand_resource"].isin(present_d)]
 
 
@@ -424,24 +424,30 @@ class _Rates:
 
     @classmethod
     def of(cls, inputs: MatchInputs) -> _Rates:
-        sup = inputs.supplies
-        rates = inputs.rates.reindex(sup["resource"].to_numpy())
+        sup, dem = inputs.supplies, inputs.demands
+        # per supply, the row of its resource in the rates (-1 where none): arrays taken per supply, no frame
+        at = inputs.rates.index.get_indexer(sup["resource"].to_numpy())
+        has = at >= 0
         links = inputs.network.links.reindex(columns=["distance_km", "cost_per_unit", "capacity", "fixed_cost", "mode"])
-        labels = pd.concat([rates["mode"], links["mode"], pd.Series(inputs.mode_rates.index)]).dropna()
+        used = inputs.rates["mode"].iloc[np.unique(at[has])]
+        labels = pd.concat([used, links["mode"], pd.Series(inputs.mode_rates.index)]).dropna()
         modes = sorted(set(labels.unique().astype(str)))
         index = pd.Index(modes)
 
         def codes(values: pd.Series) -> np.ndarray:
             return index.get_indexer(values.astype(object).where(values.notna(), None)).astype(np.int8)
 
+        def per_supply(values: np.ndarray, missing: float) -> np.ndarray:
+            return np.where(has, values[np.where(has, at, 0)] if values.size else missing, missing)
+
         mode_rates = inputs.mode_rates.reindex(modes)
         per_resource = inputs.rates.assign(mode=codes(inputs.rates["mode"]))
         return cls(
             modes=modes,
             resource=per_resource,
-            supply_mode=codes(rates["mode"]),
-            supply_cost_km=rates["cost_per_unit_km"].to_numpy(dtype=float),
-            supply_co2_km=rates["co2e_t_per_unit_km"].to_numpy(dtype=float),
+            supply_mode=per_supply(per_resource["mode"].to_numpy(), -1).astype(np.int8),
+            supply_cost_km=per_supply(inputs.rates["cost_per_unit_km"].to_numpy(dtype=float), np.nan),
+            supply_co2_km=per_supply(inputs.rates["co2e_t_per_unit_km"].to_numpy(dtype=float), np.nan),
             link_distance=links["distance_km"].to_numpy(dtype=float),
             link_cost=links["cost_per_unit"].to_numpy(dtype=float),
             link_capacity=links["capacity"].to_numpy(dtype=float),
@@ -450,7 +456,11 @@ class _Rates:
             mode_cost_km=mode_rates["cost_per_unit_km"].to_numpy(dtype=float),
             mode_co2_km=mode_rates["co2e_t_per_unit_km"].to_numpy(dtype=float),
             supply_route=sup["route"].to_numpy(dtype=bool),
-            shipment_km=Routes.of_frames(sup.iloc[:0], inputs.demands, inputs.parameters.circuity).shipment_km,
+            shipment_km=(
+                Routes.of_frames(sup.iloc[:0], dem, inputs.parameters.circuity).shipment_km
+                if dem["route"].any()
+                else np.full(len(dem), np.nan)
+            ),
         )
 
 
