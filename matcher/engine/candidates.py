@@ -47,12 +47,14 @@ import pandas as pd
 from models import Network, Scenario
 from models.units import EARTH_RADIUS_KM
 
+from .blocks import pair_components
 from .compatibility import Routes, Rules, blend_limited, resource_pairs
 from .inputs import MatchInputs, prepare
 from .objective import GAIN_COLUMNS, weighted
 
 __all__ = [
     "EDGE_COLUMNS",
+    "GROUPED_MIN",
     "STAGES",
     "Candidates",
     "best_pairs",
@@ -721,23 +723,24 @@ def collect(
     kept_s = {stage: np.zeros(ns, dtype=np.int64) for stage in STAGES[1:]}
     kept_d = {stage: np.zeros(nd, dtype=np.int64) for stage in STAGES[1:]}
     failed: list[np.ndarray] = []
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in EDGE_COLUMNS}
+    kept: list[_Chunk] = []  # each chunk's pairs that passed (``run`` keeps them in the chunk)
     for n, chunk in enumerate(chunks):
         cols, counts, bad = search.run(chunk)
         if select is not None:
-            mask = select(cols, n == 0)
-            cols = {k: v[mask] for k, v in cols.items()}
-        for k in EDGE_COLUMNS:
-            parts[k].append(cols[k])
+            chunk.keep(select(cols, n == 0))
+        del cols
+        kept.append(chunk)
         for stage, (per_s, per_d) in counts.items():
             kept_s[stage] += per_s
             kept_d[stage] += per_d
         failed += bad
-        del cols
 
+    n = sum(c.s.size for c in kept)
+    if n >= GROUPED_MIN:
+        kept = [_grouped(search, kept)]
     return Candidates(
         inputs=inputs,
-        edges=_table(parts, search.rates.modes),
+        edges=_assemble(_costed(search, kept), n, search.rates.modes),
         kept_supply=pd.DataFrame({"resource": res_s, **kept_s}, index=sup.index)[list(STAGES)],
         kept_demand=pd.DataFrame({"resource": res_d, **kept_d}, index=dem.index)[list(STAGES)],
         quality_failed=_quality_failed(failed, search.n_codes, search.rules.attributes, sup.index, dem.index),
@@ -912,34 +915,93 @@ def _chain(linked: _Chunk, inputs: MatchInputs, groups: pd.DataFrame, linked_key
 
 
 def _table(parts: dict[str, list[np.ndarray]], modes: list[str]) -> pd.DataFrame:
-    """The pair table, built once: every float64 column written into one block, each column's chunks freed as
-    it is written (no consolidating copy), int32 positions, the mode as a categorical of the modes in use."""
-    n = sum(a.size for a in parts["s"])
+    """The pair table of the chunks of each column in ``parts`` (each chunk freed once written)."""
+
+    def pieces() -> Iterator[dict[str, np.ndarray]]:
+        for i in range(len(parts["s"])):
+            piece = {k: parts[k][i] for k in EDGE_COLUMNS}
+            for k in EDGE_COLUMNS:
+                parts[k][i] = _NONE
+            yield piece
+
+    return _assemble(pieces(), sum(a.size for a in parts["s"]), modes)
+
+
+_NONE = np.zeros(0)
+
+
+#: Pairs from which the pair table is written in the order of its connected components (:func:`_grouped`).
+GROUPED_MIN = 150_000
+
+
+def _grouped(search: _Search, kept: list[_Chunk]) -> _Chunk:
+    """The pairs of ``kept`` as one chunk, the pairs of each connected component together (in the order of
+    :func:`~matcher.engine.graph.components`' labels; within a component, in the order found).
+
+    A model of one component (:mod:`matcher.solve.decompose`) then takes its pairs as a slice of the
+    table, without a copy. Each chunk is freed as its arrays are joined.
+    """
+    inputs, rates = search.inputs, search.rates
+    cols: dict[str, np.ndarray] = {}
+    for k in ("s", "d", "ratio", "km", "link"):
+        cols[k] = np.concatenate([getattr(c, k) for c in kept])
+        for c in kept:
+            setattr(c, k, _NONE)
+    s, link = cols["s"], cols["link"]
+    on = np.flatnonzero(link >= 0)  # pairs on a link with a capacity row (as :func:`_costs` writes it)
+    li = link[on]
+    with np.errstate(invalid="ignore"):
+        on = on[np.isfinite(rates.link_capacity[li]) | (rates.link_fixed[li] > 0)]
+    row_link = np.full(s.size, -1, dtype=np.int64)
+    row_link[on] = link[on]
+    chains = inputs.chains
+    if chains is not None and chains.n_periods > 1:  # a capacity row per link and period
+        row_link[on] = row_link[on] * chains.n_periods + inputs.supplies["t"].to_numpy()[s[on]]
+    label, _ = pair_components(s, cols["d"], row_link, len(inputs.supplies), len(inputs.demands))
+    del row_link
+    order = np.argsort(label[s], kind="stable")
+    for k in cols:
+        cols[k] = cols[k][order]
+    return _Chunk(cols["s"], cols["d"], cols["ratio"], cols["km"], cols["link"])
+
+
+def _costed(search: _Search, kept: list[_Chunk], rows: int = 1 << 20) -> Iterator[dict[str, np.ndarray]]:
+    """The columns of the pair table of the chunks' pairs (those that passed every stage), ``rows`` at a time.
+
+    Costs are computed again (:func:`_costs` is elementwise: the same values as in the stages), so
+    that the stages keep only each pair's position, ratio, distance and link, and the table is
+    written once; each chunk is freed once written.
+    """
+    for i, c in enumerate(kept):
+        for a in range(0, c.s.size, rows):
+            part = _Chunk(*(x[a : a + rows] for x in (c.s, c.d, c.ratio, c.km, c.link)), c.supply_resource)
+            yield _costs(search.inputs, search.rates, part)
+        kept[i] = _Chunk(_NONE, _NONE, _NONE, _NONE, _NONE)
+
+
+def _assemble(pieces: Iterable[dict[str, np.ndarray]], n: int, modes: list[str]) -> pd.DataFrame:
+    """The pair table of ``n`` pairs from ``pieces`` (columns of consecutive pairs), written into its final
+    arrays: every float64 column in one block (no consolidating copy), int32 positions and links, the mode
+    as a categorical of the modes in use."""
     floats = [k for k in EDGE_COLUMNS if k not in ("s", "d", "link", "mode")]
     block = np.empty((len(floats), n))  # row i is column floats[i], contiguous
-    for i, k in enumerate(floats):
-        chunks = parts.pop(k)
-        if chunks:
-            np.concatenate(chunks, out=block[i])
-        del chunks
+    s, d, link = (np.empty(n, dtype=np.int32) for _ in range(3))
+    code = np.empty(n, dtype=np.int8)
+    at = 0
+    for piece in pieces:
+        m = piece["s"].size
+        for i, k in enumerate(floats):
+            block[i, at : at + m] = piece[k]
+        for a, k in ((s, "s"), (d, "d"), (link, "link"), (code, "mode")):
+            a[at : at + m] = piece[k]
+        at += m
+    assert at == n, (at, n)
     frame = pd.DataFrame(block.T, columns=floats, copy=False)
-
-    def joined(k: str, dtype: type) -> np.ndarray:
-        chunks = parts.pop(k)
-        return np.concatenate(chunks).astype(dtype, copy=False) if chunks else np.zeros(0, dtype=dtype)
-
-    code = joined("mode", np.int8)
     used = np.flatnonzero(np.bincount(code[code >= 0], minlength=len(modes)))  # a handful: one byte per pair
     remap = np.full(len(modes) + 1, -1, dtype=np.int8)
     remap[used] = np.arange(used.size)
     mode = pd.Categorical.from_codes(remap[code], categories=pd.Index([modes[i] for i in used]))
-    head: dict[str, Any] = {
-        "s": joined("s", np.int32),
-        "d": joined("d", np.int32),
-        "link": joined("link", np.int32),
-        "mode": mode,
-    }
-    for i, (k, v) in enumerate(head.items()):
+    for i, (k, v) in enumerate({"s": s, "d": d, "link": link, "mode": mode}.items()):
         frame.insert(i, k, v)
     return frame
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .blocks import pair_components
 from .candidates import Candidates
 
 if TYPE_CHECKING:
@@ -34,26 +35,11 @@ def components(cand: Candidates) -> tuple[np.ndarray, np.ndarray]:
     pairs : ndarray of int
         Number of candidate pairs in each component.
     """
-    from scipy.sparse import csr_array
-    from scipy.sparse.csgraph import connected_components
-
-    ns, nd = len(cand.inputs.supplies), len(cand.inputs.demands)
     e = cand.edges
-    s, d = e["s"].to_numpy(), e["d"].to_numpy()
-    tails, heads = [s], [ns + d]
     link = e["link"].to_numpy()
-    on = np.flatnonzero(
-        (link >= 0) & (np.isfinite(e["capacity"].to_numpy(dtype=float)) | (e["fixed_cost"].to_numpy() > 0))
-    )
-    if on.size:  # each such pair's supply to the supply of its link's first pair
-        _, first = np.unique(link[on], return_index=True)
-        lead = s[on[first]]
-        tails.append(s[on])
-        heads.append(lead[np.searchsorted(link[on[first]], link[on])])
-    tail, head = np.concatenate(tails), np.concatenate(heads)
-    graph = csr_array((np.ones(tail.size, dtype=np.int8), (tail, head)), shape=(ns + nd, ns + nd))
-    n, label = connected_components(graph, directed=True, connection="weak")  # no transpose needed
-    return label, np.bincount(label[s], minlength=n)
+    on_row = (link >= 0) & (np.isfinite(e["capacity"].to_numpy(dtype=float)) | (e["fixed_cost"].to_numpy() > 0))
+    ns, nd = len(cand.inputs.supplies), len(cand.inputs.demands)
+    return pair_components(e["s"].to_numpy(), e["d"].to_numpy(), np.where(on_row, link, -1), ns, nd)
 
 
 def to_networkx(cand: Candidates) -> nx.Graph:

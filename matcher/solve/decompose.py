@@ -100,13 +100,20 @@ def split(
 
 
 def _sub(cand: Candidates, part: Part) -> Candidates:
-    """The candidates of one part, with ``s``/``d`` renumbered within it."""
+    """The candidates of one part, with ``s``/``d`` renumbered within it.
+
+    Where the part's pairs are one run of the table (the candidate stage writes each connected
+    component's pairs together: :data:`~matcher.engine.candidates.GROUPED_MIN`), the part's table
+    is a slice of it and shares its columns; otherwise its rows are copied."""
     inp = cand.inputs
-    local_s = np.full(len(inp.supplies), -1)
+    local_s = np.full(len(inp.supplies), -1, dtype=np.int32)
     local_s[part.supplies] = np.arange(part.supplies.size)
-    local_d = np.full(len(inp.demands), -1)
+    local_d = np.full(len(inp.demands), -1, dtype=np.int32)
     local_d[part.demands] = np.arange(part.demands.size)
-    edges = cand.edges.iloc[part.edges].reset_index(drop=True)
+    rows = part.edges
+    run = rows.size > 0 and int(rows[-1]) - int(rows[0]) + 1 == rows.size  # sorted (flatnonzero): a run
+    edges = cand.edges.iloc[int(rows[0]) : int(rows[-1]) + 1] if run else cand.edges.iloc[rows]
+    edges = edges.reset_index(drop=True)
     edges["s"] = local_s[edges["s"].to_numpy()]
     edges["d"] = local_d[edges["d"].to_numpy()]
     inputs = replace(inp, supplies=inp.supplies.iloc[part.supplies], demands=inp.demands.iloc[part.demands])

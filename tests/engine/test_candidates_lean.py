@@ -80,3 +80,73 @@ def test_one_stream_searched_alone_finds_its_pairs_of_the_whole_search(seed: int
             for stage in STAGES[1:]:  # its own partners at each stage are those the whole search counted
                 own = counts[stage][0 if supply else 1][position]
                 assert own == kept.iloc[position][stage], (supply, position, stage)
+
+
+def _stage_columns(inputs) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The pair table as the stages computed its columns (no second pass): every chunk's own columns."""
+    search = candidates._Search.of(inputs)
+    groups = candidates._group_pairs(inputs)
+    nd = len(inputs.demands)
+    linked = candidates.with_fixed(candidates._link_chunk(inputs, groups), inputs)
+    keys = np.unique(linked.s.astype(np.int64) * nd + linked.d)
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in candidates.EDGE_COLUMNS}
+    for chunk in candidates._chain(linked, inputs, groups, keys):
+        cols, _, _ = search.run(chunk)
+        for k in candidates.EDGE_COLUMNS:
+            parts[k].append(np.array(cols[k], copy=True))
+    return candidates._table(parts, search.rates.modes)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from(["random", "capacities", "backhaul"]), st.booleans())
+def test_the_table_written_once_holds_the_columns_the_stages_computed(seed: int, kind: str, grouped: bool) -> None:
+    """The stages keep each pair's position, ratio, distance and link; costs are computed again into the table
+    (in component order from ``GROUPED_MIN`` pairs). Every value must be the one the stages computed."""
+    from models.examples import backhaul_route, capacity_network
+
+    if kind == "random":
+        scenario, net = scenario_for(max_distance_km=60.0), _network(seed)
+    elif kind == "capacities":
+        scenario, net = capacity_network(seed, n_members=10, n_streams=30)
+    else:
+        scenario, net = backhaul_route(offset_km=seed % 5, max_detour_km=1.0 + seed % 7)
+    inputs = prepare(net, scenario)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(candidates, "GROUPED_MIN", 0 if grouped else 10**12)
+        table = build_candidates(inputs).edges
+    expected = _stage_columns(inputs)
+    pd.testing.assert_frame_equal(_sorted(table), _sorted(expected), check_exact=True)
+    if grouped and len(table):  # each connected component's pairs are one run of the table
+        from matcher.engine.graph import components
+
+        label, _ = components(candidates.Candidates(inputs, table, pd.DataFrame(), pd.DataFrame()))
+        along = label[table["s"].to_numpy()]
+        starts = np.flatnonzero(np.r_[True, along[1:] != along[:-1]])
+        assert np.unique(along[starts]).size == starts.size
+
+
+def test_a_part_of_one_component_shares_the_table_and_solves_as_a_copy_would() -> None:
+    """In a large match, each part that is one component takes a slice of the pair table (no copy)."""
+    import matcher
+    from matcher.engine.candidates import find_candidates
+    from matcher.solve.decompose import DecomposedModel, _sub
+
+    _, net = random_network(7, n_members=80, n_streams=600, spread_deg=1.5)
+    scenario = scenario_for(max_distance_km=40.0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(candidates, "GROUPED_MIN", 0)
+        cand = find_candidates(net, scenario)
+        model = DecomposedModel(cand, workers=2, min_pairs=100)
+        whole = cand.edges["transport_cost"].to_numpy()
+        shared = [np.shares_memory(m.cand.edges["transport_cost"].to_numpy(), whole) for m in model.models]
+        big = [p.edges.size >= 100 for p in model.parts]
+        assert sum(big) >= 2
+        assert shared[: sum(big)] == big[: sum(big)] and all(shared[: sum(big)])
+        for part in model.parts:  # a slice or a copy: the same table of the part
+            sliced = _sub(cand, part).edges
+            copied = cand.edges.iloc[part.edges].reset_index(drop=True)
+            assert (sliced["s"].to_numpy() >= 0).all()
+            pd.testing.assert_frame_equal(sliced.drop(columns=["s", "d"]), copied.drop(columns=["s", "d"]))
+        model.solve()
+        grouped = model.solved()[2].objective
+    assert grouped == pytest.approx(matcher.match(net, scenario).solver_objective, rel=1e-9)
