@@ -118,6 +118,10 @@ class Candidates:
     kept_supply: pd.DataFrame
     kept_demand: pd.DataFrame
     quality_failed: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
+    blocks: tuple[pd.DataFrame, np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    """The connected components the candidate stage found while it wrote the table in their order
+    (:func:`_grouped`): ``(edges, label, pairs)`` as :func:`~matcher.engine.graph.components` returns them,
+    valid while ``edges`` is that very table."""
 
 
 def _xyz(frame: pd.DataFrame) -> np.ndarray:
@@ -736,11 +740,15 @@ def collect(
         failed += bad
 
     n = sum(c.s.size for c in kept)
+    found = None
     if n >= GROUPED_MIN:
-        kept = [_grouped(search, kept)]
+        one, *found = _grouped(search, kept)
+        kept = [one]
+    edges = _assemble(_costed(search, kept), n, search.rates.modes)
     return Candidates(
+        blocks=None if found is None else (edges, *found),
         inputs=inputs,
-        edges=_assemble(_costed(search, kept), n, search.rates.modes),
+        edges=edges,
         kept_supply=pd.DataFrame({"resource": res_s, **kept_s}, index=sup.index)[list(STAGES)],
         kept_demand=pd.DataFrame({"resource": res_d, **kept_d}, index=dem.index)[list(STAGES)],
         quality_failed=_quality_failed(failed, search.n_codes, search.rules.attributes, sup.index, dem.index),
@@ -934,9 +942,10 @@ _NONE = np.zeros(0)
 GROUPED_MIN = 150_000
 
 
-def _grouped(search: _Search, kept: list[_Chunk]) -> _Chunk:
+def _grouped(search: _Search, kept: list[_Chunk]) -> tuple[_Chunk, np.ndarray, np.ndarray]:
     """The pairs of ``kept`` as one chunk, the pairs of each connected component together (in the order of
-    :func:`~matcher.engine.graph.components`' labels; within a component, in the order found).
+    :func:`~matcher.engine.graph.components`' labels; within a component, in the order found), and those
+    components (label per stream, pairs per component).
 
     A model of one component (:mod:`matcher.solve.decompose`) then takes its pairs as a slice of the
     table, without a copy. Each chunk is freed as its arrays are joined.
@@ -957,12 +966,12 @@ def _grouped(search: _Search, kept: list[_Chunk]) -> _Chunk:
     chains = inputs.chains
     if chains is not None and chains.n_periods > 1:  # a capacity row per link and period
         row_link[on] = row_link[on] * chains.n_periods + inputs.supplies["t"].to_numpy()[s[on]]
-    label, _ = pair_components(s, cols["d"], row_link, len(inputs.supplies), len(inputs.demands))
+    label, pairs = pair_components(s, cols["d"], row_link, len(inputs.supplies), len(inputs.demands))
     del row_link
     order = np.argsort(label[s], kind="stable")
     for k in cols:
         cols[k] = cols[k][order]
-    return _Chunk(cols["s"], cols["d"], cols["ratio"], cols["km"], cols["link"])
+    return _Chunk(cols["s"], cols["d"], cols["ratio"], cols["km"], cols["link"]), label, pairs
 
 
 def _costed(search: _Search, kept: list[_Chunk], rows: int = 1 << 20) -> Iterator[dict[str, np.ndarray]]:

@@ -36,9 +36,11 @@ def components(cand: Candidates) -> tuple[np.ndarray, np.ndarray]:
         Number of candidate pairs in each component.
     """
     e = cand.edges
+    ns, nd = len(cand.inputs.supplies), len(cand.inputs.demands)
+    if cand.blocks is not None and cand.blocks[0] is e and cand.blocks[1].size == ns + nd:
+        return cand.blocks[1], cand.blocks[2]  # found by the candidate stage for this very table
     link = e["link"].to_numpy()
     on_row = (link >= 0) & (np.isfinite(e["capacity"].to_numpy(dtype=float)) | (e["fixed_cost"].to_numpy() > 0))
-    ns, nd = len(cand.inputs.supplies), len(cand.inputs.demands)
     return pair_components(e["s"].to_numpy(), e["d"].to_numpy(), np.where(on_row, link, -1), ns, nd)
 
 

@@ -175,8 +175,8 @@ class DecomposedModel:
                 self._started[j] = pool.submit(self._solve_one, self.models[-1])
         if pool is not None:
             pool.shutdown(wait=False)  # the threads end when their solves do
-        if release:  # the parts hold copies of their pairs: the whole table goes (the caller gave it up)
-            cand.edges = cand.edges.iloc[:0]
+        if release:  # the caller gave the table up: only the parts hold their pairs (slices of it, or copies)
+            cand.edges, cand.blocks = cand.edges.iloc[:0], None
         self.link_part: dict[int, int] = {}  # the part that holds each capacity row
         for j, model in enumerate(self.models):
             self.link_part.update(dict.fromkeys(model.layout.links.tolist(), j))

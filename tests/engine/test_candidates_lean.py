@@ -150,3 +150,33 @@ def test_a_part_of_one_component_shares_the_table_and_solves_as_a_copy_would() -
         model.solve()
         grouped = model.solved()[2].objective
     assert grouped == pytest.approx(matcher.match(net, scenario).solver_objective, rel=1e-9)
+
+
+def test_the_components_the_candidate_stage_found_serve_only_the_table_they_describe() -> None:
+    from dataclasses import replace
+
+    from matcher.engine.blocks import pair_components
+    from matcher.engine.candidates import find_candidates
+    from matcher.engine.graph import components
+
+    _, net = random_network(11, n_members=60, n_streams=400, spread_deg=1.2)
+    scenario = scenario_for(max_distance_km=40.0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(candidates, "GROUPED_MIN", 0)
+        cand = find_candidates(net, scenario)
+    assert cand.blocks is not None and cand.blocks[0] is cand.edges
+
+    def fresh(c: candidates.Candidates) -> tuple[np.ndarray, np.ndarray]:
+        e = c.edges
+        row = np.where((e["link"] >= 0) & np.isfinite(e["capacity"]), e["link"], -1)
+        return pair_components(e["s"].to_numpy(), e["d"].to_numpy(), row, len(c.inputs.supplies), len(c.inputs.demands))
+
+    def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+        return len(set(zip(a.tolist(), b.tolist()))) == len(set(a.tolist())) == len(set(b.tolist()))
+
+    label, pairs = components(cand)
+    assert label is cand.blocks[1] and same_partition(label, fresh(cand)[0]) and pairs.sum() == len(cand.edges)
+    fewer = replace(cand, edges=cand.edges.iloc[: len(cand.edges) // 3].reset_index(drop=True))
+    label, pairs = components(fewer)  # another table: found again
+    assert label is not cand.blocks[1] and pairs.sum() == len(fewer.edges)
+    assert same_partition(label, fresh(fewer)[0])
