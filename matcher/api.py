@@ -212,6 +212,8 @@ def _search_match(
             )
     elif not able or write_mps_to is not None:
         return None
+    elif len(inputs.supplies) * len(inputs.demands) <= SEARCH_ABOVE:  # not even every pair is that many
+        return None
     finder = PairSearch.of(inputs)
     if method == "auto" and finder.estimate(enough=SEARCH_ABOVE) <= SEARCH_ABOVE:
         return None

@@ -728,10 +728,19 @@ def collect(
     kept_d = {stage: np.zeros(nd, dtype=np.int64) for stage in STAGES[1:]}
     failed: list[np.ndarray] = []
     kept: list[_Chunk] = []  # each chunk's pairs that passed (``run`` keeps them in the chunk)
-    for n, chunk in enumerate(chunks):
+    columns: list[dict[str, np.ndarray]] | None = []  # their columns, kept only while the pairs are few
+    n = 0
+    for i, chunk in enumerate(chunks):
         cols, counts, bad = search.run(chunk)
         if select is not None:
-            chunk.keep(select(cols, n == 0))
+            mask = select(cols, i == 0)
+            chunk.keep(mask)
+            cols = {k: v[mask] for k, v in cols.items()} if columns is not None else cols
+        n += chunk.s.size
+        if columns is not None and n < GROUPED_MIN:
+            columns.append(cols)
+        else:
+            columns = None
         del cols
         kept.append(chunk)
         for stage, (per_s, per_d) in counts.items():
@@ -739,12 +748,12 @@ def collect(
             kept_d[stage] += per_d
         failed += bad
 
-    n = sum(c.s.size for c in kept)
     found = None
-    if n >= GROUPED_MIN:
+    if columns is not None:  # few pairs: the table from the stages' own columns
+        edges = _assemble(iter(columns), n, search.rates.modes)
+    else:  # many: in component order, costs computed again straight into the table
         one, *found = _grouped(search, kept)
-        kept = [one]
-    edges = _assemble(_costed(search, kept), n, search.rates.modes)
+        edges = _assemble(_costed(search, [one]), n, search.rates.modes)
     return Candidates(
         blocks=None if found is None else (edges, *found),
         inputs=inputs,
@@ -938,7 +947,9 @@ def _table(parts: dict[str, list[np.ndarray]], modes: list[str]) -> pd.DataFrame
 _NONE = np.zeros(0)
 
 
-#: Pairs from which the pair table is written in the order of its connected components (:func:`_grouped`).
+#: Pairs from which the pair table is written in the order of its connected components (:func:`_grouped`), its
+#: costs computed again from each pair's position, ratio, distance and link (:func:`_costed`); below, the
+#: stages' own columns are kept and written as they come.
 GROUPED_MIN = 150_000
 
 

@@ -67,63 +67,69 @@ def _lp_reasons(cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray, i
 
 
 def reasons(cand: Candidates, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Why each stream keeps a quantity (empty where nothing is left)."""
+    """Why each stream keeps a quantity (empty where nothing is left).
+
+    The stage that left a stream without partners names the reason (the earliest stage wins); a
+    stream with pairs in the LP is explained by what held those pairs back (:func:`_lp_reasons`).
+    """
     inp = cand.inputs
     sup, dem = inp.supplies, inp.demands
     p = inp.parameters
-    reasons = []
+    out = []
     for frame, kept, left, is_supply in ((sup, cand.kept_supply, y, True), (dem, cand.kept_demand, z, False)):
         nobody = (
             "no member needs this resource or one it can replace"
             if is_supply
             else "no member offers this resource or one that can replace it"
         )
-        r = pd.Series("", index=frame.index, dtype=object)
         k = kept.reindex(frame.index)
-        reach = np.minimum(frame["max_distance_km"].to_numpy(), p.max_distance_km)
-        r[:] = np.where(k["pays"] > 0, "in_lp", "")
-        r[k["pays"].eq(0)] = (
+        none = {stage: k[stage].to_numpy() == 0 for stage in ("pays", "permit", "quality", "context", "reach")}
+        r = np.where(k["pays"].to_numpy() > 0, "in_lp", "").astype(object)
+        r[none["pays"]] = (
             "cheaper to dispose: no exchange in reach saves more than transport costs"
             if is_supply
             else "cheaper to buy virgin: no exchange in reach saves more than transport costs"
         )
-        r[k["permit"].eq(0)] = (
+        r[none["permit"]] = (
             "hazardous: no receiver in reach is permitted for its EWC code (accepts_ewc)"
             if is_supply
             else "hazardous supplies in reach need this demand to list their EWC code in accepts_ewc"
         )
-        qf = cand.quality_failed.reindex(frame.index).fillna("")
-        r[k["quality"].eq(0)] = "quality: no partner in reach meets the limits on " + qf[k["quality"].eq(0)]
-        r[k["context"].eq(0)] = (
+        if none["quality"].any():
+            failed = cand.quality_failed.reindex(frame.index).fillna("").to_numpy()[none["quality"]]
+            r[none["quality"]] = [f"quality: no partner in reach meets the limits on {f}" for f in failed]
+        r[none["context"]] = (
             "compatible partners in reach are the same member, in another period or excluded pairs"
             if len(cand.inputs.network.excluded_pairs)
             else "compatible partners in reach are the same member or in another period"
         )
-        no_reach = k["reach"].eq(0)
-        on_route = no_reach & (frame["route"].fillna(False).astype(bool) if "route" in frame else False)
+        no_reach = none["reach"]
+        route = frame["route"].fillna(False).to_numpy(dtype=bool) if "route" in frame else np.zeros(len(frame), bool)
+        on_route = no_reach & route
         if p.candidates == "links":
             r[no_reach] = "no link in links.csv to a compatible partner"
             r[on_route] = "backhaul pairs come from routes, and candidates: links admits only linked pairs"
         else:
-            km = pd.Series(reach, index=frame.index)[no_reach].map("{:g}".format).astype(str)
-            r[no_reach] = "no compatible partner within reach (" + km + " km)"
+            reach = np.minimum(frame["max_distance_km"].to_numpy(), p.max_distance_km)[no_reach]
+            r[no_reach] = [f"no compatible partner within reach ({km:g} km)" for km in reach]
             if is_supply:
-                detour = frame.loc[on_route, "max_detour_km"].map("{:g}".format).astype(str)
-                r[on_route] = "no shipment lies along the route within its detour limit (" + detour + " km)"
+                detour = frame["max_detour_km"].to_numpy()[on_route]
+                r[on_route] = [f"no shipment lies along the route within its detour limit ({km:g} km)" for km in detour]
             else:
                 r[on_route] = "no backhaul route passes this shipment within the route's detour limit"
-        r[k["resource"].eq(0)] = f"no compatible partner: {nobody}"
+        r[k["resource"].to_numpy() == 0] = f"no compatible partner: {nobody}"
         # in the LP but left over: were the partners' quantities taken by others?
-        in_lp = r.eq("in_lp").to_numpy()
+        in_lp = r == "in_lp"
         if in_lp.any():
-            r.loc[in_lp] = _lp_reasons(cand, x, y, z, is_supply)[in_lp]
+            r[in_lp] = _lp_reasons(cand, x, y, z, is_supply)[in_lp]
         r[left <= TOL * np.maximum(1.0, frame["q"].to_numpy())] = ""
         if "category" in frame:  # a capacity is left idle or bought on the market, never disposed of
-            capacity = frame["category"].eq("capacity")
-            r[capacity] = (
-                r[capacity]
-                .str.replace("cheaper to dispose", "cheaper to leave it idle", regex=False)
-                .str.replace("cheaper to buy virgin", "cheaper to buy it on the market", regex=False)
-            )
-        reasons.append(r.to_numpy())
-    return np.concatenate(reasons)
+            capacity = frame["category"].eq("capacity").to_numpy()
+            r[capacity] = [
+                str(v)
+                .replace("cheaper to dispose", "cheaper to leave it idle")
+                .replace("cheaper to buy virgin", "cheaper to buy it on the market")
+                for v in r[capacity]
+            ]
+        out.append(r)
+    return np.concatenate(out)
