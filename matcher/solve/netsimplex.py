@@ -349,17 +349,25 @@ def solve_transport(
         if first.size and not (0 <= first[0] and first[-1] < npairs):
             raise ValueError("`first` names a pair out of range")
     # arcs: disposal (s -> R) and virgin purchase (R -> d) first, then the pairs, those of `first` ahead
+    # (each array written in place, slice by slice: a large part's arcs are not built twice)
     order = np.arange(npairs) if first is None else _first_then_rest(first, npairs)
-    src = np.concatenate([np.arange(ns), np.full(nd, root), s[order]]).astype(np.int64)
-    dst = np.concatenate([np.full(ns, root), ns + np.arange(nd), ns + d[order]]).astype(np.int64)
-    cost = np.concatenate([disposal, virgin, c[order]]).astype(np.float64)
-    cap = np.concatenate([np.full(ns + nd, np.inf), upper[order]]).astype(np.float64)
+    arcs = root + npairs
+    src, dst = np.empty(arcs, dtype=np.int64), np.empty(arcs, dtype=np.int64)
+    src[:ns], src[ns:root], src[root:] = np.arange(ns), root, s[order]
+    dst[:ns], dst[ns:root], dst[root:] = root, ns + np.arange(nd), d[order]
+    dst[root:] += ns
+    cost, cap = np.empty(arcs), np.empty(arcs)
+    cost[:ns], cost[ns:root], cost[root:] = disposal, virgin, c[order]
+    cap[:root], cap[root:] = np.inf, upper[order]
     # pairs that can never carry flow (into a demand of no quantity: it would break the strongly feasible
     # start; no capacity) stay out: an infinite cost never prices out
-    dead = (demand[d[order]] <= 0) | (upper[order] <= 0)
+    dead = (demand[dst[root:] - ns] <= 0) | (cap[root:] <= 0)
     cost[root:][dead] = np.inf
-    flow = np.concatenate([supply, demand, np.zeros(npairs)]).astype(np.float64)
-    state = np.concatenate([np.full(ns + nd, TREE), np.full(npairs, LOWER)]).astype(np.int8)
+    del dead
+    flow = np.zeros(arcs)
+    flow[:ns], flow[ns:root] = supply, demand
+    state = np.full(arcs, LOWER, dtype=np.int8)
+    state[:root] = TREE
     # the start: every supply disposed of, every demand bought virgin
     parent = np.full(n, -1, dtype=np.int64)
     parent[:root] = root

@@ -296,6 +296,7 @@ class PricedModel:
         p, q = weighted(disposal, weights), weighted(virgin, weights)
         pair_gain = p[self.s_all] + q[self.d_all] - self.c_all
         best = np.flatnonzero(best_pairs(self.s_all, self.d_all, pair_gain, self.ns, self.nd, self.tree_first_k))
+        del pair_gain
         tree = solve_transport(
             self.s_all, self.d_all, self.c_all, self.upper_all,
             inp.supplies["q"].to_numpy(dtype=float), inp.demands["q"].to_numpy(dtype=float), p, q, first=best,
