@@ -42,11 +42,13 @@ from .pricing import PricedModel, Snapshot, money_cost, unit_factors, with_quant
 __all__ = ["DecomposedModel", "Part", "solve_by_components", "split"]
 
 AT_LOWER, BASIC = int(BasisStatus.AT_LOWER), int(BasisStatus.BASIC)
+_NO_PAIRS = np.zeros(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
 class Part:
-    """Connected components solved together: positions of their supplies, demands and pairs in the whole set."""
+    """Connected components solved together: positions of their supplies, demands and pairs in the whole set
+    (the pairs' positions only until the part's model holds them: :class:`DecomposedModel` lets them go)."""
 
     supplies: np.ndarray
     demands: np.ndarray
@@ -171,6 +173,7 @@ class DecomposedModel:
         tree = len(cand.edges) >= PricedModel.tree_min_total
         for j, part in enumerate(self.parts):
             self.models.append(PricedModel(_sub(cand, part), k=k, start=start, backend=backend, tree=tree))
+            self.parts[j] = replace(part, edges=_NO_PAIRS)  # its pairs are its model's now
             if pool is not None:
                 self._started[j] = pool.submit(self._solve_one, self.models[-1])
         if pool is not None:

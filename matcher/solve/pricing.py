@@ -222,7 +222,7 @@ class PricedModel:
         inp = self.cand.inputs
         c = weighted(flow_components(e, inp.parameters.carbon_price), inp.parameters.objective_weights)
         dead = np.zeros(len(e), dtype=bool)  # pairs of streams removed in place: never enter
-        col_of = np.full(len(e), -1, dtype=np.int64)  # kept column of each pair in the model
+        col_of = np.full(len(e), -1, dtype=np.int32)  # kept column of each pair in the model (HiGHS: int32)
 
         def more(old: np.ndarray | None, new: np.ndarray) -> np.ndarray:
             return new if first or old is None else np.concatenate([old, new])

@@ -129,7 +129,8 @@ def test_a_part_of_one_component_shares_the_table_and_solves_as_a_copy_would() -
     """In a large match, each part that is one component takes a slice of the pair table (no copy)."""
     import matcher
     from matcher.engine.candidates import find_candidates
-    from matcher.solve.decompose import DecomposedModel, _sub
+    from matcher.engine.graph import components
+    from matcher.solve.decompose import DecomposedModel, _sub, split
 
     _, net = random_network(7, n_members=80, n_streams=600, spread_deg=1.5)
     scenario = scenario_for(max_distance_km=40.0)
@@ -139,10 +140,10 @@ def test_a_part_of_one_component_shares_the_table_and_solves_as_a_copy_would() -
         model = DecomposedModel(cand, workers=2, min_pairs=100)
         whole = cand.edges["transport_cost"].to_numpy()
         shared = [np.shares_memory(m.cand.edges["transport_cost"].to_numpy(), whole) for m in model.models]
-        big = [p.edges.size >= 100 for p in model.parts]
+        big = [m.n_pairs >= 100 for m in model.models]
         assert sum(big) >= 2
         assert shared[: sum(big)] == big[: sum(big)] and all(shared[: sum(big)])
-        for part in model.parts:  # a slice or a copy: the same table of the part
+        for part in split(cand, 2, min_pairs=100, found=components(cand)):  # a slice or a copy: the same table
             sliced = _sub(cand, part).edges
             copied = cand.edges.iloc[part.edges].reset_index(drop=True)
             assert (sliced["s"].to_numpy() >= 0).all()
