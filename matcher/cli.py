@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import gc
 import json
 import os
 import signal
@@ -569,5 +570,16 @@ def _run(
         sys.exit(3)
 
 
+def command() -> None:
+    """The ``symbiose`` program: :func:`main`, then the process ends without a last garbage collection over
+    the whole heap (``gc.freeze``: atexit handlers and flushing still run). That collection found nothing to
+    free and cost about 0.08 s of a small match's 0.66 s; :func:`main` called in a process that goes on
+    (tests, scripts) leaves the collector alone."""
+    try:
+        main()
+    finally:
+        gc.freeze()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    command()

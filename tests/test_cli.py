@@ -300,3 +300,21 @@ def test_match_method_search_is_the_same_optimum_and_refuses_a_milp(runner: CliR
     # Hillerød has minimum quantities (a MILP): the search says so and exits 2, without a traceback
     r = runner.invoke(main, ["match", str(hillerod), "--method", "search"])
     assert r.exit_code == 2 and "minimum quantity" in r.stderr and "Traceback" not in r.output
+
+
+def test_the_program_ends_without_a_last_collection_and_keeps_its_exit_code(monkeypatch) -> None:
+    """``symbiose`` (:func:`matcher.cli.command`) freezes the collector once the command is done; :func:`main`
+    called in a process that goes on leaves it alone."""
+    import gc
+
+    from matcher import cli
+
+    frozen: list[int] = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
+    for argv, code in ((["symbiose", "--version"], 0), (["symbiose", "match", "/no/such/folder"], 2)):
+        monkeypatch.setattr("sys.argv", argv)
+        with pytest.raises(SystemExit) as ended:
+            cli.command()
+        assert ended.value.code == code and len(frozen) == 1
+        frozen.clear()
+    assert CliRunner().invoke(cli.main, ["--version"]).exit_code == 0 and not frozen
