@@ -753,7 +753,9 @@ def collect(
         edges = _assemble(iter(columns), n, search.rates.modes)
     else:  # many: in component order, costs computed again straight into the table
         one, *found = _grouped(search, kept)
-        edges = _assemble(_costed(search, [one]), n, search.rates.modes)
+        kept = [one]
+        del one  # `_costed` frees it once written
+        edges = _assemble(_costed(search, kept), n, search.rates.modes)
     return Candidates(
         blocks=None if found is None else (edges, *found),
         inputs=inputs,
