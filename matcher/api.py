@@ -22,6 +22,7 @@ from models.scenario import Changes
 from .engine.candidates import Candidates, build_candidates, find_candidates, with_stream, without_stream
 from .engine.formulation import LinearProgram, build_lp
 from .engine.inputs import MatchInputs, appended, prepare
+from .engine.pages import ordinary_pages
 from .engine.search import PairSearch
 from .errors import InvalidOption, UnknownId, Unsupported
 from .results.comparison import Comparison
@@ -45,6 +46,7 @@ METHODS = ("auto", "pricing", "search", "whole")
 SEARCH_ABOVE = 20_000_000
 
 
+@ordinary_pages()
 def build(network: Network, scenario: Scenario) -> tuple[Candidates, LinearProgram, dict[str, float]]:
     """Candidates and the whole LP of a scenario, with the seconds each step took."""
     t0 = time.perf_counter()
@@ -54,6 +56,7 @@ def build(network: Network, scenario: Scenario) -> tuple[Candidates, LinearProgr
     return cand, lp, {"candidates": t1 - t0, "build": time.perf_counter() - t1}
 
 
+@ordinary_pages()
 def match(
     network: Network,
     scenario: Scenario,
@@ -257,6 +260,7 @@ class WarmMatch:
         self._out: dict[str, dict[str, Any]] = {}  # streams taken to zero and out of the network by `apply`
         self._solve(network, None)
 
+    @ordinary_pages()
     def _solve(self, network: Network, start: Basis | None) -> dict[str, float]:
         t0 = time.perf_counter()
         cand = find_candidates(network, self.scenario)
