@@ -754,8 +754,9 @@ def collect(
     else:  # many: in component order, costs computed again straight into the table
         one, *found = _grouped(search, kept)
         kept = [one]
+        held_once = _held_once(one)
         del one  # `_costed` frees it once written
-        edges = _assemble(_costed(search, kept), n, search.rates.modes)
+        edges = _assemble(_costed(search, kept), n, search.rates.modes, held_once)
     return Candidates(
         blocks=None if found is None else (edges, *found),
         inputs=inputs,
@@ -961,12 +962,17 @@ def _grouped(search: _Search, kept: list[_Chunk]) -> tuple[_Chunk, np.ndarray, n
     components (label per stream, pairs per component).
 
     A model of one component (:mod:`matcher.solve.decompose`) then takes its pairs as a slice of the
-    table, without a copy. Each chunk is freed as its arrays are joined.
+    table, without a copy. Each chunk is freed as its arrays are joined; a ratio or link the same for
+    every pair (:func:`_same`) is held once.
     """
     inputs, rates = search.inputs, search.rates
     cols: dict[str, np.ndarray] = {}
     for k in ("s", "d", "ratio", "km", "link"):
-        cols[k] = np.concatenate([getattr(c, k) for c in kept])
+        arrays = [getattr(c, k) for c in kept]
+        cols[k] = _same(arrays) if k in ("ratio", "link") else None  # type: ignore[assignment]
+        if cols[k] is None:
+            cols[k] = np.concatenate(arrays)
+        del arrays
         for c in kept:
             setattr(c, k, _NONE)
     s, link = cols["s"], cols["link"]
@@ -983,8 +989,33 @@ def _grouped(search: _Search, kept: list[_Chunk]) -> tuple[_Chunk, np.ndarray, n
     del row_link
     order = np.argsort(label[s], kind="stable")
     for k in cols:
-        cols[k] = cols[k][order]
+        if cols[k].strides != (0,):  # one value held once needs no order
+            cols[k] = cols[k][order]
     return _Chunk(cols["s"], cols["d"], cols["ratio"], cols["km"], cols["link"]), label, pairs
+
+
+def _same(arrays: list[np.ndarray]) -> np.ndarray | None:
+    """The arrays joined as one read-only view of their one value (no memory per pair) where every element of
+    every array is that value; else None."""
+    n = sum(a.size for a in arrays)
+    first = next((a[0] for a in arrays if a.size), None)
+    if first is None or not all((a == first).all() for a in arrays):
+        return None
+    return np.broadcast_to(first, (n,))
+
+
+def _held_once(chunk: _Chunk) -> dict[str, float]:
+    """The columns of the table written from ``chunk`` that hold one value for every pair, and that value: its
+    ratio and link where they are (:func:`_same`), and, where no pair is on a link, a capacity of inf and
+    a fixed cost of 0 (as :func:`_costs` writes them off links)."""
+    out: dict[str, float] = {}
+    for k in ("ratio", "link"):
+        a = getattr(chunk, k)
+        if a.strides == (0,) and a.size:
+            out[k] = a[0].item()
+    if out.get("link") == -1:
+        out.update(capacity=np.inf, fixed_cost=0.0)
+    return out
 
 
 def _costed(search: _Search, kept: list[_Chunk], rows: int = 1 << 20) -> Iterator[dict[str, np.ndarray]]:
@@ -1001,13 +1032,22 @@ def _costed(search: _Search, kept: list[_Chunk], rows: int = 1 << 20) -> Iterato
         kept[i] = _Chunk(_NONE, _NONE, _NONE, _NONE, _NONE)
 
 
-def _assemble(pieces: Iterable[dict[str, np.ndarray]], n: int, modes: list[str]) -> pd.DataFrame:
+def _assemble(
+    pieces: Iterable[dict[str, np.ndarray]], n: int, modes: list[str], held_once: dict[str, float] | None = None
+) -> pd.DataFrame:
     """The pair table of ``n`` pairs from ``pieces`` (columns of consecutive pairs), written into its final
-    arrays: every float64 column in one block (no consolidating copy), int32 positions and links, the mode
-    as a categorical of the modes in use."""
-    floats = [k for k in EDGE_COLUMNS if k not in ("s", "d", "link", "mode")]
+    arrays: the float64 columns in one block (no consolidating copy), int32 positions and links, the mode
+    as a categorical of the modes in use.
+
+    A column of ``held_once`` holds that one value for every pair: it is a read-only view of the value
+    (no memory per pair; pandas keeps such a column as it is, and the table's columns are read-only
+    anyway), and the pieces' values of it are not written.
+    """
+    held = held_once or {}
+    floats = [k for k in EDGE_COLUMNS if k not in ("s", "d", "link", "mode") and k not in held]
     block = np.empty((len(floats), n))  # row i is column floats[i], contiguous
-    s, d, link = (np.empty(n, dtype=np.int32) for _ in range(3))
+    s, d = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
+    link = np.empty(n, dtype=np.int32) if "link" not in held else np.broadcast_to(np.int32(held["link"]), (n,))
     code = np.empty(n, dtype=np.int8)
     at = 0
     for piece in pieces:
@@ -1015,17 +1055,19 @@ def _assemble(pieces: Iterable[dict[str, np.ndarray]], n: int, modes: list[str])
         for i, k in enumerate(floats):
             block[i, at : at + m] = piece[k]
         for a, k in ((s, "s"), (d, "d"), (link, "link"), (code, "mode")):
-            a[at : at + m] = piece[k]
+            if a.strides != (0,):
+                a[at : at + m] = piece[k]
         at += m
     assert at == n, (at, n)
-    frame = pd.DataFrame(block.T, columns=floats, copy=False)
     used = np.flatnonzero(np.bincount(code[code >= 0], minlength=len(modes)))  # a handful: one byte per pair
     remap = np.full(len(modes) + 1, -1, dtype=np.int8)
     remap[used] = np.arange(used.size)
     mode = pd.Categorical.from_codes(remap[code], categories=pd.Index([modes[i] for i in used]))
-    for i, (k, v) in enumerate({"s": s, "d": d, "link": link, "mode": mode}.items()):
-        frame.insert(i, k, v)
-    return frame
+    columns: dict[str, Any] = {"s": s, "d": d, "link": link, "mode": mode}
+    columns.update(zip(floats, block))
+    columns.update({k: np.broadcast_to(np.float64(v), (n,)) for k, v in held.items() if k != "link"})
+    # copy=False: each array is a block of its own (the float block's rows stay views of it, nothing is stacked)
+    return pd.DataFrame({k: columns[k] for k in EDGE_COLUMNS}, copy=False)
 
 
 def _quality_failed(

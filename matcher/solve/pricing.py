@@ -62,6 +62,9 @@ __all__ = [
     "with_quantity",
 ]
 
+_NO_PAIRS = np.zeros(0, dtype=np.int64)
+_NO_SIDE = (_NO_PAIRS, _NO_PAIRS, np.zeros(0))  # no entry in a side row
+
 
 def _has_minimum(inputs: MatchInputs) -> bool:
     """Whether a stream has a minimum quantity (a binary column for each of its pairs)."""
@@ -335,8 +338,7 @@ class PricedModel:
                     sol = _not_proven(last, "the time limit was reached while pricing")
                 break
             last = sol
-            reduced = self.reduced_costs(sol.row_duals[self.kept_row])
-            enter = self._entering(reduced)
+            enter, reduced = self._negative(sol.row_duals[self.kept_row])
             if enter.size == 0:
                 break
             if deadline is not None and time.perf_counter() >= deadline:
@@ -360,30 +362,48 @@ class PricedModel:
     selection = "stream"
 
     def _choose(self, enter: np.ndarray, reduced: np.ndarray) -> np.ndarray:
-        """The pairs to add this round, among ``enter`` (all with a negative reduced cost)."""
+        """The pairs to add this round, among ``enter`` (all with a negative reduced cost, ``reduced``)."""
         if self.selection == "global":
             limit = 2 * (self.ns + self.nd)
-            return enter if enter.size <= limit else enter[np.argpartition(reduced[enter], limit)[:limit]]
-        rc = reduced[enter]
+            return enter if enter.size <= limit else enter[np.argpartition(reduced, limit)[:limit]]
         chosen = np.zeros(enter.size, dtype=bool)
         for group, n in ((self.s_all[enter], self.ns), (self.d_all[enter], self.nd)):
             best = np.full(n, np.inf)
-            np.minimum.at(best, group, rc)
-            chosen |= rc == best[group]
+            np.minimum.at(best, group, reduced)
+            chosen |= reduced == best[group]
         return enter[chosen]
 
     def enter_negative(self, sol: Solution, pairs: np.ndarray) -> None:
         """Enter those of candidate pairs ``pairs`` that have a negative reduced cost at the duals of ``sol`` (each
         stream's most negative one), as a round of :meth:`solve` would."""
-        reduced = self.reduced_costs(sol.row_duals[self.kept_row])
-        self._enter(self._choose(self._entering(reduced, pairs), reduced))
+        self._enter(self._choose(*self._negative(sol.row_duals[self.kept_row], pairs)))
 
-    def _entering(self, reduced: np.ndarray, pairs: np.ndarray | None = None) -> np.ndarray:
-        """Candidate pairs (of ``pairs``, or all) outside the model whose reduced cost is below
-        ``-1e-9 max(1, |c_e|)``."""
-        at = np.arange(self.n_pairs) if pairs is None else pairs
-        c, rc = self.c_all[at], reduced[at]
-        return at[(rc < -1e-9 * np.maximum(1.0, np.abs(c))) & ~self.in_model[at] & ~self.dead[at]]
+    #: Pairs priced at a time by :meth:`_negative` (its temporaries stay small, whatever the part's size).
+    price_block = 1 << 18
+
+    def _negative(self, row_duals: np.ndarray, pairs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The candidate pairs (of ``pairs``, or all) outside the model whose reduced cost at the LP's row duals
+        is below ``-1e-9 max(1, |c_e|)``, and those reduced costs.
+
+        Without side rows, the pairs are priced :attr:`price_block` at a time; a side row's entries
+        reach across the pairs, and the reduced costs are then found for all pairs at once.
+        """
+        whole = self.reduced_costs(row_duals) if self.side[0].size else None
+        n = self.n_pairs if pairs is None else pairs.size
+        found, costs = [_NO_PAIRS], [np.zeros(0)]
+        for a in range(0, n, self.price_block):
+            b = min(a + self.price_block, n)
+            at = slice(a, b) if pairs is None else pairs[a:b]  # a slice: views, no copies
+            c = self.c_all[at]
+            if whole is not None:
+                rc = whole[at]
+            else:
+                s, d, ratio = self.s_all[at], self.d_all[at], self.ratio_all[at]
+                rc = c - self.layout.column_duals(row_duals, s, d, ratio, _NO_SIDE)
+            ok = np.flatnonzero((rc < -1e-9 * np.maximum(1.0, np.abs(c))) & ~self.in_model[at] & ~self.dead[at])
+            found.append(a + ok if pairs is None else pairs[a:b][ok])
+            costs.append(rc[ok])
+        return np.concatenate(found), np.concatenate(costs)
 
     def _enter(self, enter: np.ndarray) -> None:
         """Add the columns of pairs ``enter`` (positions among the candidates) to the kept model."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from solve.test_netsimplex import pure_network
 
 import matcher.engine.candidates as candidates
 from matcher.engine.candidates import STAGES, build_candidates, stream_candidates
@@ -98,13 +99,17 @@ def _stage_columns(inputs) -> pd.DataFrame:  # type: ignore[no-untyped-def]
 
 
 @settings(max_examples=12, deadline=None)
-@given(st.integers(0, 10_000), st.sampled_from(["random", "capacities", "backhaul"]), st.booleans())
+@given(st.integers(0, 10_000), st.sampled_from(["random", "capacities", "backhaul", "pure"]), st.booleans())
+@example(seed=1, kind="pure", grouped=True)
 def test_the_table_written_once_holds_the_columns_the_stages_computed(seed: int, kind: str, grouped: bool) -> None:
     """The stages keep each pair's position, ratio, distance and link; costs are computed again into the table
-    (in component order from ``GROUPED_MIN`` pairs). Every value must be the one the stages computed."""
+    (in component order from ``GROUPED_MIN`` pairs), and a column of one value for every pair is held once.
+    Every value must be the one the stages computed."""
     from models.examples import backhaul_route, capacity_network
 
-    if kind == "random":
+    if kind == "pure":  # no link, no substitute: ratio, link, capacity and fixed cost are the same for every pair
+        scenario, net = pure_network(seed, n_members=60)
+    elif kind == "random":
         scenario, net = scenario_for(max_distance_km=60.0), _network(seed)
     elif kind == "capacities":
         scenario, net = capacity_network(seed, n_members=10, n_streams=30)
@@ -116,6 +121,11 @@ def test_the_table_written_once_holds_the_columns_the_stages_computed(seed: int,
         table = build_candidates(inputs).edges
     expected = _stage_columns(inputs)
     pd.testing.assert_frame_equal(_sorted(table), _sorted(expected), check_exact=True)
+    once = {k for k in table.columns if table[k].to_numpy().strides == (0,)}
+    if grouped and kind == "pure" and len(table):
+        assert once == {"ratio", "link", "capacity", "fixed_cost"}
+    elif not grouped:
+        assert not once
     if grouped and len(table):  # each connected component's pairs are one run of the table
         from matcher.engine.graph import components
 

@@ -53,8 +53,18 @@ def _kept(warm: matcher.WarmMatch) -> list[object]:
 
 
 @settings(max_examples=12, deadline=None)
-@given(st.integers(0, 10_000), st.booleans(), st.data())
-def test_streams_added_and_removed_in_place_equal_cold_matches(seed: int, general: bool, data: st.DataObject) -> None:
+@given(st.integers(0, 10_000), st.booleans(), st.booleans(), st.data())
+def test_streams_added_and_removed_in_place_equal_cold_matches(
+    seed: int, general: bool, grouped: bool, data: st.DataObject
+) -> None:
+    """``grouped``: the pair tables are written in component order, their columns of one value held once
+    (:data:`~matcher.engine.candidates.GROUPED_MIN`), as in a large match."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(candidates, "GROUPED_MIN", 0 if grouped else 10**12)
+        _added_and_removed(seed, general, grouped, data)
+
+
+def _added_and_removed(seed: int, general: bool, grouped: bool, data: st.DataObject) -> None:
     if general:  # blended limits and link capacities: side rows in the kept models
         net = general_network(seed, n_links=20)
     else:
@@ -69,6 +79,9 @@ def test_streams_added_and_removed_in_place_equal_cold_matches(seed: int, genera
     if warm.result().status is not matcher.Status.OPTIMAL:
         return  # a chloride limit no mix meets: nothing to compare
     model, kept = warm.model, _kept(warm)
+    if grouped and not general:  # no link: capacity and fixed cost are held once in the pair table
+        table = warm.model.cand.edges
+        assert table["capacity"].to_numpy().strides == table["fixed_cost"].to_numpy().strides == (0,)
 
     gone = data.draw(st.sampled_from(list(streams["stream_id"])))
     removed = _alone(warm.remove_stream, gone)
