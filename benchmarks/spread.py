@@ -15,7 +15,8 @@ For each generator of ``generators.py`` (towns, few_large, many_small, general),
   instances: not ``general``);
 * ``symbiose_cli`` and ``ortools_cli``: whole processes from the same CSV files written to a
   temporary folder: ``symbiose match FOLDER --json`` and ``python benchmarks/ortools_csv.py
-  FOLDER`` (its own k-d tree search, then the flow); start-up, reading and writing included.
+  FOLDER`` (its own k-d tree search, then the flow); start-up, reading and writing included;
+  with each one's peak resident memory (``*_peak_mb``, MiB, from ``wait4``).
 
 Every optimum is compared with symbiose's (``!!`` on stderr and ``same: false`` if one differs).
 Each row goes to ``--out`` as JSON lines as soon as it is measured.
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -75,10 +77,18 @@ def _write(folder: Path, network: Network, scenario) -> None:  # type: ignore[no
     )
 
 
-def _process(args: list[str]) -> tuple[float, str]:
-    t = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, check=True)
-    return time.perf_counter() - t, done.stdout
+def _process(args: list[str]) -> tuple[float, str, float]:
+    """Run a whole process: its seconds, its stdout and its peak resident memory (MiB, from ``wait4``)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t = time.perf_counter()
+        child = subprocess.Popen(args, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - t
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        if child.returncode:
+            raise subprocess.CalledProcessError(child.returncode, args, out.read(), err.read())
+        return seconds, out.read(), usage.ru_maxrss / 1024
 
 
 def measure(name: str, size: str, seed: int, members: int | None = None, skip: frozenset[str] = frozenset()) -> dict:
@@ -119,10 +129,12 @@ def measure(name: str, size: str, seed: int, members: int | None = None, skip: f
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         _write(folder, net, scenario)
-        out["symbiose_cli"], text = _process([SYMBIOSE, "match", str(folder), "--json"])
+        out["symbiose_cli"], text, out["symbiose_cli_peak_mb"] = _process([SYMBIOSE, "match", str(folder), "--json"])
         _check(out, "symbiose_cli", json.loads(text)["objective"])
         if pure:
-            out["ortools_cli"], text = _process([PYTHON, str(HERE / "ortools_csv.py"), str(folder)])
+            out["ortools_cli"], text, out["ortools_cli_peak_mb"] = _process(
+                [PYTHON, str(HERE / "ortools_csv.py"), str(folder)]
+            )
             _check(out, "ortools_cli", float(text), rel=1e-5)
     return out
 
@@ -183,6 +195,15 @@ def table(rows: list[dict]) -> str:
                 lines.append(
                     f"| {size} | {label} | {statistics.median(ratios):.2f} | {min(ratios):.2f} | {max(ratios):.2f} "
                     f"| {len(ratios)} |"
+                )
+    lines += ["", "| size | whole process | peak MiB: median | min | max | instances |", "|---|---|---|---|---|---|"]
+    for size in ("small", "large"):
+        for label, k in (("symbiose CLI", "symbiose_cli_peak_mb"), ("OR-Tools CLI", "ortools_cli_peak_mb")):
+            peaks = [r[k] for r in rows if r["size"] == size and r.get(k)]
+            if peaks:
+                lines.append(
+                    f"| {size} | {label} | {statistics.median(peaks):.0f} | {min(peaks):.0f} | {max(peaks):.0f} "
+                    f"| {len(peaks)} |"
                 )
     different = [r for r in rows if any(v is False for k, v in r.items() if k.endswith("_same"))]
     lines.append("")

@@ -172,10 +172,17 @@ class _Chunk:
         """Keep the pairs where ``mask`` holds; returns whether any pair was dropped."""
         if mask.all():
             return False
+        n = int(np.count_nonzero(mask))
         self.s, self.d, self.ratio, self.km, self.link = (
-            a[mask] for a in (self.s, self.d, self.ratio, self.km, self.link)
+            _one(a[0], n) if a.strides == (0,) and a.size else a[mask]
+            for a in (self.s, self.d, self.ratio, self.km, self.link)
         )
         return True
+
+
+def _one(value: Any, n: int, dtype: Any = None) -> np.ndarray:
+    """``n`` times ``value``, held once: a read-only view with no memory per element."""
+    return np.broadcast_to(np.asarray(value, dtype=dtype), (n,))
 
 
 def _by_resource(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -281,7 +288,7 @@ def _near_chunks(
             keep = km <= (p.max_distance_km if uniform else np.minimum(reach_s[s], reach_d[d]))
             if linked_keys.size:
                 keep &= ~np.isin(s.astype(np.int64) * nd + d, linked_keys)
-            chunk = _Chunk(s, d, np.full(s.size, ratio), km, np.full(s.size, -1, dtype=np.int32), sr)
+            chunk = _Chunk(s, d, _one(ratio, s.size, float), km, _one(-1, s.size, np.int32), sr)
             chunk.keep(keep)
             yield chunk
 
@@ -308,7 +315,7 @@ def route_chunks(
         s = np.repeat(block, di.size).astype(np.int32)
         d = np.tile(di, block.size).astype(np.int32)
         ok, detour = routes.pairs(s, d)
-        chunk = _Chunk(s, d, np.full(s.size, ratio), detour, np.full(s.size, -1, dtype=np.int32), sr)
+        chunk = _Chunk(s, d, _one(ratio, s.size, float), detour, _one(-1, s.size, np.int32), sr)
         chunk.keep(ok)
         yield chunk
 
@@ -481,20 +488,21 @@ def _costs(inputs: MatchInputs, rates: _Rates, c: _Chunk) -> dict[str, np.ndarra
         dist = dist.copy()
         dist[missing] = _great_circle_km(_xyz(sup.iloc[s[missing]]), _xyz(dem.iloc[d[missing]])) * p.circuity
     linked = c.link >= 0
-    capacity = np.full(s.size, np.inf)
-    fixed_cost = np.zeros(s.size)
+    on_links = bool(linked.any())
+    capacity = np.full(s.size, np.inf) if on_links else _one(np.inf, s.size)  # off links: held once
+    fixed_cost = np.zeros(s.size) if on_links else _one(0.0, s.size)
     per_km_cost: np.ndarray | float
     per_km_co2: np.ndarray | float
-    if c.supply_resource is not None and not linked.any():  # one resource: its rates are numbers
+    if c.supply_resource is not None and not on_links:  # one resource: its rates are numbers
         r = rates.resource
-        mode = np.full(s.size, r.at[c.supply_resource, "mode"], dtype=np.int8)
+        mode = _one(r.at[c.supply_resource, "mode"], s.size, np.int8)
         per_km_cost = float(r["cost_per_unit_km"].to_numpy(dtype=float)[r.index.get_loc(c.supply_resource)])
         per_km_co2 = float(r["co2e_t_per_unit_km"].to_numpy(dtype=float)[r.index.get_loc(c.supply_resource)])
     else:
         mode = rates.supply_mode[s]
         per_km_cost = rates.supply_cost_km[s]
         per_km_co2 = rates.supply_co2_km[s]
-    if linked.any():  # a link's values win over the distance rules for its pairs
+    if on_links:  # a link's values win over the distance rules for its pairs
         li = c.link[linked]
         link_dist = rates.link_distance[li]
         dist[linked] = np.where(np.isnan(link_dist), dist[linked], link_dist)
@@ -527,7 +535,7 @@ def _costs(inputs: MatchInputs, rates: _Rates, c: _Chunk) -> dict[str, np.ndarra
     ratio = c.ratio
     link = c.link
     chains = inputs.chains
-    if chains is not None and chains.n_periods > 1 and linked.any():
+    if chains is not None and chains.n_periods > 1 and on_links:
         # a link's capacity is a yearly amount, split over the periods by their hours: one row per link and period
         t = sup["t"].to_numpy()[s]
         capacity[linked] *= (chains.hours / chains.hours.sum())[t[linked]]
@@ -826,7 +834,7 @@ def stream_candidates(
                 me = np.full(partners.size, position, dtype=np.int32)
                 si, di = (me, partners.astype(np.int32)) if supply else (partners.astype(np.int32), me)
                 ok, detour = routes.pairs(si, di)
-                c = _Chunk(si, di, np.full(si.size, ratio), detour, np.full(si.size, -1, dtype=np.int32))
+                c = _Chunk(si, di, _one(ratio, si.size, float), detour, _one(-1, si.size, np.int32))
                 c.keep(ok)
                 chunks.append(c)
                 continue
@@ -839,7 +847,7 @@ def stream_candidates(
             me = np.full(partners.size, position, dtype=np.int32)
             s_, d_ = (me, partners.astype(np.int32)) if supply else (partners.astype(np.int32), me)
             keep = ~np.isin(s_.astype(np.int64) * nd + d_, linked_keys)
-            c = _Chunk(s_, d_, np.full(s_.size, ratio), km, np.full(s_.size, -1, dtype=np.int32))
+            c = _Chunk(s_, d_, _one(ratio, s_.size, float), km, _one(-1, s_.size, np.int32))
             c.keep(keep)
             chunks.append(c)
     s_, d_, ratio_, km_, link_ = (
@@ -999,9 +1007,9 @@ def _same(arrays: list[np.ndarray]) -> np.ndarray | None:
     every array is that value; else None."""
     n = sum(a.size for a in arrays)
     first = next((a[0] for a in arrays if a.size), None)
-    if first is None or not all((a == first).all() for a in arrays):
+    if first is None or not all((a[:1] == first).all() if a.strides == (0,) else (a == first).all() for a in arrays):
         return None
-    return np.broadcast_to(first, (n,))
+    return _one(first, n)
 
 
 def _held_once(chunk: _Chunk) -> dict[str, float]:
@@ -1018,7 +1026,7 @@ def _held_once(chunk: _Chunk) -> dict[str, float]:
     return out
 
 
-def _costed(search: _Search, kept: list[_Chunk], rows: int = 1 << 20) -> Iterator[dict[str, np.ndarray]]:
+def _costed(search: _Search, kept: list[_Chunk], rows: int = 1 << 16) -> Iterator[dict[str, np.ndarray]]:
     """The columns of the pair table of the chunks' pairs (those that passed every stage), ``rows`` at a time.
 
     Costs are computed again (:func:`_costs` is elementwise: the same values as in the stages), so

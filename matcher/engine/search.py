@@ -50,6 +50,7 @@ from .candidates import (
     _group_pairs,
     _link_chunk,
     _near_chunks,
+    _one,
     _resource_counts,
     _Search,
     _table,
@@ -265,7 +266,7 @@ class PairSearch:
                     keep = (km <= np.minimum(reach_s[s], reach_d[d])) & (bound < slack)
                     if self.linked_keys.size:
                         keep &= ~np.isin(pair_keys(s, d, nd), self.linked_keys)
-                    chunk = _Chunk(s, d, np.full(s.size, ratio), km, np.full(s.size, -1, dtype=np.int32), sr)
+                    chunk = _Chunk(s, d, _one(ratio, s.size, float), km, _one(-1, s.size, np.int32), sr)
                     chunk.keep(keep)
                     if chunk.s.size:
                         yield chunk, bound[keep]

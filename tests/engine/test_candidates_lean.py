@@ -191,3 +191,26 @@ def test_the_components_the_candidate_stage_found_serve_only_the_table_they_desc
     label, pairs = components(fewer)  # another table: found again
     assert label is not cand.blocks[1] and pairs.sum() == len(fewer.edges)
     assert same_partition(label, fresh(fewer)[0])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.booleans(), max_size=30), st.floats(0.1, 10.0))
+def test_a_chunk_keeps_a_value_held_once_as_one_value(mask: list[bool], ratio: float) -> None:
+    n = len(mask)
+    chunk = candidates._Chunk(
+        np.arange(n, dtype=np.int32),
+        np.arange(n, dtype=np.int32)[::-1].copy(),
+        candidates._one(ratio, n, float),
+        np.linspace(0.0, 1.0, n),
+        candidates._one(-1, n, np.int32),
+    )
+    plain = [np.array(getattr(chunk, k)) for k in ("s", "d", "ratio", "km", "link")]
+    m = np.array(mask, dtype=bool)
+    dropped = chunk.keep(m)
+    assert dropped == (not m.all())
+    for k, full in zip(("s", "d", "ratio", "km", "link"), plain):
+        got = getattr(chunk, k)
+        np.testing.assert_array_equal(got, full[m] if dropped else full)
+        assert got.dtype == full.dtype
+    if dropped and m.any():
+        assert chunk.ratio.strides == chunk.link.strides == (0,)
