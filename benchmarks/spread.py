@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -77,18 +76,26 @@ def _write(folder: Path, network: Network, scenario) -> None:  # type: ignore[no
     )
 
 
+#: Runs the command after the report file's name, then writes its seconds and peak resident memory (KiB, from
+#: ``wait4``) to that file. A small process of its own: Linux counts the memory of the process that forks a child
+#: in the child's peak, and this benchmark's own process holds whole instances.
+_MEASURE = (
+    "import os, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "child = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, usage = os.wait4(child.pid, 0)\n"
+    "open(sys.argv[1], 'w').write(f'{time.perf_counter() - t} {usage.ru_maxrss}')\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+
+
 def _process(args: list[str]) -> tuple[float, str, float]:
-    """Run a whole process: its seconds, its stdout and its peak resident memory (MiB, from ``wait4``)."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        t = time.perf_counter()
-        child = subprocess.Popen(args, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - t
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0), err.seek(0)
-        if child.returncode:
-            raise subprocess.CalledProcessError(child.returncode, args, out.read(), err.read())
-        return seconds, out.read(), usage.ru_maxrss / 1024
+    """Run a whole process: its seconds, its stdout and its peak resident memory (MiB)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "measured"
+        done = subprocess.run([PYTHON, "-c", _MEASURE, str(report), *args], capture_output=True, text=True, check=True)
+        seconds, kib = report.read_text().split()
+    return float(seconds), done.stdout, float(kib) / 1024
 
 
 def measure(name: str, size: str, seed: int, members: int | None = None, skip: frozenset[str] = frozenset()) -> dict:

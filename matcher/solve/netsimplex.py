@@ -340,7 +340,9 @@ def solve_transport(
     kernel = _compiled() if compiled else _kernel
     if kernel is None:
         raise RuntimeError("numba is not installed")
-    # the compiled kernel has no bounds checks: positions are checked here
+    # the compiled kernel has no bounds checks: positions are checked here (and fit the int32 arc arrays)
+    if root + npairs >= 2**31:
+        raise ValueError("too many streams and pairs for one network simplex (2^31 arcs)")
     if npairs and not (0 <= s.min() and s.max() < ns and 0 <= d.min() and d.max() < nd):
         raise ValueError("a pair's supply or demand position is out of range")
     if first is not None:
@@ -350,9 +352,9 @@ def solve_transport(
             raise ValueError("`first` names a pair out of range")
     # arcs: disposal (s -> R) and virgin purchase (R -> d) first, then the pairs, those of `first` ahead
     # (each array written in place, slice by slice: a large part's arcs are not built twice)
-    order = np.arange(npairs) if first is None else _first_then_rest(first, npairs)
+    order = np.arange(npairs, dtype=np.int32) if first is None else _first_then_rest(first, npairs)
     arcs = root + npairs
-    src, dst = np.empty(arcs, dtype=np.int64), np.empty(arcs, dtype=np.int64)
+    src, dst = np.empty(arcs, dtype=np.int32), np.empty(arcs, dtype=np.int32)  # node positions
     src[:ns], src[ns:root], src[root:] = np.arange(ns), root, s[order]
     dst[:ns], dst[ns:root], dst[root:] = root, ns + np.arange(nd), d[order]
     dst[root:] += ns
@@ -414,4 +416,4 @@ def _first_then_rest(first: np.ndarray, n: int) -> np.ndarray:
     """Positions ``0..n-1`` with those of ``first`` ahead (in their order), then the others."""
     ahead = np.zeros(n, dtype=bool)
     ahead[first] = True
-    return np.concatenate([first, np.flatnonzero(~ahead)])
+    return np.concatenate([first.astype(np.int32), np.flatnonzero(~ahead).astype(np.int32)])
