@@ -1044,8 +1044,8 @@ def _assemble(
     pieces: Iterable[dict[str, np.ndarray]], n: int, modes: list[str], held_once: dict[str, float] | None = None
 ) -> pd.DataFrame:
     """The pair table of ``n`` pairs from ``pieces`` (columns of consecutive pairs), written into its final
-    arrays: the float64 columns in one block (no consolidating copy), int32 positions and links, the mode
-    as a categorical of the modes in use.
+    arrays: the float64 columns as the rows of one 2-D array (each row a column of its own to pandas; nothing
+    is stacked or copied), int32 positions and links, the mode as a categorical of the modes in use.
 
     A column of ``held_once`` holds that one value for every pair: it is a read-only view of the value
     (no memory per pair; pandas keeps such a column as it is, and the table's columns are read-only
@@ -1055,7 +1055,7 @@ def _assemble(
     floats = [k for k in EDGE_COLUMNS if k not in ("s", "d", "link", "mode") and k not in held]
     block = np.empty((len(floats), n))  # row i is column floats[i], contiguous
     s, d = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
-    link = np.empty(n, dtype=np.int32) if "link" not in held else np.broadcast_to(np.int32(held["link"]), (n,))
+    link = np.empty(n, dtype=np.int32) if "link" not in held else _one(held["link"], n, np.int32)
     code = np.empty(n, dtype=np.int8)
     at = 0
     for piece in pieces:
@@ -1073,7 +1073,7 @@ def _assemble(
     mode = pd.Categorical.from_codes(remap[code], categories=pd.Index([modes[i] for i in used]))
     columns: dict[str, Any] = {"s": s, "d": d, "link": link, "mode": mode}
     columns.update(zip(floats, block))
-    columns.update({k: np.broadcast_to(np.float64(v), (n,)) for k, v in held.items() if k != "link"})
+    columns.update({k: _one(v, n, np.float64) for k, v in held.items() if k != "link"})
     # copy=False: each array is a block of its own (the float block's rows stay views of it, nothing is stacked)
     return pd.DataFrame({k: columns[k] for k in EDGE_COLUMNS}, copy=False)
 
