@@ -977,10 +977,9 @@ def _grouped(search: _Search, kept: list[_Chunk]) -> tuple[_Chunk, np.ndarray, n
     cols: dict[str, np.ndarray] = {}
     for k in ("s", "d", "ratio", "km", "link"):
         arrays = [getattr(c, k) for c in kept]
-        cols[k] = _same(arrays) if k in ("ratio", "link") else None  # type: ignore[assignment]
-        if cols[k] is None:
-            cols[k] = np.concatenate(arrays)
-        del arrays
+        held = _same(arrays) if k in ("ratio", "link") else None
+        cols[k] = np.concatenate(arrays) if held is None else held
+        del arrays, held
         for c in kept:
             setattr(c, k, _NONE)
     s, link = cols["s"], cols["link"]

@@ -37,12 +37,11 @@ from ..engine.objective import slack_components, weighted
 from ..errors import NotSolved
 from .base import BasisStatus, Solution, Solver, Status
 from .basis import Basis
-from .pricing import PricedModel, Snapshot, money_cost, unit_factors, with_quantity
+from .pricing import _NO_PAIRS, PricedModel, Snapshot, money_cost, unit_factors, with_quantity
 
 __all__ = ["DecomposedModel", "Part", "solve_by_components", "split"]
 
 AT_LOWER, BASIC = int(BasisStatus.AT_LOWER), int(BasisStatus.BASIC)
-_NO_PAIRS = np.zeros(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
